@@ -1,0 +1,7 @@
+"""The stochastic simulator: compiled Gillespie kernels with MaBoSS semantics."""
+
+from metastasim.engine.compile import CompiledModel, compile_model
+from metastasim.engine.result import Result, state_label
+from metastasim.engine.simulate import simulate
+
+__all__ = ["simulate", "compile_model", "CompiledModel", "Result", "state_label"]

@@ -1,0 +1,227 @@
+"""Compile a :class:`~metastasim.network.Model` to the flat arrays the kernel reads.
+
+Compilation is done once per model; perturbations are then applied as cheap masks
+on copies of the rate and forcing arrays (:meth:`CompiledModel.perturbed`), so a
+screen of thousands of perturbations never recompiles rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from metastasim.engine.kernel import TABLE_MAX_INPUTS
+from metastasim.network.expr import OP_CONST, OP_NOT, OP_VAR, truth_table
+from metastasim.network.model import Model
+from metastasim.network.perturbations import ForceOn, Inhibit, Knockout, Perturbation, SetInput
+
+__all__ = ["CompiledModel", "compile_model", "RATE_CAP"]
+
+#: Rates above this are treated as this value: such an event happens within
+#: 1e-12 time units, indistinguishable from MaBoSS's "infinite" ``1E308`` rates on
+#: any time grid, while the total rate can never overflow.
+RATE_CAP = 1e12
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledModel:
+    """A model as arrays.  Treat the arrays as read-only; they are shared."""
+
+    node_ids: tuple[str, ...]
+    model_hash: str
+    kind: np.ndarray        # int64[n]: 0 truth table, 1 postfix program
+    in_ptr: np.ndarray      # int64[n+1]: inputs of node i are in_var[in_ptr[i]:in_ptr[i+1]]
+    in_var: np.ndarray      # int64
+    tab_off: np.ndarray     # int64[n]: offset of node i's table in `tables`
+    tables: np.ndarray      # uint8, flattened truth tables (0/1)
+    code_ptr: np.ndarray    # int64[n+1]
+    code_op: np.ndarray     # int64
+    code_arg: np.ndarray    # int64
+    max_stack: int
+    dep_ptr: np.ndarray     # int64[n+1]: nodes whose rule reads node j
+    dep_node: np.ndarray    # int64
+    dep_bit: np.ndarray     # int64: bit of j in the dependent's table index, -1 for programs
+    up_t: np.ndarray        # float64[n]: rate_up with the rule true / false
+    up_f: np.ndarray
+    dn_t: np.ndarray        # float64[n]: rate_down with the rule true / false
+    dn_f: np.ndarray
+    base: np.ndarray        # int64[n]: initial value of nodes whose initial state is certain
+    grp_ptr: np.ndarray     # int64[g+1]: nodes of random initial-state group g
+    grp_node: np.ndarray    # int64
+    oc_ptr: np.ndarray      # int64[g+1]: outcomes of group g
+    oc_cum: np.ndarray      # float64: cumulative outcome probabilities
+    oc_vptr: np.ndarray     # int64: start of each outcome's values in oc_val
+    oc_val: np.ndarray      # int64
+    forced: np.ndarray      # int64[n]: -1 free, else the fixed value
+    perturbations: tuple[Perturbation, ...] = ()
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_ids)
+
+    def index(self, node_id: str) -> int:
+        return self.node_ids.index(node_id)
+
+    def perturbed(self, perturbations: tuple[Perturbation, ...]) -> "CompiledModel":
+        """A copy with resolved perturbations applied (node names must be ids)."""
+        up_t, up_f = self.up_t.copy(), self.up_f.copy()
+        forced = self.forced.copy()
+        position = {name: i for i, name in enumerate(self.node_ids)}
+        for p in perturbations:
+            i = position[p.node]
+            if isinstance(p, Knockout):
+                forced[i] = 0
+            elif isinstance(p, ForceOn):
+                forced[i] = 1
+            elif isinstance(p, SetInput):
+                forced[i] = p.value
+            elif isinstance(p, Inhibit):
+                up_t[i] *= 1.0 - p.efficacy
+                up_f[i] *= 1.0 - p.efficacy
+        return replace(self, up_t=up_t, up_f=up_f, forced=forced,
+                       perturbations=self.perturbations + tuple(perturbations))
+
+
+def _program(rule, position: dict[str, int]) -> tuple[list[int], list[int], int]:
+    ops: list[int] = []
+    args: list[int] = []
+    depth = max_depth = 0
+    for op, arg in rule.postfix():
+        if op == OP_VAR:
+            ops.append(OP_VAR)
+            args.append(position[arg])
+            depth += 1
+        elif op == OP_CONST:
+            ops.append(OP_CONST)
+            args.append(1 if arg else 0)
+            depth += 1
+        elif op == OP_NOT:
+            ops.append(OP_NOT)
+            args.append(0)
+        else:
+            ops.append(op)
+            args.append(int(arg))
+            depth -= int(arg) - 1
+        max_depth = max(max_depth, depth)
+    return ops, args, max_depth
+
+
+def compile_model(model: Model) -> CompiledModel:
+    """Compile ``model`` (which must be valid) to arrays.
+
+    Raises
+    ------
+    ModelError
+        From :meth:`Model.validate`.
+    """
+    model.validate()
+    ids = tuple(model.nodes)
+    n = len(ids)
+    position = {name: i for i, name in enumerate(ids)}
+
+    kind = np.zeros(n, np.int64)
+    in_ptr = np.zeros(n + 1, np.int64)
+    in_var: list[int] = []
+    tab_off = np.zeros(n, np.int64)
+    tables: list[np.ndarray] = []
+    table_len = 0
+    code_ptr = np.zeros(n + 1, np.int64)
+    code_op: list[int] = []
+    code_arg: list[int] = []
+    max_stack = 1
+    edges: list[tuple[int, int, int]] = []  # (source, dependent, bit)
+    for i, node in enumerate(model.nodes.values()):
+        reads = sorted(node.rule.variables(), key=position.__getitem__)
+        if len(reads) <= TABLE_MAX_INPUTS:
+            table = truth_table(node.rule, reads)
+            tab_off[i] = table_len
+            tables.append(table)
+            table_len += len(table)
+            for bit, name in enumerate(reads):
+                in_var.append(position[name])
+                edges.append((position[name], i, bit))
+        else:
+            kind[i] = 1
+            ops, args, depth = _program(node.rule, position)
+            code_op.extend(ops)
+            code_arg.extend(args)
+            max_stack = max(max_stack, depth)
+            for name in reads:
+                edges.append((position[name], i, -1))
+        in_ptr[i + 1] = len(in_var)
+        code_ptr[i + 1] = len(code_op)
+
+    edges.sort()
+    dep_ptr = np.zeros(n + 1, np.int64)
+    for src, _, _ in edges:
+        dep_ptr[src + 1] += 1
+    dep_ptr = np.cumsum(dep_ptr)
+
+    rates = np.array([model.rate_values(name) for name in ids], dtype=np.float64).reshape(n, 4)
+    rates = np.minimum(rates, RATE_CAP)
+
+    # initial states: certain values go to `base`; random singles and joint groups are sampled
+    base = np.zeros(n, np.int64)
+    grp_ptr, grp_node, oc_ptr, oc_cum, oc_vptr, oc_val = [0], [], [0], [], [], []
+    grouped = {name for g in model.joint_initial for name in g.nodes}
+    for i, node in enumerate(model.nodes.values()):
+        if node.id in grouped:
+            continue
+        p = float(node.initial)
+        if p in (0.0, 1.0):
+            base[i] = int(p)
+            continue
+        grp_node.append(i)
+        grp_ptr.append(len(grp_node))
+        for value, prob in ((0, 1.0 - p), (1, p)):
+            oc_vptr.append(len(oc_val))
+            oc_val.append(value)
+            oc_cum.append(prob)
+        oc_ptr.append(len(oc_cum))
+    for g in model.joint_initial:
+        grp_node.extend(position[name] for name in g.nodes)
+        grp_ptr.append(len(grp_node))
+        for values, prob in g.outcomes:
+            oc_vptr.append(len(oc_val))
+            oc_val.extend(int(v) for v in values)
+            oc_cum.append(float(prob))
+        oc_ptr.append(len(oc_cum))
+    cum = np.array(oc_cum, dtype=np.float64)
+    for g in range(len(grp_ptr) - 1):
+        lo, hi = oc_ptr[g], oc_ptr[g + 1]
+        probs = cum[lo:hi] / cum[lo:hi].sum()
+        cum[lo:hi] = np.cumsum(probs)
+        cum[hi - 1] = 2.0  # the last outcome catches rounding
+
+    def arr(values, dtype=np.int64):
+        return np.asarray(values, dtype=dtype) if len(values) else np.zeros(0, dtype)
+
+    return CompiledModel(
+        node_ids=ids,
+        model_hash=model.hash(),
+        kind=kind,
+        in_ptr=in_ptr,
+        in_var=arr(in_var),
+        tab_off=tab_off,
+        tables=np.concatenate(tables).astype(np.uint8) if tables else np.zeros(1, np.uint8),
+        code_ptr=code_ptr,
+        code_op=arr(code_op),
+        code_arg=arr(code_arg),
+        max_stack=max_stack,
+        dep_ptr=dep_ptr.astype(np.int64),
+        dep_node=arr([e[1] for e in edges]),
+        dep_bit=arr([e[2] for e in edges]),
+        up_t=rates[:, 0].copy(),
+        up_f=rates[:, 1].copy(),
+        dn_t=rates[:, 2].copy(),
+        dn_f=rates[:, 3].copy(),
+        base=base,
+        grp_ptr=arr(grp_ptr),
+        grp_node=arr(grp_node),
+        oc_ptr=arr(oc_ptr),
+        oc_cum=cum,
+        oc_vptr=arr(oc_vptr),
+        oc_val=arr(oc_val),
+        forced=np.full(n, -1, np.int64),
+    )

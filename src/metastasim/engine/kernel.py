@@ -1,0 +1,383 @@
+"""The compiled Gillespie kernel (MaBoSS semantics), written for numba.
+
+One call simulates a contiguous block of trajectories, split over ``n_slots``
+threads.  Work per transition is proportional to what changes:
+
+- rules with at most ``TABLE_MAX_INPUTS`` inputs are truth tables indexed by an
+  integer that each flip of an input updates with one XOR, so re-evaluating a
+  dependent rule costs one table read;
+- larger rules run as a small postfix program;
+- only nodes with a positive rate sit in the *active* list that the next event is
+  drawn from.
+
+Time-averaged node probabilities are accumulated as integers (fixed point, 2**32
+units per time window) through difference arrays, so an interval that spans many
+windows costs O(1) and the sums do not depend on how trajectories are shared among
+threads.  Random numbers come from :mod:`metastasim.engine.rng`, one stream per
+trajectory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from metastasim.engine.rng import philox4x32
+
+__all__ = [
+    "simulate_block", "map_state_codes", "STATES_NONE", "STATES_DIRECT", "STATES_RECORD", "accumulate_state_intervals", "TABLE_MAX_INPUTS", "MAX_NODES_PER_WORD",
+]
+
+#: Rules reading at most this many distinct nodes are compiled to truth tables.
+TABLE_MAX_INPUTS = 16
+MAX_NODES_PER_WORD = 64
+
+# Postfix opcodes (same numbering as metastasim.network.expr).
+_VAR, _CONST, _NOT, _AND, _OR, _XOR = 0, 1, 2, 3, 4, 5
+
+_MASK = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+_S5 = np.uint64(5)
+_S6 = np.uint64(6)
+_S26 = np.uint64(26)
+_ONE = np.uint64(1)
+_TWO_M53 = 1.0 / 9007199254740992.0
+_TWO_M32 = 1.0 / 4294967296.0
+_EXACT_LIMIT = 1e6
+# How output states are counted: not at all, straight into per-code accumulators
+# (few outputs), or as per-trajectory change records hashed afterwards (many outputs).
+_STATES_NONE, _STATES_DIRECT, _STATES_RECORD = 0, 1, 2
+STATES_NONE, STATES_DIRECT, STATES_RECORD = _STATES_NONE, _STATES_DIRECT, _STATES_RECORD  # rates above this are never added to or removed from the running total
+
+
+@njit(cache=True, inline="always")
+def _eval_program(i, x, code_ptr, code_op, code_arg, stack):
+    sp = 0
+    for pc in range(code_ptr[i], code_ptr[i + 1]):
+        op = code_op[pc]
+        a = code_arg[pc]
+        if op == _VAR:
+            stack[sp] = x[a]
+            sp += 1
+        elif op == _CONST:
+            stack[sp] = a
+            sp += 1
+        elif op == _NOT:
+            stack[sp - 1] = 1 - stack[sp - 1]
+        else:
+            v = stack[sp - 1]
+            for j in range(2, a + 1):
+                w = stack[sp - j]
+                if op == _AND:
+                    v = v & w
+                elif op == _OR:
+                    v = v | w
+                else:
+                    v = v ^ w
+            sp -= a
+            stack[sp] = v
+            sp += 1
+    return stack[0]
+
+
+@njit(cache=True, inline="always")
+def _rate(i, x, L, frozen, up_t, up_f, dn_t, dn_f):
+    if frozen[i]:
+        return 0.0
+    if x[i]:
+        return dn_t[i] if L[i] else dn_f[i]
+    return up_t[i] if L[i] else up_f[i]
+
+
+@njit(cache=True, inline="always")
+def _set_active(i, rate, r, act, pos, na, total):
+    old = r[i]
+    if rate > _EXACT_LIMIT or old > _EXACT_LIMIT:
+        total = -np.inf  # a huge rate came or went: the caller recomputes the sum exactly
+    else:
+        total += rate - old
+    r[i] = rate
+    if rate > 0.0:
+        if pos[i] < 0:
+            pos[i] = na
+            act[na] = i
+            na += 1
+    elif pos[i] >= 0:
+        last = act[na - 1]
+        act[pos[i]] = last
+        pos[last] = pos[i]
+        pos[i] = -1
+        na -= 1
+    return na, total
+
+
+@njit(cache=True, inline="always")
+def _add_interval(acc_full, acc_part, s, i, a, b, tick, inv_tick, fx, n_win):
+    if b <= a:
+        return
+    ka = int(a * inv_tick)
+    if ka >= n_win:
+        ka = n_win - 1
+    kb = int(b * inv_tick)
+    if kb > n_win:
+        kb = n_win
+    if kb <= ka:
+        acc_part[s, ka, i] += np.int64((b - a) * fx + 0.5)
+        return
+    acc_part[s, ka, i] += np.int64(((ka + 1) * tick - a) * fx + 0.5)
+    acc_full[s, ka + 1, i] += 1
+    acc_full[s, kb, i] -= 1
+    if kb < n_win:
+        acc_part[s, kb, i] += np.int64((b - kb * tick) * fx + 0.5)
+
+
+@njit(cache=True, parallel=True)
+def simulate_block(
+    first, count, n_slots, stream, key0, key1,
+    kind, in_ptr, in_var, tab_off, tables, code_ptr, code_op, code_arg, max_stack,
+    dep_ptr, dep_node, dep_bit,
+    up_t, up_f, dn_t, dn_f,
+    base, grp_ptr, grp_node, oc_ptr, oc_cum, oc_vptr, oc_val,
+    forced, traj_forced, init_words,
+    out_bit, max_time, tick, n_win, discrete, fx,
+    state_mode, rec_cap, acc_sfull, acc_spart,
+    acc_full, acc_part, final_on, final_words, final_code, rec_code, rec_time, rec_n, n_trans,
+):
+    """Simulate trajectories ``first .. first + count - 1``.
+
+    Accumulates node occupancy into ``acc_full``/``acc_part`` (per slot), final
+    on-counts into ``final_on`` (per slot), output-state occupancy into
+    ``acc_sfull``/``acc_spart`` (``state_mode`` direct, indexed by state code), and
+    writes per trajectory (row ``k`` for trajectory ``first + k``) the packed final
+    state, the final output-state code, the output-state change records
+    (``state_mode`` record) and the number of transitions.
+    """
+    n = kind.shape[0]
+    n_words = final_words.shape[1]
+    inv_tick = 1.0 / tick
+    has_traj_forced = traj_forced.shape[0] > 0
+    has_init = init_words.shape[0] > 0
+    n_groups = grp_ptr.shape[0] - 1
+    for s in prange(n_slots):
+        x = np.zeros(n, np.int64)
+        L = np.zeros(n, np.int64)
+        idx = np.zeros(n, np.int64)
+        r = np.zeros(n, np.float64)
+        act = np.zeros(n, np.int64)
+        pos = np.full(n, -1, np.int64)
+        frozen = np.zeros(n, np.bool_)
+        on_since = np.zeros(n, np.float64)
+        stack = np.zeros(max_stack + 1, np.int64)
+        lo = (count * s) // n_slots
+        hi = (count * (s + 1)) // n_slots
+        for k in range(lo, hi):
+            traj = np.uint64(first + k)
+            c2 = traj & _MASK
+            c3 = traj >> _S32
+            st = np.uint64(stream)
+            ctr = np.uint64(0)
+            # ---- initial state ------------------------------------------------
+            if has_init:
+                for i in range(n):
+                    x[i] = np.int64((init_words[k, i >> 6] >> np.uint64(i & 63)) & _ONE)
+            else:
+                for i in range(n):
+                    x[i] = base[i]
+                b0 = np.uint64(0)
+                b1 = np.uint64(0)
+                b2 = np.uint64(0)
+                b3 = np.uint64(0)
+                used = 4
+                for g in range(n_groups):
+                    if used == 4:
+                        b0, b1, b2, b3 = philox4x32(ctr, st, c2, c3, key0, key1)
+                        ctr += _ONE
+                        used = 0
+                    if used == 0:
+                        bits = b0
+                    elif used == 1:
+                        bits = b1
+                    elif used == 2:
+                        bits = b2
+                    else:
+                        bits = b3
+                    used += 1
+                    u = bits * _TWO_M32
+                    o = oc_ptr[g]
+                    while o < oc_ptr[g + 1] - 1 and u >= oc_cum[o]:
+                        o += 1
+                    size = grp_ptr[g + 1] - grp_ptr[g]
+                    for j in range(size):
+                        x[grp_node[grp_ptr[g] + j]] = oc_val[oc_vptr[o] + j]
+            for i in range(n):
+                f = forced[i]
+                if has_traj_forced and traj_forced[k, i] >= 0:
+                    f = traj_forced[k, i]
+                if f >= 0:
+                    x[i] = f
+                    frozen[i] = True
+                else:
+                    frozen[i] = False
+            # ---- rules, rates, active set --------------------------------------
+            for i in range(n):
+                if kind[i] == 0:
+                    v = 0
+                    for j in range(in_ptr[i], in_ptr[i + 1]):
+                        v |= x[in_var[j]] << (j - in_ptr[i])
+                    idx[i] = v
+                    L[i] = np.int64(tables[tab_off[i] + v])
+                else:
+                    L[i] = _eval_program(i, x, code_ptr, code_op, code_arg, stack)
+            na = 0
+            total = 0.0
+            for i in range(n):
+                pos[i] = -1
+                r[i] = 0.0
+            for i in range(n):
+                na, total = _set_active(i, _rate(i, x, L, frozen, up_t, up_f, dn_t, dn_f), r, act, pos, na, total)
+            code = np.uint64(0)
+            for i in range(n):
+                if out_bit[i] >= 0 and x[i]:
+                    code |= _ONE << np.uint64(out_bit[i])
+                on_since[i] = 0.0
+            nrec = 0
+            state_since = 0.0
+            if state_mode == _STATES_RECORD:
+                rec_code[k, 0] = code
+                rec_time[k, 0] = 0.0
+                nrec = 1
+            # ---- Gillespie loop -------------------------------------------------
+            t = 0.0
+            transitions = 0
+            while na > 0:
+                if transitions & 15 == 0 or total < 0.0:
+                    # the running total drifts by rounding: recompute it now and then,
+                    # and whenever a huge rate entered or left it
+                    total = 0.0
+                    for q in range(na):
+                        total += r[act[q]]
+                if total <= 0.0:
+                    break
+                r0, r1, r2, r3 = philox4x32(ctr, st, c2, c3, key0, key1)
+                ctr += _ONE
+                if discrete:
+                    dt = 1.0
+                else:
+                    u1 = ((r0 >> _S5) << _S26 | (r1 >> _S6)) * _TWO_M53
+                    dt = -np.log(1.0 - u1) / total
+                if t + dt > max_time:
+                    break
+                t += dt
+                target = (((r2 >> _S5) << _S26 | (r3 >> _S6)) * _TWO_M53) * total
+                q = 0
+                acc = r[act[0]]
+                while acc <= target and q < na - 1:
+                    q += 1
+                    acc += r[act[q]]
+                j = act[q]
+                # flip j
+                if x[j]:
+                    _add_interval(acc_full, acc_part, s, j, on_since[j], t, tick, inv_tick, fx, n_win)
+                    x[j] = 0
+                else:
+                    on_since[j] = t
+                    x[j] = 1
+                transitions += 1
+                if out_bit[j] >= 0:
+                    if state_mode == _STATES_DIRECT:
+                        _add_interval(acc_sfull, acc_spart, s, np.int64(code), state_since, t, tick, inv_tick, fx, n_win)
+                        state_since = t
+                    code ^= _ONE << np.uint64(out_bit[j])
+                    if state_mode == _STATES_RECORD:
+                        if nrec < rec_cap:
+                            rec_code[k, nrec] = code
+                            rec_time[k, nrec] = t
+                        nrec += 1
+                for e in range(dep_ptr[j], dep_ptr[j + 1]):
+                    d = dep_node[e]
+                    bit = dep_bit[e]
+                    if bit >= 0:
+                        idx[d] ^= np.int64(1) << bit
+                        newl = np.int64(tables[tab_off[d] + idx[d]])
+                    else:
+                        newl = _eval_program(d, x, code_ptr, code_op, code_arg, stack)
+                    if newl != L[d]:
+                        L[d] = newl
+                        if d != j:
+                            na, total = _set_active(d, _rate(d, x, L, frozen, up_t, up_f, dn_t, dn_f), r, act, pos, na, total)
+                na, total = _set_active(j, _rate(j, x, L, frozen, up_t, up_f, dn_t, dn_f), r, act, pos, na, total)
+            # ---- close the trajectory ------------------------------------------
+            for i in range(n):
+                if x[i]:
+                    _add_interval(acc_full, acc_part, s, i, on_since[i], max_time, tick, inv_tick, fx, n_win)
+                    final_on[s, i] += 1
+            for w in range(n_words):
+                final_words[k, w] = np.uint64(0)
+            for i in range(n):
+                if x[i]:
+                    final_words[k, i >> 6] |= _ONE << np.uint64(i & 63)
+            if state_mode == _STATES_DIRECT:
+                _add_interval(acc_sfull, acc_spart, s, np.int64(code), state_since, max_time, tick, inv_tick, fx, n_win)
+            final_code[k] = code
+            rec_n[k] = nrec
+            n_trans[k] = transitions
+    return 0
+
+
+@njit(cache=True)
+def map_state_codes(rec_code, rec_n, count, cap, keys, rows_of, used, n_rows, rows):
+    """Give every output-state code in the records a dense row number.
+
+    ``keys``/``rows_of``/``used`` form an open-addressing hash table (capacity a
+    power of two) that persists across blocks; it is grown here when half full.
+    Fills ``rows[k, j]`` with the row of record ``j`` of trajectory ``k`` and returns
+    ``(keys, rows_of, used, n_rows)``.
+    """
+    for k in range(count):
+        m = min(rec_n[k], cap)
+        for j in range(m):
+            code = rec_code[k, j]
+            if 2 * (n_rows + 1) > keys.shape[0]:
+                size = keys.shape[0] * 2
+                new_keys = np.zeros(size, np.uint64)
+                new_rows = np.zeros(size, np.int64)
+                new_used = np.zeros(size, np.bool_)
+                for h in range(keys.shape[0]):
+                    if used[h]:
+                        slot = np.int64((keys[h] * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) & (size - 1)
+                        while new_used[slot]:
+                            slot = (slot + 1) & (size - 1)
+                        new_used[slot] = True
+                        new_keys[slot] = keys[h]
+                        new_rows[slot] = rows_of[h]
+                keys, rows_of, used = new_keys, new_rows, new_used
+            mask = keys.shape[0] - 1
+            slot = np.int64((code * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) & mask
+            while used[slot] and keys[slot] != code:
+                slot = (slot + 1) & mask
+            if not used[slot]:
+                used[slot] = True
+                keys[slot] = code
+                rows_of[slot] = n_rows
+                n_rows += 1
+            rows[k, j] = rows_of[slot]
+    return keys, rows_of, used, n_rows
+
+
+@njit(cache=True)
+def accumulate_state_intervals(rows, rec_time, rec_n, count, cap, max_time, tick, n_win, fx, full, part):
+    """Add the output-state intervals of a block to dense per-state accumulators.
+
+    ``rows[k, j]`` is the accumulator row of the ``j``-th record of trajectory ``k``;
+    record ``j`` holds from ``rec_time[k, j]`` until the next record (or ``max_time``).
+    Trajectories with more than ``cap`` records are skipped (the caller handles them).
+    """
+    inv_tick = 1.0 / tick
+    for k in range(count):
+        m = rec_n[k]
+        if m > cap:
+            continue
+        for j in range(m):
+            a = rec_time[k, j]
+            b = rec_time[k, j + 1] if j + 1 < m else max_time
+            _add_interval(full, part, 0, rows[k, j], a, b, tick, inv_tick, fx, n_win)

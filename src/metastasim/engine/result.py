@@ -1,0 +1,142 @@
+"""The outcome of a simulation, with everything needed to reproduce it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Result", "state_label"]
+
+
+def state_label(code: int, outputs: tuple[str, ...]) -> str:
+    """MaBoSS's name of an output state: the nodes that are on, joined by ``" -- "``."""
+    on = [name for b, name in enumerate(outputs) if (int(code) >> b) & 1]
+    return " -- ".join(on) if on else "<nil>"
+
+
+@dataclass
+class Result:
+    """Probabilities estimated from ``sample_count`` trajectories.
+
+    Time-course probabilities are averages over the windows ``[t, t + time_tick)``
+    (MaBoSS's definition); final probabilities are those of the states at
+    ``max_time``.
+
+    Attributes
+    ----------
+    node_ids
+        All nodes, in model order.
+    outputs
+        Nodes over which full states are counted (the model's non-internal nodes
+        unless chosen otherwise).
+    times
+        Start of each time window.
+    node_probs
+        ``[window, node]`` probability that the node is on.
+    final_node_probs
+        ``[node]`` probability that the node is on at ``max_time``.
+    state_codes, state_probs
+        Output states seen (bit ``b`` of a code is ``outputs[b]``) and their
+        ``[window, state]`` probabilities; ``None`` when states were not recorded
+        (more than 64 outputs, or ``record_states=False``).
+    final_state_codes, final_state_counts
+        Output states at ``max_time`` and how many trajectories ended in each.
+    final_states
+        Per-trajectory final states of all nodes, packed 64 per uint64 word
+        (``[trajectory, word]``), when asked for; see :meth:`trajectory_states`.
+    """
+
+    node_ids: tuple[str, ...]
+    outputs: tuple[str, ...]
+    times: np.ndarray
+    node_probs: np.ndarray
+    final_node_probs: np.ndarray
+    state_codes: np.ndarray | None
+    state_probs: np.ndarray | None
+    final_state_codes: np.ndarray | None
+    final_state_counts: np.ndarray | None
+    final_states: np.ndarray | None
+    sample_count: int
+    seed: int
+    max_time: float
+    time_tick: float
+    discrete_time: bool
+    perturbations: tuple[str, ...]
+    model_hash: str
+    version: str
+    n_transitions: int
+    elapsed: float
+    threads: int
+    extra: dict = field(default_factory=dict)
+
+    # -- tables ------------------------------------------------------------
+    def node_probabilities(self) -> pd.DataFrame:
+        """Window-averaged probabilities, one row per window start, one column per node."""
+        return pd.DataFrame(self.node_probs, index=pd.Index(self.times, name="time"), columns=list(self.node_ids))
+
+    def final_nodes(self) -> pd.Series:
+        """Probability of each node being on at ``max_time``."""
+        return pd.Series(self.final_node_probs, index=list(self.node_ids), name="probability")
+
+    def final_node_se(self) -> pd.Series:
+        """Standard errors of :meth:`final_nodes` (binomial)."""
+        p = self.final_node_probs
+        return pd.Series(np.sqrt(p * (1 - p) / self.sample_count), index=list(self.node_ids), name="se")
+
+    def state_probabilities(self) -> pd.DataFrame:
+        """Window-averaged probabilities of output states (columns named as MaBoSS does)."""
+        if self.state_probs is None:
+            raise ValueError("states were not recorded in this run")
+        labels = [state_label(c, self.outputs) for c in self.state_codes]
+        return pd.DataFrame(self.state_probs, index=pd.Index(self.times, name="time"), columns=labels)
+
+    def final_state_distribution(self) -> pd.Series:
+        """Probability of each output state at ``max_time``, most likely first."""
+        if self.final_state_codes is None:
+            raise ValueError("final output states were not recorded (more than 64 outputs)")
+        probs = self.final_state_counts / self.sample_count
+        labels = [state_label(c, self.outputs) for c in self.final_state_codes]
+        series = pd.Series(probs, index=labels, name="probability")
+        return series.sort_values(ascending=False, kind="stable")
+
+    def trajectory_states(self) -> pd.DataFrame:
+        """Per-trajectory final states (0/1), when the run kept them."""
+        if self.final_states is None:
+            raise ValueError("run the simulation with keep_final_states=True")
+        n = len(self.node_ids)
+        bits = np.unpackbits(self.final_states.view(np.uint8), axis=1, bitorder="little")[:, :n]
+        return pd.DataFrame(bits.astype(np.int8), columns=list(self.node_ids))
+
+    # -- provenance ------------------------------------------------------------
+    @property
+    def trajectories_per_second(self) -> float:
+        return self.sample_count / self.elapsed if self.elapsed > 0 else math.inf
+
+    def provenance(self) -> dict:
+        return {
+            "model_hash": self.model_hash,
+            "seed": self.seed,
+            "samples": self.sample_count,
+            "max_time": self.max_time,
+            "time_tick": self.time_tick,
+            "discrete_time": self.discrete_time,
+            "perturbations": list(self.perturbations),
+            "version": self.version,
+        }
+
+    def to_dict(self, *, time_course: bool = False) -> dict:
+        """Plain data for JSON: provenance, final node and state probabilities."""
+        out = self.provenance()
+        out["nodes"] = {k: float(v) for k, v in zip(self.node_ids, self.final_node_probs)}
+        if self.final_state_codes is not None:
+            out["final_states"] = {k: float(v) for k, v in self.final_state_distribution().items()}
+        out["transitions"] = int(self.n_transitions)
+        if time_course:
+            out["time"] = [float(t) for t in self.times]
+            out["node_probabilities"] = {
+                name: [float(v) for v in self.node_probs[:, i]] for i, name in enumerate(self.node_ids)
+            }
+        return out

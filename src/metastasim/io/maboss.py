@@ -1,0 +1,574 @@
+"""MaBoSS models: a ``.bnd`` file of node blocks and a ``.cfg`` file of settings.
+
+The reader accepts what MaBoSS 2 accepts in the ``max_rate``-free subset:
+
+- ``.bnd``: ``Node X { logic = …; rate_up = …; rate_down = …; description = "…"; }``
+  blocks, ``$param = …;`` definitions, ``/* */``, ``//`` and ``#`` comments;
+  MaBoSS's precedence for ``logic`` (``&`` over ``|`` over ``^`` over ``?:``);
+- ``.cfg``: ``$param = …;``, ``X.istate = 0|1|-1;`` (``-1``: random),
+  ``[X].istate = p [1], q [0];`` and joint ``[A, B].istate = p [0, 1], …;``,
+  ``X.is_internal = 0|1;``, and ``sample_count``, ``max_time``, ``time_tick``,
+  ``discrete_time``, ``thread_count``, ``seed_pseudorandom`` (other MaBoSS run
+  settings are read and ignored);
+- mutations as MaBoSS users write them: rates guarded by ``$Low_X`` / ``$High_X``
+  parameters, as pyMaBoSS's ``mutate`` produces; a non-zero value in the ``.cfg``
+  becomes a :class:`~metastasim.network.Knockout` / :class:`~metastasim.network.ForceOn`
+  in ``model.perturbations``.
+
+Nodes without an initial state start on with probability 0.5, as in MaBoSS.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from metastasim.errors import MetastasimError, ModelError, ParseError
+from metastasim.io._files import atomic_write_text, read_text
+from metastasim.network.expr import parse_rule
+from metastasim.network.expr import Var
+from metastasim.network.model import JointInitial, Model, Node, is_identity
+from metastasim.network.perturbations import ForceOn, Knockout
+from metastasim.network.rates import Rate, format_number, parse_rate
+from metastasim.network.settings import Settings
+
+__all__ = ["read_maboss", "parse_maboss", "write_maboss", "to_maboss"]
+
+_SETTINGS = {
+    "sample_count": ("sample_count", int),
+    "max_time": ("max_time", float),
+    "time_tick": ("time_tick", float),
+    "discrete_time": ("discrete_time", bool),
+    "thread_count": ("thread_count", int),
+    "seed_pseudorandom": ("seed", int),
+}
+_IGNORED_SETTINGS = {
+    "use_physrandgen", "use_glibc_rand", "use_mtrandgen", "display_traj", "statdist_traj_count",
+    "statdist_cluster_threshold", "statdist_similarity_cache_max_size", "init_pop", "max_pop",
+}
+_IDENT = r"[A-Za-z_]\w*"
+
+
+class _Lines:
+    """Line numbers of offsets in a text."""
+
+    def __init__(self, text: str):
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line(self, pos: int) -> int:
+        return bisect.bisect_right(self.starts, pos)
+
+    def column(self, pos: int) -> int:
+        return pos - self.starts[self.line(pos) - 1] + 1
+
+
+def _strip_comments(text: str) -> str:
+    """Blank out comments (keeping line breaks and string contents)."""
+    out = list(text)
+    i, n = 0, len(text)
+    at_line_start = True
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            at_line_start = False
+            continue
+        if c == "/" and text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            for k in range(i, j):
+                if out[k] != "\n":
+                    out[k] = " "
+            i = j
+            continue
+        if (c == "/" and text.startswith("//", i)) or (c == "#" and at_line_start):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            for k in range(i, j):
+                out[k] = " "
+            i = j
+            continue
+        if c == "\n":
+            at_line_start = True
+        elif not c.isspace():
+            at_line_start = False
+        i += 1
+    return "".join(out)
+
+
+@dataclass
+class _NodeBlock:
+    name: str
+    line: int
+    attrs: dict[str, tuple[str, int, int, bool]] = field(default_factory=dict)  # name -> (text, line, col, is_string)
+
+
+def _statements(text: str, lines: _Lines, path: str | None):
+    """Yield ``(statement_text, start_offset)`` for each ``;``-terminated statement."""
+    pos = 0
+    n = len(text)
+    while pos < n:
+        while pos < n and text[pos].isspace():
+            pos += 1
+        if pos >= n:
+            return
+        j = pos
+        while j < n and text[j] != ";":
+            if text[j] == '"':
+                j += 1
+                while j < n and text[j] != '"':
+                    j += 2 if text[j] == "\\" else 1
+            j += 1
+        if j >= n:
+            raise ParseError(f"missing ';' after {text[pos:].strip()[:40]!r}", path=path, line=lines.line(pos))
+        yield text[pos:j], pos
+        pos = j + 1
+
+
+def _parse_bnd(text: str, path: str | None) -> tuple[list[_NodeBlock], list[tuple[str, str, int, int]]]:
+    clean = _strip_comments(text)
+    lines = _Lines(clean)
+    blocks: list[_NodeBlock] = []
+    params: list[tuple[str, str, int, int]] = []
+    pos, n = 0, len(clean)
+    node_re = re.compile(rf"node\s+({_IDENT})\s*\{{", re.IGNORECASE)
+    param_re = re.compile(rf"\$({_IDENT})\s*=")
+    attr_re = re.compile(rf"({_IDENT})\s*=\s*")
+    while True:
+        while pos < n and clean[pos].isspace():
+            pos += 1
+        if pos >= n:
+            break
+        m = param_re.match(clean, pos)
+        if m:
+            end = clean.find(";", m.end())
+            if end < 0:
+                raise ParseError(f"missing ';' after ${m.group(1)} =", path=path, line=lines.line(pos))
+            params.append((m.group(1), clean[m.end():end], lines.line(m.end()), lines.column(m.end())))
+            pos = end + 1
+            continue
+        m = node_re.match(clean, pos)
+        if not m:
+            word = clean[pos:].split(None, 1)[0][:40]
+            raise ParseError(f"expected 'Node NAME {{' but found {word!r}", path=path, line=lines.line(pos))
+        block = _NodeBlock(m.group(1), lines.line(pos))
+        pos = m.end()
+        while True:
+            while pos < n and clean[pos].isspace():
+                pos += 1
+            if pos >= n:
+                raise ParseError(f"node {block.name}: missing '}}' at the end of the file", path=path, line=block.line)
+            if clean[pos] == "}":
+                pos += 1
+                break
+            a = attr_re.match(clean, pos)
+            if not a:
+                word = clean[pos:].split(None, 1)[0][:40]
+                raise ParseError(f"node {block.name}: expected 'attribute = value;' but found {word!r}",
+                                 path=path, line=lines.line(pos))
+            name = a.group(1)
+            vstart = a.end()
+            if clean.startswith('"', vstart):
+                j = vstart + 1
+                while j < n and clean[j] != '"':
+                    j += 2 if clean[j] == "\\" else 1
+                value, is_string = clean[vstart + 1:j], True
+                end = clean.find(";", j)
+                if end < 0 or clean[j + 1:end].strip():
+                    raise ParseError(f"node {block.name}: missing ';' after {name}", path=path, line=lines.line(vstart))
+            else:
+                end = vstart
+                while end < n and clean[end] not in ";}":
+                    end += 1
+                if end >= n or clean[end] != ";":
+                    raise ParseError(f"node {block.name}: missing ';' after {name} = …", path=path, line=lines.line(vstart))
+                value, is_string = clean[vstart:end], False
+            if name in block.attrs:
+                raise ModelError(f"node {block.name}: {name} is given twice", path=path, line=lines.line(pos))
+            block.attrs[name] = (value, lines.line(vstart), lines.column(vstart), is_string)
+            pos = end + 1
+        blocks.append(block)
+    return blocks, params
+
+
+def _located(exc: ModelError, path: str | None, line: int, column: int = 0) -> ModelError:
+    return exc.located(path, line, column - 1 if column else 0)
+
+
+def _eval_value(text: str, params: dict[str, float], path, line, col) -> float:
+    try:
+        return parse_rate(text).evaluate(params, logic=False)
+    except ModelError as exc:
+        raise _located(exc, path, line, col) from None
+
+
+@dataclass
+class _Cfg:
+    params: list[tuple[str, str, int, int]] = field(default_factory=list)
+    settings: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    node_attrs: list[tuple[str, str, str, int, int]] = field(default_factory=list)  # node, attr, value, line, col
+    joint: list[tuple[list[str], str, int, int]] = field(default_factory=list)
+
+
+def _parse_cfg(text: str, path: str | None, cfg: _Cfg) -> None:
+    clean = _strip_comments(text)
+    lines = _Lines(clean)
+    param_re = re.compile(rf"\s*\$({_IDENT})\s*=\s*")
+    joint_re = re.compile(r"\s*\[([^\]]*)\]\s*\.\s*istate\s*=\s*", re.IGNORECASE)
+    attr_re = re.compile(rf"\s*({_IDENT})\s*\.\s*({_IDENT})\s*=\s*")
+    setting_re = re.compile(rf"\s*({_IDENT})\s*=\s*")
+    for stmt, start in _statements(clean, lines, path):
+        if not stmt.strip():
+            continue
+        for regex, kind in ((param_re, "param"), (joint_re, "joint"), (attr_re, "attr"), (setting_re, "setting")):
+            m = regex.match(stmt)
+            if m:
+                break
+        else:
+            raise ParseError(f"cannot read statement {stmt.strip()[:60]!r}", path=path, line=lines.line(start))
+        vpos = start + m.end()
+        value = stmt[m.end():]
+        line, col = lines.line(vpos), lines.column(vpos)
+        if not value.strip():
+            raise ParseError("missing value after '='", path=path, line=line)
+        if kind == "param":
+            cfg.params.append((m.group(1), value, line, col))
+        elif kind == "joint":
+            names = [s.strip() for s in m.group(1).split(",")]
+            if not all(re.fullmatch(_IDENT, s) for s in names):
+                raise ParseError(f"invalid node list [{m.group(1)}]", path=path, line=line)
+            cfg.joint.append((names, value, line, col))
+        elif kind == "attr":
+            cfg.node_attrs.append((m.group(1), m.group(2).lower(), value, line, col))
+        else:
+            cfg.settings[m.group(1)] = (value, line, col)
+
+
+def _joint_outcomes(text: str, size: int, params, path, line, col) -> list[tuple[tuple[int, ...], float]]:
+    items: list[str] = []
+    depth, startpos = 0, 0
+    for i, c in enumerate(text):
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif c == "," and depth == 0:
+            items.append(text[startpos:i])
+            startpos = i + 1
+    items.append(text[startpos:])
+    outcomes = []
+    for item in items:
+        m = re.fullmatch(r"\s*(.+?)\s*\[([^\]]*)\]\s*", item)
+        if not m:
+            raise ParseError(f"expected 'probability [values]' but found {item.strip()!r}", path=path, line=line)
+        prob = _eval_value(m.group(1), params, path, line, col)
+        try:
+            values = tuple(int(v) for v in m.group(2).split(","))
+        except ValueError:
+            raise ParseError(f"state [{m.group(2)}] must list 0s and 1s", path=path, line=line) from None
+        if len(values) != size or any(v not in (0, 1) for v in values):
+            raise ModelError(f"state [{m.group(2)}] must give 0 or 1 for each of the {size} node(s)", path=path, line=line)
+        if not 0.0 <= prob <= 1.0:
+            raise ModelError(f"initial-state probability {prob:g} is outside [0, 1]", path=path, line=line)
+        outcomes.append((values, prob))
+    total = sum(p for _, p in outcomes)
+    if total <= 0:
+        raise ModelError("initial-state probabilities are all zero", path=path, line=line)
+    return [(v, p / total) for v, p in outcomes]
+
+
+def _evaluate_params(defs, path) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for name, text, line, col in defs:
+        values[name] = _eval_value(text, values, path, line, col)
+    return values
+
+
+def parse_maboss(
+    bnd_text: str,
+    cfg_texts: Sequence[str] | str = (),
+    *,
+    bnd_path: str | None = None,
+    cfg_paths: Sequence[str | None] = (),
+) -> Model:
+    """Parse the text of a ``.bnd`` file and of zero or more ``.cfg`` files (later ones win).
+
+    Raises
+    ------
+    ModelError
+        Naming the file and line: syntax errors, duplicate nodes, names used but
+        never defined, negative or non-finite rates, probabilities outside [0, 1],
+        unsupported features (``max_rate``, rates that read node values).
+    """
+    if isinstance(cfg_texts, str):
+        cfg_texts = [cfg_texts]
+    cfg_paths = list(cfg_paths) + [None] * (len(cfg_texts) - len(cfg_paths))
+    blocks, bnd_params = _parse_bnd(bnd_text, bnd_path)
+    if not blocks:
+        raise ModelError("no nodes: the .bnd file defines no 'Node' block", path=bnd_path)
+    sources: list[tuple[_Cfg, str | None]] = []
+    for text, p in zip(cfg_texts, cfg_paths):
+        one = _Cfg()
+        _parse_cfg(text, p, one)
+        sources.append((one, p))
+
+    # parameters: .bnd first, then each .cfg in order (later definitions win)
+    params: dict[str, float] = _evaluate_params(bnd_params, bnd_path)
+    for one, p in sources:
+        for name, text, line, col in one.params:
+            params[name] = _eval_value(text, params, p, line, col)
+
+    model = Model(source=bnd_path)
+    for block in blocks:
+        node = _build_node(block, bnd_path)
+        model.add_node(node)
+    for block in blocks:
+        node = model.nodes[block.name]
+        missing = sorted(node.rule.variables() - model.nodes.keys())
+        if missing:
+            _, line, _, _ = block.attrs.get("logic", ("", block.line, 0, False))
+            raise ModelError(f"logic of {node.id} reads {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
+                             "not defined as a node", path=bnd_path, line=line)
+
+    settings: dict[str, object] = {}
+    for one, p in sources:
+        for name, (text, line, col) in one.settings.items():
+            if name in _SETTINGS:
+                field_name, cast = _SETTINGS[name]
+                value = _eval_value(text, params, p, line, col)
+                if cast is int and value != int(value):
+                    raise ModelError(f"{name} must be an integer, not {value:g}", path=p, line=line)
+                settings[field_name] = cast(value) if cast is not float else value
+                settings.setdefault("_lines", {})[field_name] = (p, line)  # type: ignore[index]
+            elif name not in _IGNORED_SETTINGS:
+                warnings.warn(f"{p or 'cfg'}:{line}: unknown setting {name!r} ignored", stacklevel=2)
+        for node_name, attr, text, line, col in one.node_attrs:
+            if node_name not in model.nodes:
+                raise ModelError(f"unknown node {node_name!r}", path=p, line=line)
+            value = _eval_value(text, params, p, line, col)
+            node = model.nodes[node_name]
+            if attr == "istate":
+                node.initial = 0.5 if value < 0 else float(value != 0)
+                _drop_from_groups(model, node_name)
+            elif attr == "is_internal":
+                node.is_internal = value != 0
+            elif attr == "refstate":
+                pass
+            else:
+                raise ModelError(f"unknown node attribute {attr!r} (MaBoSS knows istate, is_internal, refstate)",
+                                 path=p, line=line)
+        for names, text, line, col in one.joint:
+            for name in names:
+                if name not in model.nodes:
+                    raise ModelError(f"unknown node {name!r}", path=p, line=line)
+            outcomes = _joint_outcomes(text, len(names), params, p, line, col)
+            for name in names:
+                _drop_from_groups(model, name)
+            if len(names) == 1:
+                model.nodes[names[0]].initial = sum(prob for v, prob in outcomes if v[0] == 1)
+            else:
+                model.joint_initial.append(JointInitial(tuple(names), tuple(outcomes), line=line))
+    lines = settings.pop("_lines", {})
+    try:
+        model.settings = Settings().with_(**settings)
+    except MetastasimError as exc:
+        bad = next((k for k in lines if k in str(exc)), None)
+        p, line = lines.get(bad, (None, None))  # type: ignore[union-attr]
+        raise ModelError(str(exc), path=p, line=line) from None
+
+    model.parameters, model.perturbations = _extract_mutations(model, params)
+    _check_rates(model, blocks, bnd_path)
+    return model.validate()
+
+
+def _drop_from_groups(model: Model, name: str) -> None:
+    model.joint_initial = [g for g in model.joint_initial if name not in g.nodes]
+
+
+def _build_node(block: _NodeBlock, path: str | None) -> Node:
+    attrs = block.attrs
+    for name, (_, line, _, _) in attrs.items():
+        if name == "max_rate":
+            raise ModelError(f"node {block.name}: max_rate is not supported (use rates without it)", path=path, line=line)
+        if name not in ("logic", "rate_up", "rate_down", "description", "name", "symbol"):
+            raise ModelError(f"node {block.name}: unsupported attribute {name!r} "
+                             "(metastasim reads logic, rate_up, rate_down, description)", path=path, line=line)
+    node = Node(block.name, Var(block.name), line=block.line)
+    if "logic" in attrs:
+        text, line, col, _ = attrs["logic"]
+        try:
+            node.rule = parse_rule(text, dialect="maboss")
+        except ModelError as exc:
+            raise _located(exc, path, line, col) from None
+    for attr in ("rate_up", "rate_down"):
+        if attr in attrs:
+            text, line, col, _ = attrs[attr]
+            try:
+                rate = parse_rate(text)
+            except ModelError as exc:
+                raise _located(exc, path, line, col) from None
+            if rate.nodes():
+                raise ModelError(f"{attr} of {block.name} reads node(s) {', '.join(sorted(rate.nodes()))}; "
+                                 "only @logic, numbers and $parameters are supported", path=path, line=line)
+            setattr(node, attr, rate)
+    for attr in ("description", "name", "symbol"):
+        if attr in attrs:
+            setattr(node, attr, attrs[attr][0])
+    node.is_input = is_identity(node)
+    return node
+
+
+def _extract_mutations(model: Model, params: dict[str, float]) -> tuple[dict[str, float], tuple]:
+    """Turn non-zero ``$Low_X`` / ``$High_X`` into perturbations; keep the parameters at 0."""
+    params = dict(params)
+    perturbations = []
+    for node in model.nodes.values():
+        used = node.rate_up.parameters() | node.rate_down.parameters()
+        low, high = f"Low_{node.id}", f"High_{node.id}"
+        is_low = low in used and params.get(low, 0.0) != 0.0
+        is_high = high in used and params.get(high, 0.0) != 0.0
+        if is_low and is_high:
+            raise ModelError(f"both ${low} and ${high} are set: {node.id} cannot be knocked out and forced on",
+                             path=model.source, line=node.line)
+        if is_low:
+            perturbations.append(Knockout(node.id))
+            params[low] = 0.0
+        if is_high:
+            perturbations.append(ForceOn(node.id))
+            params[high] = 0.0
+    return params, tuple(perturbations)
+
+
+def _check_rates(model: Model, blocks: list[_NodeBlock], path: str | None) -> None:
+    by_name = {b.name: b for b in blocks}
+    for node in model.nodes.values():
+        block = by_name[node.id]
+        for attr in ("rate_up", "rate_down"):
+            rate: Rate = getattr(node, attr)
+            line = block.attrs.get(attr, ("", block.line, 0, False))[1]
+            for logic in (True, False):
+                try:
+                    value = rate.evaluate(model.parameters, logic=logic)
+                except ModelError as exc:
+                    raise ModelError(f"{attr} of {node.id}: {exc.message}", path=path, line=line) from None
+                if not (value >= 0 and value != float("inf")):
+                    raise ModelError(f"{attr} of {node.id} is {value:g} when its logic is {str(logic).lower()}: "
+                                     "rates must be finite and non-negative", path=path, line=line)
+
+
+def read_maboss(bnd_path: str | os.PathLike, cfg_path: str | os.PathLike | Sequence[str | os.PathLike] | None = None) -> Model:
+    """Read a MaBoSS model from a ``.bnd`` file and optional ``.cfg`` file(s)."""
+    if cfg_path is None:
+        cfgs: list = []
+    elif isinstance(cfg_path, (str, os.PathLike)):
+        cfgs = [cfg_path]
+    else:
+        cfgs = list(cfg_path)
+    model = parse_maboss(
+        read_text(bnd_path), [read_text(c) for c in cfgs],
+        bnd_path=str(bnd_path), cfg_paths=[str(c) for c in cfgs],
+    )
+    model.name = os.path.splitext(os.path.basename(bnd_path))[0]
+    return model
+
+
+# ---------------------------------------------------------------------------
+# writing
+# ---------------------------------------------------------------------------
+
+def _mutable_rates(node: Node) -> tuple[str, str]:
+    low, high = f"$Low_{node.id}", f"$High_{node.id}"
+    up = f"{low} ? 0 : ({high} ? 1E308/$nb_mutable : ({node.rate_up.to_string()}))"
+    down = f"{high} ? 0 : ({low} ? 1E308/$nb_mutable : ({node.rate_down.to_string()}))"
+    return up, down
+
+
+def to_maboss(model: Model) -> tuple[str, str]:
+    """The model as MaBoSS ``(bnd_text, cfg_text)``.
+
+    Perturbations the model carries (``model.perturbations``: knock-outs and
+    over-expressions) are written as MaBoSS users write mutations.
+    """
+    reserved = {"node", "and", "or", "not", "xor", "true", "false"}
+    clash = [n for n in model.nodes if n.lower() in reserved]
+    if clash:
+        raise ModelError(f"node name(s) {', '.join(clash)} are reserved words in MaBoSS")
+    mutated: dict[str, str] = {}
+    for p in model.perturbations:
+        if isinstance(p, Knockout):
+            mutated[p.node] = "low"
+        elif isinstance(p, ForceOn):
+            mutated[p.node] = "high"
+        else:
+            raise ModelError(f"MaBoSS files can carry knock-outs and over-expressions, not {p!r}")
+    already = {n.id for n in model.nodes.values()
+               if f"Low_{n.id}" in n.rate_up.parameters() | n.rate_down.parameters()}
+    bnd: list[str] = []
+    for node in model.nodes.values():
+        bnd.append(f"Node {node.id} {{")
+        if node.description:
+            bnd.append(f'  description = "{_escape(node.description)}";')
+        bnd.append(f"  logic = {node.rule.to_string('maboss')};")
+        if node.id in mutated and node.id not in already:
+            up, down = _mutable_rates(node)
+        else:
+            up, down = node.rate_up.to_string(), node.rate_down.to_string()
+        bnd.append(f"  rate_up = {up};")
+        bnd.append(f"  rate_down = {down};")
+        bnd.append("}")
+        bnd.append("")
+
+    cfg: list[str] = []
+    params = dict(model.parameters)
+    mutable = sorted(set(mutated) | already)
+    if mutable:
+        params["nb_mutable"] = max(1, len(mutable))
+        for name in mutable:
+            params[f"Low_{name}"] = 1.0 if mutated.get(name) == "low" else 0.0
+            params[f"High_{name}"] = 1.0 if mutated.get(name) == "high" else 0.0
+    cfg.extend(f"${name} = {format_number(value)};" for name, value in params.items())
+    if cfg:
+        cfg.append("")
+    grouped = {name for g in model.joint_initial for name in g.nodes}
+    for node in model.nodes.values():
+        if node.id in grouped:
+            continue
+        p1 = float(node.initial)
+        cfg.append(f"[{node.id}].istate = {format_number(p1)} [1], {format_number(1.0 - p1)} [0];")
+    for g in model.joint_initial:
+        outcomes = ", ".join(f"{format_number(p)} [{', '.join(str(v) for v in values)}]" for values, p in g.outcomes)
+        cfg.append(f"[{', '.join(g.nodes)}].istate = {outcomes};")
+    cfg.append("")
+    cfg.extend(f"{node.id}.is_internal = {int(node.is_internal)};" for node in model.nodes.values())
+    cfg.append("")
+    s = model.settings
+    cfg.extend([
+        f"sample_count = {s.sample_count};",
+        f"max_time = {format_number(s.max_time)};",
+        f"time_tick = {format_number(s.time_tick)};",
+        f"discrete_time = {int(s.discrete_time)};",
+        f"thread_count = {max(1, s.thread_count)};",
+        f"seed_pseudorandom = {s.seed};",
+    ])
+    return "\n".join(bnd), "\n".join(cfg) + "\n"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def write_maboss(model: Model, bnd_path: str | os.PathLike, cfg_path: str | os.PathLike | None = None) -> None:
+    """Write ``.bnd`` and ``.cfg`` files (the ``.cfg`` defaults to the ``.bnd`` path with ``.cfg``)."""
+    bnd_text, cfg_text = to_maboss(model)
+    if cfg_path is None:
+        cfg_path = os.path.splitext(os.fspath(bnd_path))[0] + ".cfg"
+    atomic_write_text(bnd_path, bnd_text)
+    atomic_write_text(cfg_path, cfg_text)
+

@@ -1,0 +1,329 @@
+"""The logical model: an ordered dict of nodes, their rules, rates and annotations.
+
+Examples
+--------
+>>> from metastasim.network import Model, Node, parse_rule
+>>> m = Model([Node("A", parse_rule("A"), is_input=True), Node("B", parse_rule("A & !B"))])
+>>> m.inputs
+['A']
+>>> len(m.hash())
+16
+>>> with m:                      # edits inside the block are undone at its end
+...     m.nodes["B"].initial = 1.0
+>>> m.nodes["B"].initial
+0.5
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from metastasim.errors import ModelError, UnknownNameError
+from metastasim.network.expr import Expr, Var
+from metastasim.network.rates import Rate, down_rate, up_rate
+from metastasim.network.settings import Settings
+
+__all__ = ["Reference", "Node", "JointInitial", "Model", "is_identity", "DEFAULT_RATE_UP", "DEFAULT_RATE_DOWN"]
+
+DEFAULT_RATE_UP = up_rate(1)
+DEFAULT_RATE_DOWN = down_rate(1)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A literature reference: ``id`` is ``doi:…`` or ``pmid:…``; ``statement`` the finding it supports."""
+
+    id: str
+    statement: str = ""
+
+
+@dataclass(eq=False)
+class Node:
+    """One Boolean variable of a model.
+
+    Parameters
+    ----------
+    id
+        Identifier, unique in the model (case-sensitive).
+    rule
+        Boolean expression giving the node's target value.  An input reads itself.
+    rate_up, rate_down
+        MaBoSS rate expressions; defaults ``@logic ? 1 : 0`` and ``@logic ? 0 : 1``.
+    initial
+        Probability that the node is on at time 0 (ignored for nodes of a joint
+        initial-state group).
+    is_input
+        Set by the microenvironment rather than by regulators.
+    is_internal
+        Left out of full-state probabilities (MaBoSS's ``is_internal``).
+    name, symbol, description, references
+        Annotations: a readable name, the HGNC symbol, a sentence, references.
+    line
+        Line of the file where the node is defined, for error messages.
+    """
+
+    id: str
+    rule: Expr
+    rate_up: Rate = DEFAULT_RATE_UP
+    rate_down: Rate = DEFAULT_RATE_DOWN
+    initial: float = 0.5
+    is_input: bool = False
+    is_internal: bool = False
+    name: str = ""
+    symbol: str = ""
+    description: str = ""
+    references: tuple[Reference, ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class JointInitial:
+    """A joint initial-state distribution over several nodes (MaBoSS ``[A, B].istate``).
+
+    ``outcomes`` pairs each assignment (one 0/1 per node, in ``nodes`` order) with
+    its probability; the probabilities sum to 1.
+    """
+
+    nodes: tuple[str, ...]
+    outcomes: tuple[tuple[tuple[int, ...], float], ...]
+    line: int | None = None
+
+
+class Model:
+    """A logical model.
+
+    Parameters
+    ----------
+    nodes
+        The nodes, in order.
+    name, description
+        Free text.
+    parameters
+        Values of the ``$parameters`` rates refer to (names without ``$``).
+    joint_initial
+        Joint initial-state groups.
+    settings
+        Default simulation settings (from a MaBoSS ``.cfg`` or the YAML file).
+    perturbations
+        Perturbations the file itself applies (MaBoSS ``$Low_X = 1``).
+    source
+        Path of the file the model was read from.
+    references
+        References for the model as a whole.
+    """
+
+    def __init__(
+        self,
+        nodes: Iterable[Node] = (),
+        *,
+        name: str = "",
+        description: str = "",
+        parameters: Mapping[str, float] | None = None,
+        joint_initial: Iterable[JointInitial] = (),
+        settings: Settings | None = None,
+        perturbations: Iterable = (),
+        source: str | None = None,
+        references: Iterable[Reference] = (),
+    ) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.name = name
+        self.description = description
+        self.parameters: dict[str, float] = dict(parameters or {})
+        self.joint_initial: list[JointInitial] = list(joint_initial)
+        self.settings = settings or Settings()
+        self.perturbations: tuple = tuple(perturbations)
+        self.source = source
+        self.references: tuple[Reference, ...] = tuple(references)
+        self._snapshots: list[tuple] = []
+        for node in nodes:
+            self.add_node(node)
+
+    # -- construction ------------------------------------------------------
+    def add_node(self, node: Node) -> Node:
+        """Add a node; a second node with the same id is an error."""
+        if node.id in self.nodes:
+            first = self.nodes[node.id].line
+            where = f" (first defined on line {first})" if first is not None else ""
+            raise ModelError(f"node {node.id!r} is defined twice{where}", path=self.source, line=node.line)
+        self.nodes[node.id] = node
+        return node
+
+    # -- queries -------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __iter__(self):
+        return iter(self.nodes.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.nodes
+
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        return f"<Model{label}: {len(self.nodes)} nodes, {len(self.inputs)} inputs>"
+
+    @property
+    def inputs(self) -> list[str]:
+        """Ids of input nodes, in model order."""
+        return [n.id for n in self.nodes.values() if n.is_input]
+
+    @property
+    def outputs(self) -> list[str]:
+        """Ids of nodes that are not internal, in model order."""
+        return [n.id for n in self.nodes.values() if not n.is_internal]
+
+    def symbols(self) -> dict[str, str]:
+        """HGNC symbol -> node id, for nodes that carry one."""
+        return {n.symbol: n.id for n in self.nodes.values() if n.symbol}
+
+    def resolve(self, name: str) -> str:
+        """Node id for a node id or HGNC symbol.
+
+        Raises
+        ------
+        UnknownNameError
+            Naming close matches, if there are any.
+        """
+        if name in self.nodes:
+            return name
+        by_symbol = [n.id for n in self.nodes.values() if n.symbol == name]
+        if len(by_symbol) == 1:
+            return by_symbol[0]
+        if len(by_symbol) > 1:
+            raise UnknownNameError(f"symbol {name!r} names several nodes: {', '.join(by_symbol)}")
+        candidates = list(self.nodes) + [n.symbol for n in self.nodes.values() if n.symbol]
+        close = difflib.get_close_matches(name, candidates, n=4, cutoff=0.6)
+        if not close:
+            close = [c for c in candidates if c.lower() == name.lower()]
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UnknownNameError(f"unknown node {name!r}{hint}")
+
+    def regulators(self) -> dict[str, list[str]]:
+        """Node id -> the nodes its rule reads (excluding itself for inputs)."""
+        return {
+            n.id: sorted(n.rule.variables() - ({n.id} if n.is_input else set()))
+            for n in self.nodes.values()
+        }
+
+    def rate_values(self, node_id: str) -> tuple[float, float, float, float]:
+        """``(up if rule true, up if rule false, down if rule true, down if rule false)``."""
+        node = self.nodes[node_id]
+        try:
+            return (
+                node.rate_up.evaluate(self.parameters, logic=True),
+                node.rate_up.evaluate(self.parameters, logic=False),
+                node.rate_down.evaluate(self.parameters, logic=True),
+                node.rate_down.evaluate(self.parameters, logic=False),
+            )
+        except ModelError as exc:
+            raise ModelError(f"node {node_id}: {exc.message}", path=self.source, line=node.line) from None
+
+    # -- checks ----------------------------------------------------------------
+    def validate(self) -> "Model":
+        """Check the model; return it unchanged.
+
+        Raises
+        ------
+        ModelError
+            Names read but never defined, negative or non-finite rates, initial
+            probabilities outside [0, 1], malformed joint initial states.
+        """
+        if not self.nodes:
+            raise ModelError("the model defines no nodes", path=self.source)
+        for node in self.nodes.values():
+            missing = sorted(node.rule.variables() - self.nodes.keys())
+            if missing:
+                raise ModelError(
+                    f"rule of {node.id} reads {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} never defined",
+                    path=self.source, line=node.line,
+                )
+            if not (isinstance(node.initial, (int, float)) and 0.0 <= node.initial <= 1.0):
+                raise ModelError(
+                    f"initial probability of {node.id} must be in [0, 1], not {node.initial!r}",
+                    path=self.source, line=node.line,
+                )
+            labels = ("rate_up (rule true)", "rate_up (rule false)", "rate_down (rule true)", "rate_down (rule false)")
+            for label, value in zip(labels, self.rate_values(node.id)):
+                if not math.isfinite(value) or value < 0:
+                    raise ModelError(
+                        f"{label} of {node.id} is {value!r}: rates must be finite and non-negative",
+                        path=self.source, line=node.line,
+                    )
+        grouped: set[str] = set()
+        for group in self.joint_initial:
+            for name in group.nodes:
+                if name not in self.nodes:
+                    raise ModelError(f"initial state names unknown node {name!r}", path=self.source, line=group.line)
+                if name in grouped:
+                    raise ModelError(f"{name} appears in two joint initial states", path=self.source, line=group.line)
+                grouped.add(name)
+            total = 0.0
+            for values, p in group.outcomes:
+                if len(values) != len(group.nodes) or any(v not in (0, 1) for v in values):
+                    raise ModelError(
+                        f"initial state {list(values)} does not give 0/1 for each of {', '.join(group.nodes)}",
+                        path=self.source, line=group.line,
+                    )
+                if not (isinstance(p, (int, float)) and 0.0 <= p <= 1.0):
+                    raise ModelError(f"initial-state probability {p!r} is outside [0, 1]", path=self.source, line=group.line)
+                total += p
+            if abs(total - 1.0) > 1e-6:
+                raise ModelError(f"initial-state probabilities sum to {total:g}, not 1", path=self.source, line=group.line)
+        return self
+
+    # -- identity ------------------------------------------------------------
+    def dynamics_dict(self) -> dict:
+        """The parts of the model that determine its dynamics, as plain data."""
+        return {
+            "nodes": [
+                [n.id, n.rule.to_string(), n.rate_up.to_string(), n.rate_down.to_string(), float(n.initial), bool(n.is_input)]
+                for n in self.nodes.values()
+            ],
+            "parameters": sorted((k, float(v)) for k, v in self.parameters.items()),
+            "joint_initial": [[list(g.nodes), [[list(v), float(p)] for v, p in g.outcomes]] for g in self.joint_initial],
+        }
+
+    def hash(self) -> str:
+        """16 hex digits identifying the model's dynamics (not its annotations)."""
+        text = json.dumps(self.dynamics_dict(), separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    # -- copies and reversible edits -------------------------------------------
+    def copy(self) -> "Model":
+        """An independent copy (rules and rates, being immutable, are shared)."""
+        new = copy.copy(self)
+        new.nodes = {k: replace(v) for k, v in self.nodes.items()}
+        new.parameters = dict(self.parameters)
+        new.joint_initial = list(self.joint_initial)
+        new._snapshots = []
+        return new
+
+    def __enter__(self) -> "Model":
+        self._snapshots.append((
+            {k: replace(v) for k, v in self.nodes.items()},
+            dict(self.parameters), list(self.joint_initial), self.settings, self.perturbations,
+        ))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        nodes, self.parameters, self.joint_initial, self.settings, self.perturbations = self._snapshots.pop()
+        self.nodes.clear()
+        self.nodes.update(nodes)
+
+    # -- helpers for readers -----------------------------------------------------
+    @staticmethod
+    def input_node(name: str, *, line: int | None = None, initial: float = 0.5) -> Node:
+        """A node that keeps its initial value (its rule reads itself)."""
+        return Node(name, Var(name), is_input=True, initial=initial, line=line)
+
+
+def is_identity(node: Node) -> bool:
+    """Whether the node's rule is exactly itself (how bnet and MaBoSS write inputs)."""
+    return isinstance(node.rule, Var) and node.rule.name == node.id
+
