@@ -1,0 +1,253 @@
+"""The ``metastasim`` command: a thin shell over the Python API.
+
+Every error a user can cause ends in one line on standard error and exit status 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+import metastasim
+from metastasim.errors import MetastasimError
+
+__all__ = ["main", "cli"]
+
+_MODEL_HELP = "A model file (.bnet, .bnd, .sbml/.xml, .yaml) or a bundled model name (cohen2015)."
+
+
+def _err(message: str) -> None:
+    click.echo(f"metastasim: error: {message}", err=True)
+
+
+@contextlib.contextmanager
+def _progress(total: int, label: str, enabled: bool):
+    """A progress bar on standard error (only on a terminal); yields a ``progress(done, total)`` callback."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True, console=_stderr_console()) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done, _total: bar.update(task, completed=done)
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _perturbations(ko, oe, inhibit, set_):
+    from metastasim.network.perturbations import parse_perturbation
+
+    out = [parse_perturbation("ko", x) for x in ko]
+    out += [parse_perturbation("oe", x) for x in oe]
+    out += [parse_perturbation("inhibit", x) for x in inhibit]
+    out += [parse_perturbation("set", x) for x in set_]
+    return out
+
+
+def _load(model: str, cfg: tuple[str, ...]):
+    from metastasim.io.formats import load_any
+
+    return load_any(model, cfg=list(cfg) or None)
+
+
+def _perturbation_options(f):
+    f = click.option("--set", "set_", multiple=True, metavar="INPUT=0|1", help="Fix an input node.")(f)
+    f = click.option("--inhibit", multiple=True, metavar="NODE=E",
+                     help="Multiply NODE's rate_up by 1 - E (E in [0, 1]).")(f)
+    f = click.option("--oe", multiple=True, metavar="NODE", help="Over-express NODE (fixed at 1).")(f)
+    f = click.option("--ko", multiple=True, metavar="NODE", help="Knock out NODE (fixed at 0).")(f)
+    f = click.option("--cfg", multiple=True, metavar="CFG", help="MaBoSS .cfg file(s) for a .bnd model.")(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(metastasim.__version__, prog_name="metastasim")
+def cli() -> None:
+    """Simulate logical models of the metastatic cascade (MaBoSS semantics)."""
+
+
+@cli.command(help="Simulate MODEL and print final node and state probabilities.\n\nMODEL: " + _MODEL_HELP)
+@click.argument("model")
+@_perturbation_options
+@click.option("--samples", type=click.IntRange(min=1), help="Number of trajectories [model's sample_count].")
+@click.option("--max-time", type=float, help="Model time at which trajectories stop [model's max_time].")
+@click.option("--time-tick", type=float, help="Width of the averaging windows [model's time_tick].")
+@click.option("--discrete-time", is_flag=True, default=None, help="One time unit per transition.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), help="Random seed [model's seed].")
+@click.option("--threads", type=click.IntRange(min=0), help="Threads (0: all cores); results do not depend on it.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--out", type=click.Path(file_okay=False), help="Write time courses and final states as CSV/JSON here.")
+def simulate(model, cfg, ko, oe, inhibit, set_, samples, max_time, time_tick, discrete_time, seed, threads,
+             as_json, out) -> None:
+    from metastasim.engine import compile_model, simulate as run
+
+    m = _load(model, cfg)
+    perts = _perturbations(ko, oe, inhibit, set_)
+    settings = m.settings.with_(sample_count=samples, max_time=max_time, time_tick=time_tick,
+                                discrete_time=discrete_time, seed=seed)
+    compiled = compile_model(m)
+    long_run = settings.sample_count * len(m) * settings.max_time > 2e7
+    with _progress(settings.sample_count, "simulating", long_run) as progress:
+        result = run(m, perts, sample_count=samples, max_time=max_time, time_tick=time_tick,
+                     discrete_time=discrete_time, seed=seed, threads=threads, compiled=compiled, progress=progress)
+    files = _result_files(m, result) if out else {}
+    if out:
+        _write_files(Path(out), files)
+    if as_json:
+        payload = {"model": m.name, **result.to_dict()}
+        if out:
+            payload["files"] = sorted(str(Path(out) / name) for name in files)
+        click.echo(json.dumps(payload, indent=1))
+    else:
+        _print_result(m, result, out and sorted(files))
+
+
+def _result_files(model, result) -> dict[str, str]:
+    files = {
+        "node_probabilities.csv": result.node_probabilities().to_csv(float_format="%.6g"),
+        "final_nodes.csv": result.final_nodes().to_frame().assign(se=result.final_node_se()).to_csv(
+            index_label="node", float_format="%.6g"),
+        "result.json": json.dumps({"model": model.name, **result.to_dict()}, indent=1) + "\n",
+    }
+    if result.state_probs is not None:
+        files["state_probabilities.csv"] = result.state_probabilities().to_csv(float_format="%.6g")
+    if result.final_state_codes is not None:
+        files["final_states.csv"] = result.final_state_distribution().to_csv(index_label="state",
+                                                                             float_format="%.6g")
+    return files
+
+
+def _write_files(folder: Path, files: dict[str, str]) -> None:
+    from metastasim.io._files import atomic_write_text
+
+    if folder.exists() and not folder.is_dir():
+        raise MetastasimError(f"{folder}: exists and is not a folder")
+    for name, text in files.items():
+        atomic_write_text(folder / name, text)
+
+
+def _print_result(model, result, written) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    perts = ", ".join(result.perturbations) or "none"
+    console.print(f"[bold]{model.name or 'model'}[/bold]: {len(model)} nodes, hash {result.model_hash}, "
+                  f"perturbations: {perts}")
+    console.print(f"{result.sample_count:,} trajectories to t = {result.max_time:g}, seed {result.seed}: "
+                  f"{result.elapsed:.2f} s ({result.trajectories_per_second:,.0f}/s on {result.threads} "
+                  f"thread{'s' if result.threads != 1 else ''})")
+    table = Table(title=f"Probability at t = {result.max_time:g}", title_justify="left")
+    table.add_column("node")
+    table.add_column("P(on)", justify="right")
+    table.add_column("± s.e.", justify="right")
+    se = result.final_node_se()
+    for node in result.outputs or result.node_ids:
+        p = result.final_nodes()[node]
+        table.add_row(node, f"{p:.4f}", f"{se[node]:.4f}")
+    console.print(table)
+    if result.final_state_codes is not None and len(result.outputs) <= 16:
+        dist = result.final_state_distribution()
+        states = Table(title="Most likely final states (output nodes on)", title_justify="left")
+        states.add_column("state")
+        states.add_column("probability", justify="right")
+        for label, p in dist.head(8).items():
+            states.add_row(label, f"{p:.4f}")
+        if len(dist) > 8:
+            states.add_row(f"… {len(dist) - 8} more", f"{dist.iloc[8:].sum():.4f}")
+        console.print(states)
+    if written:
+        console.print("wrote " + ", ".join(written))
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.option("--cfg", multiple=True, metavar="CFG", help="MaBoSS .cfg file(s) for a .bnd source.")
+def convert(source, target, cfg) -> None:
+    """Convert SOURCE to TARGET; formats follow the suffixes (.bnet .bnd .sbml .xml .yaml).
+
+    Rates and initial probabilities that TARGET's format cannot hold are dropped
+    with a warning.
+    """
+    from metastasim.io.formats import format_of, write_model
+
+    m = _load(source, cfg)
+    format_of(target)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = write_model(m, target, drop_rates=True, drop_initial_states=True)
+    for w in caught:
+        click.echo(f"metastasim: warning: {w.message}", err=True)
+    click.echo("wrote " + ", ".join(written))
+
+
+@cli.command()
+@click.argument("model")
+@_perturbation_options
+@click.option("--trap-spaces", is_flag=True, help="List minimal trap spaces instead of fixed points.")
+@click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True, help="List at most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def attractors(model, cfg, ko, oe, inhibit, set_, trap_spaces, limit, as_json) -> None:
+    """Fixed points (or minimal trap spaces) of MODEL's Boolean rules, inputs free unless --set."""
+    from metastasim.analysis import count_fixed_points, count_trap_spaces, fixed_points
+    from metastasim.analysis import trap_spaces as minimal_trap_spaces
+
+    m = _load(model, cfg)
+    perts = _perturbations(ko, oe, inhibit, set_)
+    if trap_spaces:
+        found, total = minimal_trap_spaces(m, perts, limit=limit), count_trap_spaces(m, perts)
+    else:
+        found, total = fixed_points(m, perts, limit=limit), count_fixed_points(m, perts)
+    kind = "minimal trap spaces" if trap_spaces else "fixed points"
+    if as_json:
+        click.echo(json.dumps({"model": m.name, "kind": kind, "count": total, "listed": found}, indent=1))
+        return
+    click.echo(f"{m.name or 'model'}: {total} {kind}" + (f" (first {len(found)} listed)" if len(found) < total else ""))
+    order = list(m.nodes)
+    for i, att in enumerate(found, 1):
+        on = [k for k in order if att.get(k) == 1]
+        free = [k for k in order if att.get(k) == "*"]
+        line = f"{i:>4}. on: {', '.join(on) or '(none)'}"
+        if free:
+            line += f"   free: {', '.join(free)}"
+        click.echo(line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, turning user errors into one line and exit status 2."""
+    try:
+        cli.main(args=argv, prog_name="metastasim", standalone_mode=False)
+    except click.UsageError as exc:
+        hint = f" (see: metastasim {exc.ctx.info_name if exc.ctx and exc.ctx.parent else ''} --help)".replace("  ", " ")
+        _err(exc.format_message().replace("\n", " ") + hint)
+        return 2
+    except click.exceptions.Abort:
+        _err("interrupted")
+        return 130
+    except click.ClickException as exc:
+        _err(exc.format_message().replace("\n", " "))
+        return 2
+    except MetastasimError as exc:
+        _err(str(exc))
+        return 2
+    except OSError as exc:
+        _err(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+

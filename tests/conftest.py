@@ -1,0 +1,24 @@
+"""Shared fixtures: where the project's shared reference material lives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+PEER_MODELS = SHARED / "peer-models"
+MABOSS_REFERENCE = SHARED / "reference" / "maboss"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"{SHARED} is missing: the shared reference folder must sit beside the checkout")
+    return SHARED
+
+
+def peer_model_dirs() -> list[Path]:
+    return sorted(p for p in PEER_MODELS.iterdir() if p.is_dir()) if PEER_MODELS.is_dir() else []
