@@ -83,7 +83,7 @@ def cli() -> None:
 @click.option("--samples", type=click.IntRange(min=1), help="Number of trajectories [model's sample_count].")
 @click.option("--max-time", type=float, help="Model time at which trajectories stop [model's max_time].")
 @click.option("--time-tick", type=float, help="Width of the averaging windows [model's time_tick].")
-@click.option("--discrete-time", is_flag=True, default=None, help="One time unit per transition.")
+@click.option("--discrete-time", is_flag=True, default=None, help="Discrete time: every transition takes one time tick.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), help="Random seed [model's seed].")
 @click.option("--threads", type=click.IntRange(min=0), help="Threads (0: all cores); results do not depend on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")

@@ -261,11 +261,11 @@ def simulate_block(
                 r0, r1, r2, r3 = philox4x32(ctr, st, c2, c3, key0, key1)
                 ctr += _ONE
                 if discrete:
-                    dt = 1.0
+                    dt = tick  # MaBoSS's discrete time: every transition takes one time tick
                 else:
                     u1 = ((r0 >> _S5) << _S26 | (r1 >> _S6)) * _TWO_M53
                     dt = -np.log(1.0 - u1) / total
-                if t + dt > max_time:
+                if t + dt >= max_time:  # as MaBoSS: no transition at max_time itself
                     break
                 t += dt
                 target = (((r2 >> _S5) << _S26 | (r3 >> _S6)) * _TWO_M53) * total

@@ -198,7 +198,7 @@ def _needs_parens(parent: Expr, child: Expr) -> bool:
         return False
     if isinstance(parent, Xor) or isinstance(child, Xor):
         return True
-    return isinstance(parent, And) and isinstance(child, Or) or type(child) is type(parent)
+    return isinstance(parent, And) and isinstance(child, Or)
 
 
 class Const(Expr):

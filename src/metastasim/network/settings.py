@@ -26,7 +26,8 @@ class Settings:
     time_tick
         Width of the windows over which probabilities are averaged (as MaBoSS).
     discrete_time
-        If true, every transition takes one time unit instead of an exponential time.
+        If true, every transition takes one ``time_tick`` instead of an exponential time
+        (MaBoSS's discrete time).
     thread_count
         Threads to use; 0 means all cores.  Results do not depend on it.
     seed
