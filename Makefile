@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/metastasim simulate cohen2015
+	$(BIN)/metastasim simulate cohen2015 --samples 100000 --max-time 100
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -103,7 +103,9 @@ def simulate(model, cfg, ko, oe, inhibit, set_, samples, max_time, time_tick, di
                      discrete_time=discrete_time, seed=seed, threads=threads, compiled=compiled, progress=progress)
     files = _result_files(m, result) if out else {}
     if out:
-        _write_files(Path(out), files)
+        from metastasim.io._files import write_folder
+
+        write_folder(out, files)
     if as_json:
         payload = {"model": m.name, **result.to_dict()}
         if out:
@@ -126,15 +128,6 @@ def _result_files(model, result) -> dict[str, str]:
         files["final_states.csv"] = result.final_state_distribution().to_csv(index_label="state",
                                                                              float_format="%.6g")
     return files
-
-
-def _write_files(folder: Path, files: dict[str, str]) -> None:
-    from metastasim.io._files import atomic_write_text
-
-    if folder.exists() and not folder.is_dir():
-        raise MetastasimError(f"{folder}: exists and is not a folder")
-    for name, text in files.items():
-        atomic_write_text(folder / name, text)
 
 
 def _print_result(model, result, written) -> None:

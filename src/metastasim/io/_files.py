@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
-from metastasim.errors import ModelError
+from metastasim.errors import MetastasimError, ModelError
 
-__all__ = ["read_text", "atomic_write", "atomic_write_text"]
+__all__ = ["read_text", "atomic_write", "atomic_write_text", "write_folder"]
 
 
 def read_text(path: str | os.PathLike) -> str:
@@ -40,6 +42,32 @@ def read_text(path: str | os.PathLike) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _umask_mode(mode: int) -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mode & ~mask
+
+
+def _temp_file(folder: Path, name: str, data: bytes) -> str:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _umask_mode(0o666))  # mkstemp's 0600 would hide results from the group
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def _writable_target(target: Path) -> None:
+    if target.exists() and not target.is_file():
+        raise MetastasimError(f"{target}: exists and is not a regular file")
+
+
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
 
@@ -47,13 +75,10 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     ``path``; if anything fails, ``path`` is untouched and the temporary file removed.
     """
     target = Path(path)
+    _writable_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = _temp_file(target.parent, target.name, data)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -64,3 +89,40 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """:func:`atomic_write` for UTF-8 text."""
     atomic_write(path, text.encode("utf-8"))
+
+
+def write_folder(folder: str | os.PathLike, files: Mapping[str, str | bytes]) -> None:
+    """Write several files into ``folder``, all or nothing as far as the file system allows.
+
+    A new folder is filled under a temporary name and renamed into place.  Into an
+    existing folder, every file is first written to a temporary file beside its
+    target, and the targets are replaced only once all are written.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise MetastasimError(f"{folder}: exists and is not a folder")
+    payload = {name: data.encode("utf-8") if isinstance(data, str) else data for name, data in files.items()}
+    for name in payload:
+        _writable_target(folder / name)
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        try:
+            for name, data in payload.items():
+                os.replace(_temp_file(staging, name, data), staging / name)
+            os.chmod(staging, _umask_mode(0o777))
+            os.rename(staging, folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return
+    temps: dict[str, str] = {}
+    try:
+        for name, data in payload.items():
+            temps[name] = _temp_file(folder, name, data)
+        for name, tmp in temps.items():
+            os.replace(tmp, folder / name)
+    finally:
+        for tmp in temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)

@@ -31,19 +31,17 @@ import re
 from metastasim.errors import ModelError, ParseError
 from metastasim.io._export import check_lossless
 from metastasim.io._files import atomic_write_text, read_text
-from metastasim.network.expr import parse_rule
+from metastasim.network.expr import FALSE, parse_rule
 from metastasim.network.model import Model, Node, is_identity
 
 __all__ = ["read_bnet", "parse_bnet", "write_bnet", "to_bnet"]
 
-_NAME = re.compile(r"[A-Za-z_]\w*\Z")
 _HEADER = re.compile(r"\s*targets\s*,\s*factors\s*\Z", re.IGNORECASE)
 
 
 def parse_bnet(text: str, *, path: str | None = None) -> Model:
     """Parse bnet text into a :class:`Model` (see the module notes for what it accepts)."""
-    nodes: list[Node] = []
-    defined: dict[str, int] = {}
+    model = Model(source=path)
     for lineno, raw in enumerate(text.split("\n"), start=1):
         line = raw.split("#", 1)[0]
         if not line.strip() or _HEADER.match(line):
@@ -52,25 +50,18 @@ def parse_bnet(text: str, *, path: str | None = None) -> Model:
         target = target.strip()
         if not comma:
             raise ModelError(f"expected 'target, rule' but found no comma in {line.strip()[:60]!r}", path=path, line=lineno)
-        if not _NAME.match(target):
-            raise ModelError(f"invalid node name {target!r}", path=path, line=lineno)
-        if target in defined:
-            raise ModelError(f"node {target!r} is defined twice (first on line {defined[target]})", path=path, line=lineno)
         if not rule_text.strip():
             raise ModelError(f"node {target!r} has an empty rule", path=path, line=lineno)
+        node = model.add_node(Node(target, FALSE, line=lineno))  # checks the name and duplicates
         try:
-            rule = parse_rule(rule_text)
+            node.rule = parse_rule(rule_text)
         except ParseError as exc:
             raise exc.located(path, lineno, line.index(",") + 1) from None
-        defined[target] = lineno
-        node = Node(target, rule, line=lineno)
         node.is_input = is_identity(node)
-        nodes.append(node)
-    if not nodes:
+    if not model.nodes:
         raise ModelError("no nodes: the file is empty or holds only comments", path=path)
-    read = set().union(*(n.rule.variables() for n in nodes))
-    model = Model(nodes, source=path)
-    for name in sorted(read - defined.keys()):
+    read = set().union(*(n.rule.variables() for n in model.nodes.values()))
+    for name in sorted(read - model.nodes.keys()):
         model.add_node(Model.input_node(name))
     return model.validate()
 

@@ -21,6 +21,7 @@ Nodes without an initial state start on with probability 0.5, as in MaBoSS.
 from __future__ import annotations
 
 import bisect
+import math
 import os
 import re
 import warnings
@@ -51,6 +52,7 @@ _IGNORED_SETTINGS = {
     "statdist_cluster_threshold", "statdist_similarity_cache_max_size", "init_pop", "max_pop",
 }
 _IDENT = r"[A-Za-z_]\w*"
+_NEXT_ATTRIBUTE = re.compile(r"\n\s*[A-Za-z_]\w*\s*=(?!=)")
 
 
 class _Lines:
@@ -190,6 +192,10 @@ def _parse_bnd(text: str, path: str | None) -> tuple[list[_NodeBlock], list[tupl
                 if end >= n or clean[end] != ";":
                     raise ParseError(f"node {block.name}: missing ';' after {name} = …", path=path, line=lines.line(vstart))
                 value, is_string = clean[vstart:end], False
+                runaway = _NEXT_ATTRIBUTE.search(value)
+                if runaway:  # "logic = A & B" with no ';' before the next "rate_up = ..."
+                    raise ParseError(f"node {block.name}: missing ';' after {name} = …", path=path,
+                                     line=lines.line(vstart + runaway.start()))
             if name in block.attrs:
                 raise ModelError(f"node {block.name}: {name} is given twice", path=path, line=lines.line(pos))
             block.attrs[name] = (value, lines.line(vstart), lines.column(vstart), is_string)
@@ -284,11 +290,75 @@ def _joint_outcomes(text: str, size: int, params, path, line, col) -> list[tuple
     return [(v, p / total) for v, p in outcomes]
 
 
-def _evaluate_params(defs, path) -> dict[str, float]:
-    values: dict[str, float] = {}
-    for name, text, line, col in defs:
-        values[name] = _eval_value(text, values, path, line, col)
-    return values
+def _finite(value: float, what: str, path, line) -> float:
+    if not math.isfinite(value):
+        raise ModelError(f"{what} is {value:g}: it must be a finite number", path=path, line=line)
+    return value
+
+
+@dataclass
+class _Params:
+    """Parameter values and where each was last defined."""
+
+    values: dict[str, float] = field(default_factory=dict)
+    where: dict[str, tuple[str | None, int]] = field(default_factory=dict)
+
+    def define(self, name: str, text: str, path, line, col) -> None:
+        self.values[name] = _eval_value(text, self.values, path, line, col)
+        self.where[name] = (path, line)
+
+
+def _settings(sources, params: _Params) -> Settings:
+    """Run settings from the .cfg files (later files win)."""
+    values: dict[str, object] = {}
+    where: dict[str, tuple[str | None, int]] = {}
+    for one, p in sources:
+        for name, (text, line, col) in one.settings.items():
+            if name not in _SETTINGS:
+                if name not in _IGNORED_SETTINGS:
+                    warnings.warn(f"{p or 'cfg'}:{line}: unknown setting {name!r} ignored", stacklevel=3)
+                continue
+            field_name, cast = _SETTINGS[name]
+            value = _finite(_eval_value(text, params.values, p, line, col), name, p, line)
+            if cast is not float and value != int(value):
+                raise ModelError(f"{name} must be an integer, not {value:g}", path=p, line=line)
+            values[field_name] = cast(value) if cast is not float else value
+            where[field_name] = (p, line)
+    try:
+        return Settings().with_(**values)
+    except MetastasimError as exc:
+        culprit = next((k for k in where if k in str(exc)), None)
+        p, line = where.get(culprit, (None, None))
+        raise ModelError(str(exc), path=p, line=line) from None
+
+
+def _node_attributes(model: Model, sources, params: _Params) -> None:
+    """``X.istate``, ``X.is_internal`` and joint ``[A, B].istate`` from the .cfg files."""
+    for one, p in sources:
+        for node_name, attr, text, line, col in one.node_attrs:
+            if node_name not in model.nodes:
+                raise ModelError(f"unknown node {node_name!r}", path=p, line=line)
+            value = _finite(_eval_value(text, params.values, p, line, col), f"{node_name}.{attr}", p, line)
+            node = model.nodes[node_name]
+            if attr == "istate":
+                node.initial = 0.5 if value < 0 else float(value != 0)
+                _drop_from_groups(model, node_name)
+            elif attr == "is_internal":
+                node.is_internal = value != 0
+            elif attr != "refstate":
+                raise ModelError(f"unknown node attribute {attr!r} (MaBoSS knows istate, is_internal, refstate)",
+                                 path=p, line=line)
+        for names, text, line, col in one.joint:
+            for name in names:
+                if name not in model.nodes:
+                    raise ModelError(f"unknown node {name!r}", path=p, line=line)
+            outcomes = _joint_outcomes(text, len(names), params.values, p, line, col)
+            for name in names:
+                _drop_from_groups(model, name)
+            if len(names) == 1:
+                model.nodes[names[0]].initial = sum(prob for v, prob in outcomes if v[0] == 1)
+            else:
+                model.joint_initial.append(JointInitial(tuple(names), tuple(outcomes), line=line))
 
 
 def parse_maboss(
@@ -319,72 +389,26 @@ def parse_maboss(
         _parse_cfg(text, p, one)
         sources.append((one, p))
 
-    # parameters: .bnd first, then each .cfg in order (later definitions win)
-    params: dict[str, float] = _evaluate_params(bnd_params, bnd_path)
+    params = _Params()  # the .bnd first, then each .cfg in order
+    for name, text, line, col in bnd_params:
+        params.define(name, text, bnd_path, line, col)
     for one, p in sources:
         for name, text, line, col in one.params:
-            params[name] = _eval_value(text, params, p, line, col)
+            params.define(name, text, p, line, col)
 
     model = Model(source=bnd_path)
     for block in blocks:
-        node = _build_node(block, bnd_path)
-        model.add_node(node)
+        model.add_node(_build_node(block, bnd_path))
     for block in blocks:
-        node = model.nodes[block.name]
-        missing = sorted(node.rule.variables() - model.nodes.keys())
+        missing = sorted(model.nodes[block.name].rule.variables() - model.nodes.keys())
         if missing:
-            _, line, _, _ = block.attrs.get("logic", ("", block.line, 0, False))
-            raise ModelError(f"logic of {node.id} reads {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
-                             "not defined as a node", path=bnd_path, line=line)
-
-    settings: dict[str, object] = {}
-    for one, p in sources:
-        for name, (text, line, col) in one.settings.items():
-            if name in _SETTINGS:
-                field_name, cast = _SETTINGS[name]
-                value = _eval_value(text, params, p, line, col)
-                if cast is int and value != int(value):
-                    raise ModelError(f"{name} must be an integer, not {value:g}", path=p, line=line)
-                settings[field_name] = cast(value) if cast is not float else value
-                settings.setdefault("_lines", {})[field_name] = (p, line)  # type: ignore[index]
-            elif name not in _IGNORED_SETTINGS:
-                warnings.warn(f"{p or 'cfg'}:{line}: unknown setting {name!r} ignored", stacklevel=2)
-        for node_name, attr, text, line, col in one.node_attrs:
-            if node_name not in model.nodes:
-                raise ModelError(f"unknown node {node_name!r}", path=p, line=line)
-            value = _eval_value(text, params, p, line, col)
-            node = model.nodes[node_name]
-            if attr == "istate":
-                node.initial = 0.5 if value < 0 else float(value != 0)
-                _drop_from_groups(model, node_name)
-            elif attr == "is_internal":
-                node.is_internal = value != 0
-            elif attr == "refstate":
-                pass
-            else:
-                raise ModelError(f"unknown node attribute {attr!r} (MaBoSS knows istate, is_internal, refstate)",
-                                 path=p, line=line)
-        for names, text, line, col in one.joint:
-            for name in names:
-                if name not in model.nodes:
-                    raise ModelError(f"unknown node {name!r}", path=p, line=line)
-            outcomes = _joint_outcomes(text, len(names), params, p, line, col)
-            for name in names:
-                _drop_from_groups(model, name)
-            if len(names) == 1:
-                model.nodes[names[0]].initial = sum(prob for v, prob in outcomes if v[0] == 1)
-            else:
-                model.joint_initial.append(JointInitial(tuple(names), tuple(outcomes), line=line))
-    lines = settings.pop("_lines", {})
-    try:
-        model.settings = Settings().with_(**settings)
-    except MetastasimError as exc:
-        bad = next((k for k in lines if k in str(exc)), None)
-        p, line = lines.get(bad, (None, None))  # type: ignore[union-attr]
-        raise ModelError(str(exc), path=p, line=line) from None
-
-    model.parameters, model.perturbations = _extract_mutations(model, params)
-    _check_rates(model, blocks, bnd_path)
+            line = block.attrs.get("logic", ("", block.line, 0, False))[1]
+            raise ModelError(f"logic of {block.name} reads {', '.join(missing)}, which "
+                             f"{'is' if len(missing) == 1 else 'are'} not defined as a node", path=bnd_path, line=line)
+    model.settings = _settings(sources, params)
+    _node_attributes(model, sources, params)
+    model.parameters, model.perturbations = _extract_mutations(model, params.values)
+    _check_rates(model, blocks, bnd_path, params)
     return model.validate()
 
 
@@ -446,21 +470,30 @@ def _extract_mutations(model: Model, params: dict[str, float]) -> tuple[dict[str
     return params, tuple(perturbations)
 
 
-def _check_rates(model: Model, blocks: list[_NodeBlock], path: str | None) -> None:
+def _check_rates(model: Model, blocks: list[_NodeBlock], path: str | None, params: _Params) -> None:
+    """Every rate finite and non-negative, reported where the culprit is written."""
     by_name = {b.name: b for b in blocks}
     for node in model.nodes.values():
         block = by_name[node.id]
         for attr in ("rate_up", "rate_down"):
             rate: Rate = getattr(node, attr)
-            line = block.attrs.get(attr, ("", block.line, 0, False))[1]
+            where = (path, block.attrs.get(attr, ("", block.line, 0, False))[1])
             for logic in (True, False):
                 try:
                     value = rate.evaluate(model.parameters, logic=logic)
                 except ModelError as exc:
-                    raise ModelError(f"{attr} of {node.id}: {exc.message}", path=path, line=line) from None
-                if not (value >= 0 and value != float("inf")):
-                    raise ModelError(f"{attr} of {node.id} is {value:g} when its logic is {str(logic).lower()}: "
-                                     "rates must be finite and non-negative", path=path, line=line)
+                    raise ModelError(f"{attr} of {node.id}: {exc.message}", path=where[0], line=where[1]) from None
+                if value >= 0 and value != math.inf:
+                    continue
+                bad = [n for n in sorted(rate.parameters()) if not (model.parameters.get(n, 0.0) >= 0
+                                                                     and math.isfinite(model.parameters.get(n, 0.0)))]
+                if bad and bad[0] in params.where:
+                    where = params.where[bad[0]]
+                    cause = f" (${bad[0]} = {model.parameters[bad[0]]:g})"
+                else:
+                    cause = ""
+                raise ModelError(f"{attr} of {node.id} is {value:g} when its logic is {str(logic).lower()}{cause}: "
+                                 "rates must be finite and non-negative", path=where[0], line=where[1])
 
 
 def read_maboss(bnd_path: str | os.PathLike, cfg_path: str | os.PathLike | Sequence[str | os.PathLike] | None = None) -> Model:

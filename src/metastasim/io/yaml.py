@@ -42,6 +42,7 @@ from metastasim.errors import MetastasimError, ModelError
 from metastasim.io._files import atomic_write_text, read_text
 from metastasim.network.expr import Var, parse_rule
 from metastasim.network.model import JointInitial, Model, Node, Reference, is_identity
+from metastasim.network.parser import RESERVED, is_valid_name
 from metastasim.network.rates import Rate, down_rate, format_number, parse_rate, up_rate
 from metastasim.network.settings import Settings
 
@@ -214,8 +215,9 @@ def parse_yaml(text: str, *, path: str | None = None) -> Model:
     rule_lines: dict[str, int] = {}
     for name, spec in nodes.items():
         line = nodes.lines[name]
-        if not isinstance(name, str) or not name.replace("_", "a").isalnum() or name[0].isdigit():
-            raise r.error(f"invalid node name {name!r}", line)
+        if not is_valid_name(name):
+            reserved = " (a reserved word)" if str(name).lower() in RESERVED else ""
+            raise r.error(f"invalid node name {name!r}{reserved}", line)
         spec = r.mapping(spec if spec is not None else _empty_map(), f"node {name}", line)
         r.check_fields(spec, _NODE_FIELDS, f"node {name}")
         is_input = spec.get("input", False)
@@ -259,10 +261,15 @@ def parse_yaml(text: str, *, path: str | None = None) -> Model:
                           "not defined as a node", rule_lines.get(name, node.line))
         for kind in ("rate_up", "rate_down"):
             rate = getattr(node, kind)
+            rate_line = nodes[name].lines.get(kind, node.line) if isinstance(nodes[name], _Map) else node.line
             undefined = sorted(rate.parameters() - model.parameters.keys())
             if undefined:
-                raise r.error(f"{kind} of {name} uses parameter ${undefined[0]}, which is never defined",
-                              nodes[name].lines.get(kind, node.line) if isinstance(nodes[name], _Map) else node.line)
+                raise r.error(f"{kind} of {name} uses parameter ${undefined[0]}, which is never defined", rate_line)
+            for logic in (True, False):
+                value = rate.evaluate(model.parameters, logic=logic)
+                if not (value >= 0 and math.isfinite(value)):
+                    raise r.error(f"{kind} of {name} is {value:g} when its rule is {str(logic).lower()}: "
+                                  "rates must be finite and non-negative", rate_line)
 
     groups = doc.get("initial_states", [])
     if not isinstance(groups, list):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 
 from metastasim.errors import ModelError, UnknownNameError
 from metastasim.network.expr import Expr, Var
+from metastasim.network.parser import RESERVED, is_valid_name
 from metastasim.network.rates import Rate, down_rate, up_rate
 from metastasim.network.settings import Settings
 
@@ -146,7 +147,10 @@ class Model:
 
     # -- construction ------------------------------------------------------
     def add_node(self, node: Node) -> Node:
-        """Add a node; a second node with the same id is an error."""
+        """Add a node; a second node with the same id, or an invalid id, is an error."""
+        if not is_valid_name(node.id):
+            reason = " (a reserved word)" if str(node.id).lower() in RESERVED else ""
+            raise ModelError(f"invalid node name {node.id!r}{reason}", path=self.source, line=node.line)
         if node.id in self.nodes:
             first = self.nodes[node.id].line
             where = f" (first defined on line {first})" if first is not None else ""

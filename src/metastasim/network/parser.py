@@ -15,7 +15,9 @@ from typing import Any, Protocol
 
 from metastasim.errors import ParseError
 
-__all__ = ["Dialect", "Token", "tokenize", "parse", "Builder", "LOGIC", "LOGIC_MABOSS", "RATE"]
+__all__ = [
+    "Dialect", "Token", "tokenize", "parse", "Builder", "LOGIC", "LOGIC_MABOSS", "RATE", "RESERVED", "is_valid_name",
+]
 
 _TOKEN_RE = re.compile(
     r"""
@@ -30,6 +32,14 @@ _TOKEN_RE = re.compile(
 )
 
 _WORD_OPERATORS = {"not": "!", "and": "&", "or": "|", "xor": "^"}
+_NAME = re.compile(r"[A-Za-z_]\w*\Z")
+#: Words that cannot name a node (any case): operators, constants, MaBoSS's keyword.
+RESERVED = frozenset({*_WORD_OPERATORS, "true", "false", "node"})
+
+
+def is_valid_name(name: object) -> bool:
+    """Whether ``name`` can name a node: letters, digits and ``_``, not starting with a digit, not reserved."""
+    return isinstance(name, str) and bool(_NAME.match(name)) and name.lower() not in RESERVED
 
 
 @dataclass(frozen=True, slots=True)
