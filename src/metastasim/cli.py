@@ -39,6 +39,16 @@ def _progress(total: int, label: str, enabled: bool):
         yield lambda done, _total: bar.update(task, completed=done)
 
 
+@contextlib.contextmanager
+def _status(message: str):
+    """A spinner on standard error while something slow happens (only on a terminal)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    with _stderr_console().status(message):
+        yield
+
+
 def _stderr_console():
     from rich.console import Console
 
@@ -90,13 +100,17 @@ def cli() -> None:
 @click.option("--out", type=click.Path(file_okay=False), help="Write time courses and final states as CSV/JSON here.")
 def simulate(model, cfg, ko, oe, inhibit, set_, samples, max_time, time_tick, discrete_time, seed, threads,
              as_json, out) -> None:
-    from metastasim.engine import compile_model, simulate as run
+    from metastasim.engine import compile_model, simulate as run, warm_up
 
     m = _load(model, cfg)
     perts = _perturbations(ko, oe, inhibit, set_)
     settings = m.settings.with_(sample_count=samples, max_time=max_time, time_tick=time_tick,
                                 discrete_time=discrete_time, seed=seed)
     compiled = compile_model(m)
+    with _status("preparing the simulator (compiled once per machine, then cached)"):
+        seconds = warm_up()
+    if seconds > 3:
+        click.echo(f"metastasim: compiled the simulator in {seconds:.0f} s; later runs reuse it", err=True)
     long_run = settings.sample_count * len(m) * settings.max_time > 2e7
     with _progress(settings.sample_count, "simulating", long_run) as progress:
         result = run(m, perts, sample_count=samples, max_time=max_time, time_tick=time_tick,
@@ -145,10 +159,9 @@ def _print_result(model, result, written) -> None:
     table.add_column("node")
     table.add_column("P(on)", justify="right")
     table.add_column("± s.e.", justify="right")
-    se = result.final_node_se()
+    final, se = result.final_nodes(), result.final_node_se()
     for node in result.outputs or result.node_ids:
-        p = result.final_nodes()[node]
-        table.add_row(node, f"{p:.4f}", f"{se[node]:.4f}")
+        table.add_row(node, f"{final[node]:.4f}", f"{se[node]:.4f}")
     console.print(table)
     if result.final_state_codes is not None and len(result.outputs) <= 16:
         dist = result.final_state_distribution()

@@ -2,6 +2,6 @@
 
 from metastasim.engine.compile import CompiledModel, compile_model
 from metastasim.engine.result import Result, state_label
-from metastasim.engine.simulator import simulate
+from metastasim.engine.simulator import simulate, warm_up
 
-__all__ = ["simulate", "compile_model", "CompiledModel", "Result", "state_label"]
+__all__ = ["simulate", "warm_up", "compile_model", "CompiledModel", "Result", "state_label"]

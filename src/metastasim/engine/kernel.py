@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from metastasim.engine.rng import philox4x32
+from metastasim.engine.rng import _MASK, _S32, philox4x32
 
 __all__ = [
     "simulate_block", "map_state_codes", "STATES_NONE", "STATES_DIRECT", "STATES_RECORD", "accumulate_state_intervals", "TABLE_MAX_INPUTS", "MAX_NODES_PER_WORD",
@@ -35,8 +35,6 @@ MAX_NODES_PER_WORD = 64
 # Postfix opcodes (same numbering as metastasim.network.expr).
 _VAR, _CONST, _NOT, _AND, _OR, _XOR = 0, 1, 2, 3, 4, 5
 
-_MASK = np.uint64(0xFFFFFFFF)
-_S32 = np.uint64(32)
 _S5 = np.uint64(5)
 _S6 = np.uint64(6)
 _S26 = np.uint64(26)

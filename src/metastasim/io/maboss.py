@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 
 from metastasim.errors import MetastasimError, ModelError, ParseError
 from metastasim.io._files import atomic_write_text, read_text
-from metastasim.network.expr import parse_rule
-from metastasim.network.expr import Var
+from metastasim.network.expr import Var, parse_rule
 from metastasim.network.model import JointInitial, Model, Node, is_identity
 from metastasim.network.perturbations import ForceOn, Knockout
 from metastasim.network.rates import Rate, format_number, parse_rate
