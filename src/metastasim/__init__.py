@@ -5,13 +5,7 @@ The package is layered: :mod:`metastasim.io` reads and writes model files,
 and :mod:`metastasim.analysis` computes attractors.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("metastasim")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
-
-from metastasim.errors import MetastasimError  # noqa: E402
+from metastasim._version import __version__
+from metastasim.errors import MetastasimError
 
 __all__ = ["__version__", "MetastasimError"]

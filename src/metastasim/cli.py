@@ -109,7 +109,7 @@ def simulate(model, cfg, ko, oe, inhibit, set_, samples, max_time, time_tick, di
     compiled = compile_model(m)
     with _status("preparing the simulator (compiled once per machine, then cached)"):
         seconds = warm_up()
-    if seconds > 3:
+    if seconds > 3 and sys.stderr.isatty():
         click.echo(f"metastasim: compiled the simulator in {seconds:.0f} s; later runs reuse it", err=True)
     long_run = settings.sample_count * len(m) * settings.max_time > 2e7
     with _progress(settings.sample_count, "simulating", long_run) as progress:
@@ -119,7 +119,7 @@ def simulate(model, cfg, ko, oe, inhibit, set_, samples, max_time, time_tick, di
     if out:
         from metastasim.io._files import write_folder
 
-        write_folder(out, files)
+        write_folder(out, files, stale=_RESULT_FILES)
     if as_json:
         payload = {"model": m.name, **result.to_dict()}
         if out:
@@ -127,6 +127,10 @@ def simulate(model, cfg, ko, oe, inhibit, set_, samples, max_time, time_tick, di
         click.echo(json.dumps(payload, indent=1))
     else:
         _print_result(m, result, out and sorted(files))
+
+
+_RESULT_FILES = ("node_probabilities.csv", "final_nodes.csv", "result.json", "state_probabilities.csv",
+                 "final_states.csv")
 
 
 def _result_files(model, result) -> dict[str, str]:
@@ -212,10 +216,9 @@ def attractors(model, cfg, ko, oe, inhibit, set_, trap_spaces, limit, as_json) -
 
     m = _load(model, cfg)
     perts = _perturbations(ko, oe, inhibit, set_)
-    if trap_spaces:
-        found, total = minimal_trap_spaces(m, perts, limit=limit), count_trap_spaces(m, perts)
-    else:
-        found, total = fixed_points(m, perts, limit=limit), count_fixed_points(m, perts)
+    lister, counter = (minimal_trap_spaces, count_trap_spaces) if trap_spaces else (fixed_points, count_fixed_points)
+    found = lister(m, perts, limit=limit)
+    total = counter(m, perts) if len(found) == limit else len(found)  # count separately only past the limit
     kind = "minimal trap spaces" if trap_spaces else "fixed points"
     if as_json:
         click.echo(json.dumps({"model": m.name, "kind": kind, "count": total, "listed": found}, indent=1))
@@ -231,8 +234,13 @@ def attractors(model, cfg, ko, oe, inhibit, set_, trap_spaces, limit, as_json) -
         click.echo(line)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    click.echo(f"metastasim: warning: {message}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning user errors into one line and exit status 2."""
+    warnings.showwarning = _show_warning
     try:
         cli.main(args=argv, prog_name="metastasim", standalone_mode=False)
     except click.UsageError as exc:

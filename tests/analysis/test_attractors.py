@@ -69,3 +69,10 @@ def test_xor_rules_are_rewritten_for_mpbn():
     model = parse_bnet("A, A\nB, B\nC, A ^ B")
     assert count_fixed_points(model) == 4
     assert all(p["C"] == (p["A"] ^ p["B"]) for p in fixed_points(model))
+
+
+def test_wide_xor_rewrites_stay_small():
+    names = [f"x{i}" for i in range(22)]
+    model = parse_bnet("\n".join(f"{n}, {n}" for n in names) + "\ny, " + " ^ ".join(names))
+    rule = boolean_rules(model)["y"]
+    assert len(rule) < 200_000

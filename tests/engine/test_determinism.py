@@ -141,3 +141,17 @@ def test_per_trajectory_forcing(cohen):
     states = result.trajectory_states()
     assert (states["p53"].iloc[: n // 2] == 1).all()
     assert states["p53"].iloc[n // 2:].mean() < 0.5
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(chunk_size=0), "chunk_size"),
+    (dict(trajectory_forcing=np.full((10, 32), 2)), "only -1"),
+    (dict(stream=2**32), "stream"),
+    (dict(first_trajectory=-1), "first_trajectory"),
+    (dict(initial_states=np.zeros((3, 1), np.uint64)), "shape"),
+])
+def test_bad_engine_arguments_are_refused(cohen, kwargs, message):
+    from metastasim.errors import SimulationError
+
+    with pytest.raises(SimulationError, match=message):
+        simulate(cohen, sample_count=10, **kwargs)

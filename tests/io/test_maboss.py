@@ -124,7 +124,7 @@ def test_reference_models_load(name):
 @pytest.mark.parametrize(
     "bnd, cfg, message, line",
     [
-        ("Node A { logic = A & B; }", "", "B, which is not defined", 1),
+        ("Node A { logic = A & B; }", "", "B, which is never defined", 1),
         ("Node A { logic = A; }\nNode A { logic = 1; }", "", "defined twice", 2),
         ("Node A {\n logic = A;\n max_rate = 5;\n}", "", "max_rate is not supported", 3),
         ("Node A {\n logic = A\n}", "", "missing ';'", 2),

@@ -85,13 +85,13 @@ def test_every_format_round_trips_the_bundled_example(tmp_path):
 @pytest.mark.parametrize(
     "edit, message, line",
     [
-        (("rule: Signal & !Phosphatase", "rule: Signal & !Ghost"), "Ghost, which is not defined", 16),
+        (("rule: Signal & !Phosphatase", "rule: Signal & !Ghost"), "Ghost, which is never defined", 16),
         (("rate_down: 0.5", "rate_down: -0.5"), "at least 0", 18),
         (("rate_down: 0.5", "rate_down: .nan"), "finite", 18),
         (("    initial: 0\n    symbol", "    initial: 1.5\n    symbol"), "[0, 1]", 19),
         (("    rule: Kinase", "    rul: Kinase"), "did you mean 'rule'", 26),
         (("  Phosphatase:", "  Kinase:"), "appears twice", 25),
-        (("rate_up: $fast", "rate_up: $slow"), "$slow, which is never defined", 17),
+        (("rate_up: $fast", "rate_up: $slow"), "$slow is used but never defined", 17),
         (("rule: Signal & !Phosphatase", "rule: Signal & (Phosphatase"), "unclosed '('", 16),
         (("nodes:", "nodes: ["), "YAML syntax", None),
         (("format: metastasim-model/1", "format: other/2"), "format", 2),

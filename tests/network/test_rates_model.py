@@ -131,3 +131,38 @@ def test_cli_style_perturbations(kind, text, expected):
 def test_bad_cli_style_perturbations(kind, text):
     with pytest.raises(ModelError):
         parse_perturbation(kind, text)
+
+
+def test_inhibitions_of_one_node_combine_as_independent_actions():
+    m = small_model()
+    (combined,) = resolve_perturbations(m, [Inhibit("A", 0.5), Inhibit("MTOR", 0.5)])
+    assert combined == Inhibit("A", 0.75)
+
+
+def test_given_perturbations_replace_the_models_own_on_the_same_node():
+    m = small_model()
+    m.perturbations = (Knockout("A"),)
+    assert resolve_perturbations(m, [ForceOn("A")]) == (ForceOn("A"),)
+    assert resolve_perturbations(m, []) == (Knockout("A"),)
+    assert resolve_perturbations(m, [], with_model=False) == ()
+
+
+def test_with_block_restores_the_same_node_objects():
+    m = small_model()
+    a = m.nodes["A"]
+    with m:
+        a.initial = 1.0
+        del m.nodes["B"]
+    assert m.nodes["A"] is a and a.initial == 0.5 and "B" in m
+
+
+@pytest.mark.parametrize("bad", [
+    dict(max_time=True), dict(discrete_time="no"), dict(sample_count=2**31), dict(thread_count=True),
+    dict(sample_count=1.5), dict(seed=-1), dict(time_tick=float("inf")),
+])
+def test_settings_reject_wrong_types(bad):
+    from metastasim.errors import SimulationError
+    from metastasim.network import Settings
+
+    with pytest.raises(SimulationError):
+        Settings(**bad)

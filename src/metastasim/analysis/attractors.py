@@ -17,36 +17,39 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from metastasim.network.expr import FALSE, TRUE, And, Const, Expr, Not, Or, Var, Xor
+from metastasim.network.expr import (
+    FALSE, OP_AND, OP_CONST, OP_NOT, OP_OR, OP_VAR, TRUE, And, Expr, Not, Or, Var, Xor,
+)
 from metastasim.network.model import Model
 from metastasim.network.perturbations import ForceOn, Inhibit, Knockout, Perturbation, SetInput, resolve_perturbations
 
 __all__ = ["fixed_points", "trap_spaces", "count_fixed_points", "count_trap_spaces", "boolean_rules"]
 
 
+def _xor(items: list[Expr]) -> Expr:
+    """``items[0] ^ items[1] ^ …`` with only and/or/not, folded as a balanced tree (size O(n²))."""
+    if len(items) == 1:
+        return items[0]
+    a, b = _xor(items[: len(items) // 2]), _xor(items[len(items) // 2:])
+    return Or((And((a, Not(b))), And((Not(a), b))))
+
+
 def _without_xor(rule: Expr) -> Expr:
-    """Rewrite ``a ^ b`` as ``(a & !b) | (!a & b)`` (mpbn has no xor)."""
+    """The rule with every xor rewritten with and/or/not (mpbn has no xor)."""
     if not any(isinstance(e, Xor) for e in rule.iter_nodes()):
         return rule
     stack: list[Expr] = []
-    for e in reversed(list(rule.iter_nodes())):  # children before parents
-        if isinstance(e, (Var, Const)):
-            stack.append(e)
-            continue
-        k = len(e.children)
-        args = stack[len(stack) - k:]
-        del stack[len(stack) - k:]
-        if isinstance(e, Not):
-            stack.append(Not(args[0]))
-        elif isinstance(e, And):
-            stack.append(And(args))
-        elif isinstance(e, Or):
-            stack.append(Or(args))
+    for op, arg in rule.postfix():
+        if op == OP_VAR:
+            stack.append(Var(arg))
+        elif op == OP_CONST:
+            stack.append(TRUE if arg else FALSE)
+        elif op == OP_NOT:
+            stack.append(Not(stack.pop()))
         else:
-            acc = args[0]
-            for b in args[1:]:
-                acc = Or((And((acc, Not(b))), And((Not(acc), b))))
-            stack.append(acc)
+            args = stack[len(stack) - arg:]
+            del stack[len(stack) - arg:]
+            stack.append(And(args) if op == OP_AND else Or(args) if op == OP_OR else _xor(args))
     return stack[0]
 
 
@@ -54,7 +57,7 @@ def boolean_rules(model: Model, perturbations: Iterable[Perturbation] = (),
                   inputs: Mapping[str, int] | None = None) -> dict[str, str]:
     """The rules mpbn reads, with perturbations and input settings applied."""
     extra = [SetInput(name, value) for name, value in (inputs or {}).items()]
-    perts = resolve_perturbations(model, tuple(model.perturbations) + tuple(perturbations) + tuple(extra))
+    perts = resolve_perturbations(model, tuple(perturbations) + tuple(extra))
     rules: dict[str, Expr] = {n.id: n.rule for n in model.nodes.values()}
     for p in perts:
         if isinstance(p, Knockout):

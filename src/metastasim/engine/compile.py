@@ -7,6 +7,7 @@ screen of thousands of perturbations never recompiles rules.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -60,16 +61,17 @@ class CompiledModel:
     def n_nodes(self) -> int:
         return len(self.node_ids)
 
-    def index(self, node_id: str) -> int:
-        return self.node_ids.index(node_id)
+    @functools.cached_property
+    def position(self) -> dict[str, int]:
+        """Node id -> index in the arrays."""
+        return {name: i for i, name in enumerate(self.node_ids)}
 
     def perturbed(self, perturbations: tuple[Perturbation, ...]) -> "CompiledModel":
         """A copy with resolved perturbations applied (node names must be ids)."""
         up_t, up_f = self.up_t.copy(), self.up_f.copy()
         forced = self.forced.copy()
-        position = {name: i for i, name in enumerate(self.node_ids)}
         for p in perturbations:
-            i = position[p.node]
+            i = self.position[p.node]
             if isinstance(p, Knockout):
                 forced[i] = 0
             elif isinstance(p, ForceOn):

@@ -41,11 +41,10 @@ _S26 = np.uint64(26)
 _ONE = np.uint64(1)
 _TWO_M53 = 1.0 / 9007199254740992.0
 _TWO_M32 = 1.0 / 4294967296.0
-_EXACT_LIMIT = 1e6
+_EXACT_LIMIT = 1e6  # rates above this are never added to or removed from the running total
 # How output states are counted: not at all, straight into per-code accumulators
 # (few outputs), or as per-trajectory change records hashed afterwards (many outputs).
-_STATES_NONE, _STATES_DIRECT, _STATES_RECORD = 0, 1, 2
-STATES_NONE, STATES_DIRECT, STATES_RECORD = _STATES_NONE, _STATES_DIRECT, _STATES_RECORD  # rates above this are never added to or removed from the running total
+STATES_NONE, STATES_DIRECT, STATES_RECORD = 0, 1, 2
 
 
 @njit(cache=True, inline="always")
@@ -240,7 +239,7 @@ def simulate_block(
                 on_since[i] = 0.0
             nrec = 0
             state_since = 0.0
-            if state_mode == _STATES_RECORD:
+            if state_mode == STATES_RECORD:
                 rec_code[k, 0] = code
                 rec_time[k, 0] = 0.0
                 nrec = 1
@@ -282,11 +281,11 @@ def simulate_block(
                     x[j] = 1
                 transitions += 1
                 if out_bit[j] >= 0:
-                    if state_mode == _STATES_DIRECT:
+                    if state_mode == STATES_DIRECT:
                         _add_interval(acc_sfull, acc_spart, s, np.int64(code), state_since, t, tick, inv_tick, fx, n_win)
                         state_since = t
                     code ^= _ONE << np.uint64(out_bit[j])
-                    if state_mode == _STATES_RECORD:
+                    if state_mode == STATES_RECORD:
                         if nrec < rec_cap:
                             rec_code[k, nrec] = code
                             rec_time[k, nrec] = t
@@ -314,7 +313,7 @@ def simulate_block(
             for i in range(n):
                 if x[i]:
                     final_words[k, i >> 6] |= _ONE << np.uint64(i & 63)
-            if state_mode == _STATES_DIRECT:
+            if state_mode == STATES_DIRECT:
                 _add_interval(acc_sfull, acc_spart, s, np.int64(code), state_since, max_time, tick, inv_tick, fx, n_win)
             final_code[k] = code
             rec_n[k] = nrec

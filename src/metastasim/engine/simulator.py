@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numba
 import numpy as np
 
-import metastasim
+from metastasim._version import __version__
 from metastasim.engine.compile import CompiledModel, compile_model
 from metastasim.engine.kernel import (
     MAX_NODES_PER_WORD,
@@ -55,6 +55,11 @@ def resolve_threads(requested: int | None) -> int:
     if requested < 0:
         raise SimulationError(f"threads must be 0 (all cores) or positive, not {requested}")
     return min(int(requested), available)
+
+
+def _words(n_nodes: int) -> int:
+    """uint64 words per packed state."""
+    return (n_nodes + 63) // 64
 
 
 def _window_probabilities(full: np.ndarray, part: np.ndarray, units: np.ndarray, n: int) -> np.ndarray:
@@ -118,7 +123,7 @@ class _Run:
         self.n_threads, self.stream, self.first = n_threads, stream, first
         self.initial_states, self.trajectory_forcing = initial_states, trajectory_forcing
         n = cm.n_nodes
-        self.n_words = (n + 63) // 64
+        self.n_words = _words(n)
         self.keys = split_seed(settings.seed)
         self.n_win = settings.n_windows
         tick = float(settings.time_tick)
@@ -263,13 +268,13 @@ def simulate(
         sample_count=sample_count, max_time=max_time, time_tick=time_tick,
         discrete_time=discrete_time, seed=seed,
     )
-    perts = resolve_perturbations(model, tuple(model.perturbations) + tuple(perturbations))
+    perts = resolve_perturbations(model, perturbations)
     base = compiled if compiled is not None else compile_model(model)
     if base.model_hash != model.hash():
         raise SimulationError("the compiled model does not belong to this model")
     cm = base.perturbed(perts)
     n, N = cm.n_nodes, settings.sample_count
-    n_words = (n + 63) // 64
+    n_words = _words(n)
 
     out_ids = tuple(model.outputs if outputs is None else dict.fromkeys(model.resolve(o) for o in outputs))
     if record_states is None:
@@ -278,7 +283,7 @@ def simulate(
     track_final = len(out_ids) <= MAX_NODES_PER_WORD
     if track_final:
         for b, name in enumerate(out_ids):
-            out_bit[cm.index(name)] = b
+            out_bit[cm.position[name]] = b
     elif record_states:
         raise SimulationError(f"full states can be counted over at most {MAX_NODES_PER_WORD} outputs, not {len(out_ids)}")
     for name, array, shape in (("initial_states", initial_states, (N, n_words)),
@@ -289,13 +294,25 @@ def simulate(
         initial_states = np.ascontiguousarray(initial_states, dtype=np.uint64)
     if trajectory_forcing is not None:
         trajectory_forcing = np.ascontiguousarray(trajectory_forcing, dtype=np.int64)
+        if not np.isin(trajectory_forcing, (-1, 0, 1)).all():
+            raise SimulationError("trajectory_forcing may hold only -1 (free), 0 and 1")
+    if not 0 <= stream < 2**32:
+        raise SimulationError(f"stream must be from 0 to 2**32 - 1, not {stream}")
+    if first_trajectory < 0 or first_trajectory + N > 2**64:
+        raise SimulationError(f"first_trajectory must be from 0 to 2**64 - sample_count, not {first_trajectory}")
+    if chunk_size < 1:
+        raise SimulationError(f"chunk_size must be at least 1, not {chunk_size}")
 
     n_threads = resolve_threads(threads if threads is not None else settings.thread_count)
     numba.set_num_threads(n_threads)
     state_mode = STATES_NONE
     if record_states:
-        direct_bytes = (1 << len(out_ids)) * (2 * settings.n_windows + 1) * 8 * n_threads
-        state_mode = STATES_DIRECT if direct_bytes <= _DIRECT_BUDGET else STATES_RECORD
+        # Direct counting allocates a row per possible output state: worth it only
+        # while those rows are few, in bytes and compared with the trajectories.
+        codes = 1 << len(out_ids)
+        direct_bytes = codes * (2 * settings.n_windows + 1) * 8 * n_threads
+        direct = direct_bytes <= _DIRECT_BUDGET and codes <= max(256, N)
+        state_mode = STATES_DIRECT if direct else STATES_RECORD
     run = _Run(cm, settings, out_bit, state_mode, n_threads, stream, first_trajectory,
                initial_states, trajectory_forcing)
 
@@ -349,7 +366,7 @@ def simulate(
         discrete_time=bool(settings.discrete_time),
         perturbations=tuple(describe(p) for p in perts),
         model_hash=cm.model_hash,
-        version=metastasim.__version__,
+        version=__version__,
         n_transitions=transitions,
         elapsed=time.perf_counter() - started,
         threads=n_threads,

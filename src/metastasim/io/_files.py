@@ -11,7 +11,7 @@ from pathlib import Path
 
 from metastasim.errors import MetastasimError, ModelError
 
-__all__ = ["read_text", "atomic_write", "atomic_write_text", "write_folder"]
+__all__ = ["read_text", "atomic_write", "atomic_write_text", "atomic_write_many", "write_folder"]
 
 
 def read_text(path: str | os.PathLike) -> str:
@@ -42,10 +42,17 @@ def read_text(path: str | os.PathLike) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _umask_mode(mode: int) -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
-    return mode & ~mask
+    return mask
+
+
+_UMASK = _read_umask()  # read once: changing the umask is not thread-safe
+
+
+def _umask_mode(mode: int) -> int:
+    return mode & ~_UMASK
 
 
 def _temp_file(folder: Path, name: str, data: bytes) -> str:
@@ -91,12 +98,15 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write(path, text.encode("utf-8"))
 
 
-def write_folder(folder: str | os.PathLike, files: Mapping[str, str | bytes]) -> None:
+def write_folder(folder: str | os.PathLike, files: Mapping[str, str | bytes], *,
+                 stale: tuple[str, ...] = ()) -> None:
     """Write several files into ``folder``, all or nothing as far as the file system allows.
 
     A new folder is filled under a temporary name and renamed into place.  Into an
     existing folder, every file is first written to a temporary file beside its
-    target, and the targets are replaced only once all are written.
+    target, and the targets are replaced only once all are written; then the files
+    named in ``stale`` that this write did not produce (left by an earlier run) are
+    removed, so the folder never mixes two runs.
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
@@ -116,13 +126,27 @@ def write_folder(folder: str | os.PathLike, files: Mapping[str, str | bytes]) ->
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return
-    temps: dict[str, str] = {}
+    atomic_write_many({folder / name: data for name, data in payload.items()})
+    for name in stale:
+        if name not in payload:
+            with contextlib.suppress(FileNotFoundError):
+                (folder / name).unlink()
+
+
+def atomic_write_many(files: Mapping[str | os.PathLike, str | bytes]) -> None:
+    """Write several files (anywhere): all are written to temporary files first, then each
+    replaces its target, so a failure while writing leaves every target untouched."""
+    temps: list[tuple[str, Path]] = []
     try:
-        for name, data in payload.items():
-            temps[name] = _temp_file(folder, name, data)
-        for name, tmp in temps.items():
-            os.replace(tmp, folder / name)
+        for path, data in files.items():
+            target = Path(path)
+            _writable_target(target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            payload = data.encode("utf-8") if isinstance(data, str) else data
+            temps.append((_temp_file(target.parent, target.name, payload), target))
+        for tmp, target in temps:
+            os.replace(tmp, target)
     finally:
-        for tmp in temps.values():
+        for tmp, _ in temps:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)

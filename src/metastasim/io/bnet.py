@@ -60,9 +60,12 @@ def parse_bnet(text: str, *, path: str | None = None) -> Model:
         node.is_input = is_identity(node)
     if not model.nodes:
         raise ModelError("no nodes: the file is empty or holds only comments", path=path)
-    read = set().union(*(n.rule.variables() for n in model.nodes.values()))
-    for name in sorted(read - model.nodes.keys()):
-        model.add_node(Model.input_node(name))
+    first_read: dict[str, int | None] = {}
+    for node in model.nodes.values():
+        for name in node.rule.variables() - model.nodes.keys():
+            first_read.setdefault(name, node.line)
+    for name in sorted(first_read):
+        model.add_node(Model.input_node(name, line=first_read[name]))
     return model.validate()
 
 

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from metastasim.errors import MetastasimError, ModelError, ParseError
-from metastasim.io._files import atomic_write_text, read_text
+from metastasim.io._files import atomic_write_many, read_text
 from metastasim.network.expr import Var, parse_rule
 from metastasim.network.model import JointInitial, Model, Node, is_identity
 from metastasim.network.perturbations import ForceOn, Knockout
@@ -180,7 +180,7 @@ def _parse_bnd(text: str, path: str | None) -> tuple[list[_NodeBlock], list[tupl
                 j = vstart + 1
                 while j < n and clean[j] != '"':
                     j += 2 if clean[j] == "\\" else 1
-                value, is_string = clean[vstart + 1:j], True
+                value, is_string = re.sub(r"\\(.)", r"\1", clean[vstart + 1:j]), True
                 end = clean.find(";", j)
                 if end < 0 or clean[j + 1:end].strip():
                     raise ParseError(f"node {block.name}: missing ';' after {name}", path=path, line=lines.line(vstart))
@@ -218,8 +218,8 @@ def _eval_value(text: str, params: dict[str, float], path, line, col) -> float:
 class _Cfg:
     params: list[tuple[str, str, int, int]] = field(default_factory=list)
     settings: dict[str, tuple[str, int, int]] = field(default_factory=dict)
-    node_attrs: list[tuple[str, str, str, int, int]] = field(default_factory=list)  # node, attr, value, line, col
-    joint: list[tuple[list[str], str, int, int]] = field(default_factory=list)
+    # in file order: (node names, attribute, value text, line, column); "[istate]" is the bracket form
+    node_attrs: list[tuple[list[str], str, str, int, int]] = field(default_factory=list)
 
 
 def _parse_cfg(text: str, path: str | None, cfg: _Cfg) -> None:
@@ -249,9 +249,9 @@ def _parse_cfg(text: str, path: str | None, cfg: _Cfg) -> None:
             names = [s.strip() for s in m.group(1).split(",")]
             if not all(re.fullmatch(_IDENT, s) for s in names):
                 raise ParseError(f"invalid node list [{m.group(1)}]", path=path, line=line)
-            cfg.joint.append((names, value, line, col))
+            cfg.node_attrs.append((names, "[istate]", value, line, col))
         elif kind == "attr":
-            cfg.node_attrs.append((m.group(1), m.group(2).lower(), value, line, col))
+            cfg.node_attrs.append(([m.group(1)], m.group(2).lower(), value, line, col))
         else:
             cfg.settings[m.group(1)] = (value, line, col)
 
@@ -331,33 +331,48 @@ def _settings(sources, params: _Params) -> Settings:
         raise ModelError(str(exc), path=p, line=line) from None
 
 
+def _set_initial(model: Model, names: list[str], outcomes, path, line) -> None:
+    """Give ``names`` a (joint) initial distribution; earlier settings of them are replaced."""
+    wanted = set(names)
+    for group in model.joint_initial:
+        shared = wanted & set(group.nodes)
+        if shared and not set(group.nodes) <= wanted:
+            where = f" (line {group.line})" if group.line else ""
+            raise ModelError(f"{', '.join(sorted(shared))} belong{'s' if len(shared) == 1 else ''} to the joint "
+                             f"initial state [{', '.join(group.nodes)}]{where}: set the whole group",
+                             path=path, line=line)
+    model.joint_initial = [g for g in model.joint_initial if not set(g.nodes) & wanted]
+    if len(names) == 1:
+        model.nodes[names[0]].initial = sum(p for values, p in outcomes if values[0] == 1)
+    else:
+        model.joint_initial.append(JointInitial(tuple(names), tuple(outcomes), line=line))
+
+
 def _node_attributes(model: Model, sources, params: _Params) -> None:
-    """``X.istate``, ``X.is_internal`` and joint ``[A, B].istate`` from the .cfg files."""
+    """``X.istate``, ``X.is_internal`` and joint ``[A, B].istate`` from the .cfg files, in file order."""
     for one, p in sources:
-        for node_name, attr, text, line, col in one.node_attrs:
-            if node_name not in model.nodes:
-                raise ModelError(f"unknown node {node_name!r}", path=p, line=line)
-            value = _finite(_eval_value(text, params.values, p, line, col), f"{node_name}.{attr}", p, line)
-            node = model.nodes[node_name]
+        for names, attr, text, line, col in one.node_attrs:
+            for name in names:
+                if name not in model.nodes:
+                    raise ModelError(f"unknown node {name!r}", path=p, line=line)
+            if attr == "[istate]":  # [A].istate = p [1], q [0];  or joint  [A, B].istate = p [0, 1], …;
+                outcomes = _joint_outcomes(text, len(names), params.values, p, line, col)
+                _set_initial(model, names, outcomes, p, line)
+                continue
+            (name,) = names
+            value = _finite(_eval_value(text, params.values, p, line, col), f"{name}.{attr}", p, line)
             if attr == "istate":
-                node.initial = 0.5 if value < 0 else float(value != 0)
-                _drop_from_groups(model, node_name)
+                if value not in (-1, 0, 1):
+                    raise ModelError(f"{name}.istate must be 0, 1 or -1 (random), not {value:g}; "
+                                     f"write [{name}].istate = p [1], 1 - p [0]; for a probability", path=p, line=line)
+                _set_initial(model, names, [((1,), 0.5), ((0,), 0.5)] if value < 0 else [((int(value),), 1.0)],
+                             p, line)
             elif attr == "is_internal":
+                node = model.nodes[name]
                 node.is_internal = value != 0
             elif attr != "refstate":
                 raise ModelError(f"unknown node attribute {attr!r} (MaBoSS knows istate, is_internal, refstate)",
                                  path=p, line=line)
-        for names, text, line, col in one.joint:
-            for name in names:
-                if name not in model.nodes:
-                    raise ModelError(f"unknown node {name!r}", path=p, line=line)
-            outcomes = _joint_outcomes(text, len(names), params.values, p, line, col)
-            for name in names:
-                _drop_from_groups(model, name)
-            if len(names) == 1:
-                model.nodes[names[0]].initial = sum(prob for v, prob in outcomes if v[0] == 1)
-            else:
-                model.joint_initial.append(JointInitial(tuple(names), tuple(outcomes), line=line))
 
 
 def parse_maboss(
@@ -399,20 +414,17 @@ def parse_maboss(
     for block in blocks:
         model.add_node(_build_node(block, bnd_path))
     for block in blocks:
-        missing = sorted(model.nodes[block.name].rule.variables() - model.nodes.keys())
+        node = model.nodes[block.name]
+        missing = sorted(node.rule.variables() - model.nodes.keys())
         if missing:
-            line = block.attrs.get("logic", ("", block.line, 0, False))[1]
             raise ModelError(f"logic of {block.name} reads {', '.join(missing)}, which "
-                             f"{'is' if len(missing) == 1 else 'are'} not defined as a node", path=bnd_path, line=line)
+                             f"{'is' if len(missing) == 1 else 'are'} never defined as a node",
+                             path=bnd_path, line=node.line_of("rule"))
     model.settings = _settings(sources, params)
     _node_attributes(model, sources, params)
     model.parameters, model.perturbations = _extract_mutations(model, params.values)
     _check_rates(model, blocks, bnd_path, params)
     return model.validate()
-
-
-def _drop_from_groups(model: Model, name: str) -> None:
-    model.joint_initial = [g for g in model.joint_initial if name not in g.nodes]
 
 
 def _build_node(block: _NodeBlock, path: str | None) -> Node:
@@ -424,6 +436,7 @@ def _build_node(block: _NodeBlock, path: str | None) -> Node:
             raise ModelError(f"node {block.name}: unsupported attribute {name!r} "
                              "(metastasim reads logic, rate_up, rate_down, description)", path=path, line=line)
     node = Node(block.name, Var(block.name), line=block.line)
+    node.lines = {{"logic": "rule"}.get(name, name): line for name, (_, line, _, _) in attrs.items()}
     if "logic" in attrs:
         text, line, col, _ = attrs["logic"]
         try:
@@ -528,10 +541,6 @@ def to_maboss(model: Model) -> tuple[str, str]:
     Perturbations the model carries (``model.perturbations``: knock-outs and
     over-expressions) are written as MaBoSS users write mutations.
     """
-    reserved = {"node", "and", "or", "not", "xor", "true", "false"}
-    clash = [n for n in model.nodes if n.lower() in reserved]
-    if clash:
-        raise ModelError(f"node name(s) {', '.join(clash)} are reserved words in MaBoSS")
     mutated: dict[str, str] = {}
     for p in model.perturbations:
         if isinstance(p, Knockout):
@@ -545,8 +554,9 @@ def to_maboss(model: Model) -> tuple[str, str]:
     bnd: list[str] = []
     for node in model.nodes.values():
         bnd.append(f"Node {node.id} {{")
-        if node.description:
-            bnd.append(f'  description = "{_escape(node.description)}";')
+        for attr in ("name", "symbol", "description"):
+            if getattr(node, attr):
+                bnd.append(f'  {attr} = "{_escape(getattr(node, attr))}";')
         bnd.append(f"  logic = {node.rule.to_string('maboss')};")
         if node.id in mutated and node.id not in already:
             up, down = _mutable_rates(node)
@@ -601,6 +611,5 @@ def write_maboss(model: Model, bnd_path: str | os.PathLike, cfg_path: str | os.P
     bnd_text, cfg_text = to_maboss(model)
     if cfg_path is None:
         cfg_path = os.path.splitext(os.fspath(bnd_path))[0] + ".cfg"
-    atomic_write_text(bnd_path, bnd_text)
-    atomic_write_text(cfg_path, cfg_text)
+    atomic_write_many({bnd_path: bnd_text, cfg_path: cfg_text})
 

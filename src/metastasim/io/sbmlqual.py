@@ -1,8 +1,9 @@
 """SBML Level 3 with the qual package (GINsim, CellCollective, bioLQM), through python-libsbml.
 
 Reading accepts Boolean models only (every ``maxLevel`` at most 1; a multi-valued
-model is an error).  A species with no transition, with a transition that has no
-function terms, or declared ``constant`` is an input.  Function terms are read in
+model is an error).  A species with no transition, or with a transition that has neither
+function terms nor a default term, is an input (it keeps its value); a transition
+with only a default term sets a constant.  Function terms are read in
 order (the first that holds gives the level, else the default term).  Files with
 consistency messages that do not affect their content (no ``compartment`` on a
 species, a non-standard ``essential`` attribute, an empty ``listOfInputs``) are
@@ -26,7 +27,7 @@ from metastasim.errors import ModelError
 from metastasim.io._export import check_lossless
 from metastasim.io._files import atomic_write_text, read_text
 from metastasim.network.expr import FALSE, TRUE, And, Const, Expr, Not, Or, Var, Xor, truth_table
-from metastasim.network.model import Model, Node
+from metastasim.network.model import Model, Node, is_identity
 
 __all__ = ["read_sbmlqual", "parse_sbmlqual", "write_sbmlqual", "to_sbmlqual"]
 
@@ -159,6 +160,7 @@ def parse_sbmlqual(text: str, *, path: str | None = None) -> Model:
     if qual is None:
         raise ModelError("no qual package: this SBML file is not a logical (SBML-qual) model", path=path)
     species_ids: list[str] = []
+    constant: dict[str, bool] = {}
     result = Model(name=model.getName() or model.getId(), source=path)
     for qs in qual.getListOfQualitativeSpecies():
         sid = qs.getId()
@@ -171,6 +173,7 @@ def parse_sbmlqual(text: str, *, path: str | None = None) -> Model:
             if level not in (0, 1):
                 raise ModelError(f"species {sid} has initialLevel {level}: only 0 or 1", path=path, line=qs.getLine() or None)
             initial = float(level)
+        constant[sid] = qs.getConstant()
         node = Model.input_node(sid, line=qs.getLine() or None, initial=initial)
         node.name = qs.getName() if qs.isSetName() and qs.getName() != sid else ""
         result.add_node(node)
@@ -193,13 +196,18 @@ def parse_sbmlqual(text: str, *, path: str | None = None) -> Model:
                 raise ModelError(f"transition {tr.getId()} reads unknown species {inp.getQualitativeSpecies()!r}",
                                  path=path, line=line)
         terms = tr.getListOfFunctionTerms()
-        if terms.size() == 0:
-            continue  # an input: it keeps its value
         default = terms.getDefaultTerm()
         if default is None:
+            if terms.size() == 0:
+                continue  # no terms at all: an input, which keeps its value
             raise ModelError(f"transition {tr.getId()} has function terms but no default term", path=path, line=line)
+        if default.getResultLevel() > 1:
+            raise ModelError(f"transition {tr.getId()}: default level {default.getResultLevel()}; "
+                             "only Boolean models are supported", path=path, line=line)
+        for sid in outputs:
+            if constant[sid]:
+                raise ModelError(f"species {sid} is declared constant but a transition sets it", path=path, line=line)
         reader = _MathReader(known, path, line)
-        rule: Expr = TRUE if default.getResultLevel() >= 1 else FALSE
         pieces = []
         for i in range(terms.size()):
             ft = terms.get(i)
@@ -223,6 +231,8 @@ def parse_sbmlqual(text: str, *, path: str | None = None) -> Model:
 
 def _chain(pieces: list[tuple[Expr, int]], default: int) -> Expr:
     """The first holding condition gives the level, else ``default`` (simplified when uniform)."""
+    if not pieces:
+        return TRUE if default else FALSE
     if all(level == 1 for _, level in pieces) and default == 0:
         conds = [c for c, _ in pieces]
         return conds[0] if len(conds) == 1 else Or(conds)
@@ -315,7 +325,7 @@ def to_sbmlqual(model: Model, *, drop_rates: bool = False, drop_initial_states: 
         if node.initial in (0.0, 1.0):
             qs.setInitialLevel(int(node.initial))
     for node in model.nodes.values():
-        if node.is_input and isinstance(node.rule, Var) and node.rule.name == node.id:
+        if node.is_input and is_identity(node):
             continue
         tr = qual.createTransition()
         tr.setId(f"tr_{node.id}")

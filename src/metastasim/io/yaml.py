@@ -34,6 +34,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 from typing import Any
 
 import yaml as pyyaml
@@ -56,15 +57,16 @@ _SETTINGS = ("sample_count", "max_time", "time_tick", "discrete_time", "thread_c
 
 
 class _Map(dict):
-    """A YAML mapping that remembers the line of each key (1-based) and its own."""
+    """A YAML mapping that remembers where each key and value are (1-based lines)."""
 
     line: int = 0
     lines: dict
+    marks: dict  # key -> (line, column, style) of the value
 
 
 def _empty_map() -> _Map:
     m = _Map()
-    m.lines = {}
+    m.lines, m.marks = {}, {}
     return m
 
 
@@ -74,14 +76,21 @@ class _Seq(list):
 
 
 class _Loader(pyyaml.SafeLoader):
-    pass
+    """SafeLoader with YAML 1.2 booleans: only true/false, so a node named NO or ON stays text."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in pyyaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def _construct_mapping(loader: _Loader, node: pyyaml.MappingNode) -> _Map:
     loader.flatten_mapping(node)
-    result = _Map()
+    result = _empty_map()
     result.line = node.start_mark.line + 1
-    result.lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, (str, int, float, bool)):
@@ -91,6 +100,8 @@ def _construct_mapping(loader: _Loader, node: pyyaml.MappingNode) -> _Map:
                              line=key_node.start_mark.line + 1)
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = key_node.start_mark.line + 1
+        mark = value_node.start_mark
+        result.marks[key] = (mark.line + 1, mark.column + 1, getattr(value_node, "style", None))
     return result
 
 
@@ -103,6 +114,18 @@ def _construct_sequence(loader: _Loader, node: pyyaml.SequenceNode) -> _Seq:
 
 _Loader.add_constructor(pyyaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(pyyaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _in_file(exc: ModelError, path: str | None, mark: tuple[int, int, str | None]) -> ModelError:
+    """A parse error inside a scalar value, placed at its line and column in the file."""
+    line, column, style = mark
+    if style in ("|", ">"):  # block scalars start on the next line; columns depend on indentation
+        return type(exc)(exc.message, path=path, line=line + (exc.line or 1))
+    if (exc.line or 1) > 1:
+        return type(exc)(exc.message, path=path, line=line + exc.line - 1)
+    offset = column if style in ("'", '"') else column - 1
+    col = None if exc.column is None else exc.column + offset
+    return type(exc)(exc.message, path=path, line=line, column=col)
 
 
 class _Reader:
@@ -140,6 +163,12 @@ class _Reader:
             raise self.error(f"{what} must be text, not {value!r}", line)
         return value
 
+    def flag(self, spec: _Map, key: str, node: str) -> bool:
+        value = spec.get(key, False)
+        if not isinstance(value, bool):
+            raise self.error(f"{key} of {node} must be true or false, not {value!r}", spec.lines.get(key))
+        return value
+
     def references(self, value: Any, what: str, line: int | None) -> tuple[Reference, ...]:
         if not isinstance(value, list):
             raise self.error(f"references of {what} must be a list", line)
@@ -171,6 +200,69 @@ class _Reader:
             raise self.error(f"{what}: {exc.message}", line) from None
 
 
+def _read_node(r: _Reader, name: Any, spec: Any, line: int) -> Node:
+    if not is_valid_name(name):
+        reserved = " (a reserved word)" if str(name).lower() in RESERVED else ""
+        raise r.error(f"invalid node name {name!r}{reserved}", line)
+    spec = r.mapping(spec if spec is not None else _empty_map(), f"node {name}", line)
+    r.check_fields(spec, _NODE_FIELDS, f"node {name}")
+    node = Node(name, Var(name), line=line, lines={k: v for k, v in spec.lines.items() if k in _NODE_FIELDS})
+    node.is_input = r.flag(spec, "input", name)
+    node.is_internal = r.flag(spec, "internal", name)
+    if "rule" in spec:
+        text = spec["rule"]
+        if isinstance(text, bool) or (isinstance(text, int) and text in (0, 1)):
+            text = str(int(text))
+        try:
+            node.rule = parse_rule(r.text(text, f"rule of {name}", spec.lines["rule"]))
+        except ModelError as exc:
+            if exc.path is not None:
+                raise
+            raise _in_file(exc, r.path, spec.marks["rule"]) from None
+        node.is_input = node.is_input or is_identity(node)
+    elif not node.is_input:
+        raise r.error(f"node {name} has no rule (give one, or mark it 'input: true')", line)
+    for kind in ("rate_up", "rate_down"):
+        if kind in spec:
+            setattr(node, kind, r.rate(spec[kind], kind, name, spec.lines[kind]))
+    if "initial" in spec:
+        node.initial = r.number(spec["initial"], f"initial probability of {name}", spec.lines["initial"], lo=0, hi=1)
+    for field in ("name", "symbol", "description"):
+        if field in spec:
+            setattr(node, field, r.text(spec[field], f"{field} of {name}", spec.lines[field]))
+    if "references" in spec:
+        node.references = r.references(spec["references"], name, spec.lines["references"])
+    return node
+
+
+def _read_joint_initial(r: _Reader, groups: Any, line: int | None, model: Model) -> None:
+    if not isinstance(groups, list):
+        raise r.error("initial_states must be a list", line)
+    for item, item_line in zip(groups, groups.lines):
+        g = r.mapping(item, "a joint initial state", item_line)
+        r.check_fields(g, ("nodes", "states"), "a joint initial state")
+        names = g.get("nodes")
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise r.error("a joint initial state needs a list of node names", g.line)
+        unknown = [n for n in names if n not in model.nodes]
+        if unknown:
+            raise r.error(f"initial state names unknown node {unknown[0]!r}", g.line)
+        states = g.get("states")
+        if not isinstance(states, list) or not states:
+            raise r.error("a joint initial state needs a list of states", g.line)
+        outcomes = []
+        for st, st_line in zip(states, states.lines):
+            st = r.mapping(st, "a state", st_line)
+            r.check_fields(st, ("values", "probability"), "a state")
+            values = st.get("values")
+            if not isinstance(values, list) or len(values) != len(names) or any(
+                    isinstance(v, bool) or v not in (0, 1) for v in values):
+                raise r.error(f"values must list 0 or 1 for each of {', '.join(names)}", st.line)
+            p = r.number(st.get("probability"), "probability", st.lines.get("probability", st.line), lo=0, hi=1)
+            outcomes.append((tuple(int(v) for v in values), p))
+        model.joint_initial.append(JointInitial(tuple(names), tuple(outcomes), line=g.line))
+
+
 def parse_yaml(text: str, *, path: str | None = None) -> Model:
     """Parse a metastasim YAML model."""
     r = _Reader(path)
@@ -196,103 +288,29 @@ def parse_yaml(text: str, *, path: str | None = None) -> Model:
     model.description = r.text(doc.get("description", ""), "description", doc.lines.get("description"))
     if "references" in doc:
         model.references = r.references(doc["references"], "the model", doc.lines["references"])
-
     params = r.mapping(doc.get("parameters", _empty_map()), "parameters", doc.lines.get("parameters"))
     for name, value in params.items():
-        model.parameters[str(name).lstrip("$")] = r.number(value, f"parameter {name}", params.lines[name])
-
+        key = str(name)[1:] if str(name).startswith("$") else name
+        if not is_valid_name(key):
+            raise r.error(f"invalid parameter name {name!r}", params.lines[name])
+        model.parameters[key] = r.number(value, f"parameter {name}", params.lines[name])
     if "settings" in doc:
         settings = r.mapping(doc["settings"], "settings", doc.lines["settings"])
         r.check_fields(settings, _SETTINGS, "settings")
+        for key, value in settings.items():
+            if value is None:
+                raise r.error(f"setting {key} has no value", settings.lines[key])
         try:
             model.settings = Settings().with_(**dict(settings))
         except MetastasimError as exc:
             raise r.error(str(exc), settings.line) from None
-
     nodes = r.mapping(doc["nodes"], "nodes", doc.lines["nodes"])
     if not nodes:
         raise r.error("no nodes", doc.lines["nodes"])
-    rule_lines: dict[str, int] = {}
     for name, spec in nodes.items():
-        line = nodes.lines[name]
-        if not is_valid_name(name):
-            reserved = " (a reserved word)" if str(name).lower() in RESERVED else ""
-            raise r.error(f"invalid node name {name!r}{reserved}", line)
-        spec = r.mapping(spec if spec is not None else _empty_map(), f"node {name}", line)
-        r.check_fields(spec, _NODE_FIELDS, f"node {name}")
-        is_input = spec.get("input", False)
-        if not isinstance(is_input, bool):
-            raise r.error(f"input of {name} must be true or false", spec.lines.get("input"))
-        node = Node(name, Var(name), line=line, is_input=is_input)
-        if "rule" in spec:
-            rule_line = spec.lines["rule"]
-            text = spec["rule"]
-            if isinstance(text, bool) or text in (0, 1):
-                text = str(int(text))
-            text = r.text(text, f"rule of {name}", rule_line)
-            try:
-                node.rule = parse_rule(text)
-            except ModelError as exc:
-                raise exc.located(path, rule_line) from None
-            rule_lines[name] = rule_line
-            node.is_input = is_input or is_identity(node)
-        elif not is_input:
-            raise r.error(f"node {name} has no rule (give one, or mark it 'input: true')", line)
-        for kind in ("rate_up", "rate_down"):
-            if kind in spec:
-                setattr(node, kind, r.rate(spec[kind], kind, name, spec.lines[kind]))
-        if "initial" in spec:
-            node.initial = r.number(spec["initial"], f"initial probability of {name}", spec.lines["initial"], lo=0, hi=1)
-        internal = spec.get("internal", False)
-        if not isinstance(internal, bool):
-            raise r.error(f"internal of {name} must be true or false", spec.lines.get("internal"))
-        node.is_internal = internal
-        for field in ("name", "symbol", "description"):
-            if field in spec:
-                setattr(node, field, r.text(spec[field], f"{field} of {name}", spec.lines[field]))
-        if "references" in spec:
-            node.references = r.references(spec["references"], name, spec.lines["references"])
-        model.add_node(node)
-
-    for name, node in model.nodes.items():
-        missing = sorted(node.rule.variables() - model.nodes.keys())
-        if missing:
-            raise r.error(f"rule of {name} reads {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
-                          "not defined as a node", rule_lines.get(name, node.line))
-        for kind in ("rate_up", "rate_down"):
-            rate = getattr(node, kind)
-            rate_line = nodes[name].lines.get(kind, node.line) if isinstance(nodes[name], _Map) else node.line
-            undefined = sorted(rate.parameters() - model.parameters.keys())
-            if undefined:
-                raise r.error(f"{kind} of {name} uses parameter ${undefined[0]}, which is never defined", rate_line)
-            for logic in (True, False):
-                value = rate.evaluate(model.parameters, logic=logic)
-                if not (value >= 0 and math.isfinite(value)):
-                    raise r.error(f"{kind} of {name} is {value:g} when its rule is {str(logic).lower()}: "
-                                  "rates must be finite and non-negative", rate_line)
-
-    groups = doc.get("initial_states", [])
-    if not isinstance(groups, list):
-        raise r.error("initial_states must be a list", doc.lines.get("initial_states"))
-    for item, line in zip(groups, getattr(groups, "lines", [])):
-        g = r.mapping(item, "a joint initial state", line)
-        r.check_fields(g, ("nodes", "states"), "a joint initial state")
-        names = g.get("nodes")
-        if not isinstance(names, list) or not names:
-            raise r.error("a joint initial state needs a list of nodes", g.line)
-        states = g.get("states")
-        if not isinstance(states, list) or not states:
-            raise r.error("a joint initial state needs a list of states", g.line)
-        outcomes = []
-        for st, st_line in zip(states, states.lines):
-            st = r.mapping(st, "a state", st_line)
-            r.check_fields(st, ("values", "probability"), "a state")
-            values = st.get("values")
-            if not isinstance(values, list) or len(values) != len(names) or any(v not in (0, 1) for v in values):
-                raise r.error(f"values must list 0 or 1 for each of {', '.join(map(str, names))}", st.line)
-            p = r.number(st.get("probability"), "probability", st.lines.get("probability", st.line), lo=0, hi=1)
-            outcomes.append((tuple(int(v) for v in values), p))
-        model.joint_initial.append(JointInitial(tuple(names), tuple(outcomes), line=g.line))
+        model.add_node(_read_node(r, name, spec, nodes.lines[name]))
+    if "initial_states" in doc:
+        _read_joint_initial(r, doc["initial_states"], doc.lines["initial_states"], model)
     return model.validate()
 
 

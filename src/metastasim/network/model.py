@@ -22,7 +22,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 
 from metastasim.errors import ModelError, UnknownNameError
 from metastasim.network.expr import Expr, Var
@@ -67,6 +67,9 @@ class Node:
         Annotations: a readable name, the HGNC symbol, a sentence, references.
     line
         Line of the file where the node is defined, for error messages.
+    lines
+        Lines of individual fields (``"rule"``, ``"rate_up"``, ``"rate_down"``,
+        ``"initial"``) where a reader knows them, for error messages.
     """
 
     id: str
@@ -81,6 +84,11 @@ class Node:
     description: str = ""
     references: tuple[Reference, ...] = ()
     line: int | None = None
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, field_name: str) -> int | None:
+        """Line of a field, or of the node's definition."""
+        return self.lines.get(field_name, self.line)
 
 
 @dataclass(frozen=True)
@@ -218,15 +226,15 @@ class Model:
     def rate_values(self, node_id: str) -> tuple[float, float, float, float]:
         """``(up if rule true, up if rule false, down if rule true, down if rule false)``."""
         node = self.nodes[node_id]
-        try:
-            return (
-                node.rate_up.evaluate(self.parameters, logic=True),
-                node.rate_up.evaluate(self.parameters, logic=False),
-                node.rate_down.evaluate(self.parameters, logic=True),
-                node.rate_down.evaluate(self.parameters, logic=False),
-            )
-        except ModelError as exc:
-            raise ModelError(f"node {node_id}: {exc.message}", path=self.source, line=node.line) from None
+        values = []
+        for field_name in ("rate_up", "rate_down"):
+            rate: Rate = getattr(node, field_name)
+            try:
+                values += [rate.evaluate(self.parameters, logic=True), rate.evaluate(self.parameters, logic=False)]
+            except ModelError as exc:
+                raise ModelError(f"{field_name} of {node_id}: {exc.message}", path=self.source,
+                                 line=node.line_of(field_name)) from None
+        return tuple(values)  # type: ignore[return-value]
 
     # -- checks ----------------------------------------------------------------
     def validate(self) -> "Model":
@@ -240,24 +248,27 @@ class Model:
         """
         if not self.nodes:
             raise ModelError("the model defines no nodes", path=self.source)
+        labels = ("rate_up", "rate_up", "rate_down", "rate_down")
         for node in self.nodes.values():
             missing = sorted(node.rule.variables() - self.nodes.keys())
             if missing:
                 raise ModelError(
-                    f"rule of {node.id} reads {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} never defined",
-                    path=self.source, line=node.line,
+                    f"rule of {node.id} reads {', '.join(missing)}, which "
+                    f"{'is' if len(missing) == 1 else 'are'} never defined as a node",
+                    path=self.source, line=node.line_of("rule"),
                 )
             if not (isinstance(node.initial, (int, float)) and 0.0 <= node.initial <= 1.0):
                 raise ModelError(
                     f"initial probability of {node.id} must be in [0, 1], not {node.initial!r}",
-                    path=self.source, line=node.line,
+                    path=self.source, line=node.line_of("initial"),
                 )
-            labels = ("rate_up (rule true)", "rate_up (rule false)", "rate_down (rule true)", "rate_down (rule false)")
-            for label, value in zip(labels, self.rate_values(node.id)):
+            for k, (label, value) in enumerate(zip(labels, self.rate_values(node.id))):
                 if not math.isfinite(value) or value < 0:
+                    when = "true" if k % 2 == 0 else "false"
                     raise ModelError(
-                        f"{label} of {node.id} is {value!r}: rates must be finite and non-negative",
-                        path=self.source, line=node.line,
+                        f"{label} of {node.id} is {value:g} when its rule is {when}: "
+                        "rates must be finite and non-negative",
+                        path=self.source, line=node.line_of(label),
                     )
         grouped: set[str] = set()
         for group in self.joint_initial:
@@ -302,23 +313,28 @@ class Model:
     def copy(self) -> "Model":
         """An independent copy (rules and rates, being immutable, are shared)."""
         new = copy.copy(self)
-        new.nodes = {k: replace(v) for k, v in self.nodes.items()}
+        new.nodes = {k: replace(v, lines=dict(v.lines)) for k, v in self.nodes.items()}
         new.parameters = dict(self.parameters)
         new.joint_initial = list(self.joint_initial)
         new._snapshots = []
         return new
 
     def __enter__(self) -> "Model":
+        saved_nodes = [
+            (node, {f.name: copy.copy(getattr(node, f.name)) for f in fields(node)}) for node in self.nodes.values()
+        ]
         self._snapshots.append((
-            {k: replace(v) for k, v in self.nodes.items()},
-            dict(self.parameters), list(self.joint_initial), self.settings, self.perturbations,
+            saved_nodes, dict(self.parameters), list(self.joint_initial), self.settings, self.perturbations,
         ))
         return self
 
     def __exit__(self, *exc) -> None:
-        nodes, self.parameters, self.joint_initial, self.settings, self.perturbations = self._snapshots.pop()
+        saved_nodes, self.parameters, self.joint_initial, self.settings, self.perturbations = self._snapshots.pop()
         self.nodes.clear()
-        self.nodes.update(nodes)
+        for node, values in saved_nodes:  # the same Node objects, with their old field values
+            for name, value in values.items():
+                setattr(node, name, value)
+            self.nodes[node.id] = node
 
     # -- helpers for readers -----------------------------------------------------
     @staticmethod

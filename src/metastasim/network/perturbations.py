@@ -19,7 +19,7 @@ Knockout(node='TP53')
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, Union
 
 from metastasim.errors import ModelError
@@ -61,7 +61,7 @@ class SetInput:
     value: int
 
     def __post_init__(self) -> None:
-        if self.value not in (0, 1) or isinstance(self.value, float) and not self.value.is_integer():
+        if isinstance(self.value, bool) or self.value not in (0, 1):
             raise ModelError(f"input {self.node} can be set to 0 or 1, not {self.value!r}")
         object.__setattr__(self, "value", int(self.value))
 
@@ -102,34 +102,59 @@ def parse_perturbation(kind: Literal["ko", "oe", "inhibit", "set"], text: str) -
     return SetInput(name, int(number))
 
 
-def resolve_perturbations(model: "Model", perturbations) -> tuple[Perturbation, ...]:
+_FIXING = (Knockout, ForceOn, SetInput)
+
+
+def _fixed_value(p: Perturbation) -> int:
+    return 0 if isinstance(p, Knockout) else 1 if isinstance(p, ForceOn) else p.value
+
+
+def resolve_perturbations(model: "Model", perturbations, *, with_model: bool = True) -> tuple[Perturbation, ...]:
     """Check perturbations against ``model`` and name their nodes by id.
 
-    A node may be given by id or by HGNC symbol.  Two perturbations fixing the same
-    node to different values are an error.
+    A node may be given by id or by HGNC symbol.  The model's own perturbations
+    (``model.perturbations``, e.g. mutations set in a MaBoSS ``.cfg``) come first,
+    unless ``with_model`` is false; a knock-out, over-expression or input setting
+    given here replaces one the model applies to the same node.  Several inhibitions
+    of one node combine as independent actions (Bliss): efficacy ``1 - (1 - e1)(1 - e2)…``.
 
     Raises
     ------
     UnknownNameError
         A node that is not in the model.
     ModelError
-        ``SetInput`` on a node that is not an input, or conflicting perturbations.
+        ``SetInput`` on a node that is not an input, or two perturbations given here
+        that fix the same node to different values.
     """
-    resolved: list[Perturbation] = []
-    fixed: dict[str, tuple[int, str]] = {}
-    for p in perturbations:
+    def resolve_one(p) -> Perturbation:
         if not isinstance(p, (Knockout, ForceOn, Inhibit, SetInput)):
             raise ModelError(f"not a perturbation: {p!r}")
         node_id = model.resolve(p.node)
         if isinstance(p, SetInput) and not model.nodes[node_id].is_input:
             raise ModelError(f"{node_id} is not an input node: use a knock-out or over-expression instead")
-        q = type(p)(node_id, *[getattr(p, f) for f in ("efficacy", "value") if hasattr(p, f)])
-        if isinstance(q, (Knockout, ForceOn, SetInput)):
-            value = 0 if isinstance(q, Knockout) else 1 if isinstance(q, ForceOn) else q.value
-            if node_id in fixed and fixed[node_id][0] != value:
-                raise ModelError(f"conflicting perturbations of {node_id}: {fixed[node_id][1]} and {describe(q)}")
-            fixed[node_id] = (value, describe(q))
-        if q not in resolved:
-            resolved.append(q)
-    return tuple(resolved)
+        return replace(p, node=node_id)
 
+    given = [resolve_one(p) for p in perturbations]
+    fixed: dict[str, Perturbation] = {}
+    for p in given:
+        if isinstance(p, _FIXING):
+            if p.node in fixed and _fixed_value(fixed[p.node]) != _fixed_value(p):
+                raise ModelError(f"conflicting perturbations of {p.node}: {describe(fixed[p.node])} and {describe(p)}")
+            fixed.setdefault(p.node, p)
+    inherited = [resolve_one(p) for p in model.perturbations] if with_model else []
+    inherited = [p for p in inherited if not (isinstance(p, _FIXING) and p.node in fixed)]
+
+    resolved: list[Perturbation] = []
+    inhibited: dict[str, int] = {}
+    for p in inherited + given:
+        if isinstance(p, Inhibit):
+            if p.node in inhibited:
+                k = inhibited[p.node]
+                combined = 1.0 - (1.0 - resolved[k].efficacy) * (1.0 - p.efficacy)
+                resolved[k] = Inhibit(p.node, combined)
+                continue
+            inhibited[p.node] = len(resolved)
+        elif p in resolved:
+            continue
+        resolved.append(p)
+    return tuple(resolved)

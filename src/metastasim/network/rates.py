@@ -25,6 +25,7 @@ from typing import Literal
 
 from metastasim.errors import ModelError, ParseError
 from metastasim.network import parser as _p
+from metastasim.network.parser import is_valid_name
 
 __all__ = ["Rate", "parse_rate", "up_rate", "down_rate", "evaluate_parameters", "format_number"]
 
@@ -112,11 +113,17 @@ class Rate:
             If it reads an undefined parameter, an attribute other than
             ``@logic``, or a node's value.
         """
-        return _eval(self.ast, params, logic)
+        try:
+            return _eval(self.ast, params, logic)
+        except RecursionError:
+            raise ModelError("rate expression nested too deeply to evaluate") from None
 
     # -- printing ----------------------------------------------------------
     def to_string(self) -> str:
-        return _to_string(self.ast, 0)
+        try:
+            return _to_string(self.ast, 0)
+        except RecursionError:
+            raise ModelError("rate expression nested too deeply to print") from None
 
     def __str__(self) -> str:
         return self.to_string()
@@ -224,7 +231,7 @@ def _value_ast(value: float | str) -> Ast:
         text = value.strip()
         if text.startswith("$"):
             text = text[1:]
-        if not text.replace("_", "a").isalnum() or text[0].isdigit():
+        if not is_valid_name(text):
             raise ParseError(f"{value!r} is neither a number nor a parameter name")
         return ("param", text)
     value = float(value)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields, replace
+
+import numpy as np
 
 from metastasim.errors import SimulationError
 
-__all__ = ["Settings", "MAX_WINDOWS"]
+__all__ = ["Settings", "MAX_WINDOWS", "MAX_SAMPLES"]
 
 #: The largest number of time windows (``max_time / time_tick``) a run may record.
 MAX_WINDOWS = 1_000_000
+#: The largest number of trajectories in one run (the fixed-point sums stay exact below it).
+MAX_SAMPLES = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -44,23 +49,34 @@ class Settings:
     def __post_init__(self) -> None:
         self.validate()
 
+    def _set(self, name: str, value) -> None:
+        object.__setattr__(self, name, value)
+
     def validate(self) -> None:
-        """Raise :class:`SimulationError` on a value no simulation can use."""
-        if not isinstance(self.sample_count, int) or isinstance(self.sample_count, bool) or self.sample_count < 1:
-            raise SimulationError(f"sample_count must be a positive integer, not {self.sample_count!r}")
+        """Check every field (normalising numpy scalars); raise :class:`SimulationError` on a bad one."""
+        for name, lo, hi in (("sample_count", 1, MAX_SAMPLES), ("thread_count", 0, None), ("seed", 0, 2**64 - 1)):
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+                raise SimulationError(f"{name} must be an integer, not {value!r}")
+            value = int(value)
+            if value < lo or (hi is not None and value > hi):
+                bound = f"from {lo} to {hi}" if hi is not None else f"at least {lo}"
+                raise SimulationError(f"{name} must be {bound}, not {value}")
+            self._set(name, value)
         for name in ("max_time", "time_tick"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+                    or value <= 0:
                 raise SimulationError(f"{name} must be a positive finite number, not {value!r}")
+            self._set(name, float(value))
+        if not isinstance(self.discrete_time, (bool, np.bool_)):
+            raise SimulationError(f"discrete_time must be true or false, not {self.discrete_time!r}")
+        self._set("discrete_time", bool(self.discrete_time))
         if self.max_time / self.time_tick > MAX_WINDOWS:
             raise SimulationError(
                 f"max_time / time_tick = {self.max_time / self.time_tick:.0f} windows; "
                 f"at most {MAX_WINDOWS} are allowed (raise time_tick)"
             )
-        if not isinstance(self.thread_count, int) or self.thread_count < 0:
-            raise SimulationError(f"thread_count must be 0 (all cores) or a positive integer, not {self.thread_count!r}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**64:
-            raise SimulationError(f"seed must be an integer from 0 to 2**64 - 1, not {self.seed!r}")
 
     @property
     def n_windows(self) -> int:
