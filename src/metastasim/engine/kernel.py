@@ -25,7 +25,8 @@ from numba import njit, prange
 from metastasim.engine.rng import _MASK, _S32, philox4x32
 
 __all__ = [
-    "simulate_block", "map_state_codes", "STATES_NONE", "STATES_DIRECT", "STATES_RECORD", "accumulate_state_intervals", "TABLE_MAX_INPUTS", "MAX_NODES_PER_WORD",
+    "simulate_block", "map_state_codes", "accumulate_state_intervals",
+    "STATES_NONE", "STATES_DIRECT", "STATES_RECORD", "TABLE_MAX_INPUTS", "MAX_NODES_PER_WORD",
 ]
 
 #: Rules reading at most this many distinct nodes are compiled to truth tables.
