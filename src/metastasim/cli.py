@@ -55,20 +55,35 @@ def _stderr_console():
     return Console(stderr=True)
 
 
-def _perturbations(ko, oe, inhibit, set_):
+def _perturbations(model, ko, oe, inhibit, set_, drug=()):
+    """Command-line perturbations, drugs first (resolved against the curated drug library)."""
     from metastasim.network.perturbations import parse_perturbation
 
-    out = [parse_perturbation("ko", x) for x in ko]
+    out = []
+    if drug:
+        from metastasim.models import load_drugs
+        from metastasim.network.drugs import find_drug, parse_drug_dose
+
+        library = load_drugs()
+        for text in drug:
+            name, dose = parse_drug_dose(text)
+            out += find_drug(library, name).perturbations(dose)
+    out += [parse_perturbation("ko", x) for x in ko]
     out += [parse_perturbation("oe", x) for x in oe]
     out += [parse_perturbation("inhibit", x) for x in inhibit]
     out += [parse_perturbation("set", x) for x in set_]
     return out
 
 
-def _load(model: str, cfg: tuple[str, ...]):
-    from metastasim.io.formats import load_any
+def _load(model: str | None, model_option: str | None, cfg: tuple[str, ...]):
+    from metastasim.models import load_any
 
-    return load_any(model, cfg=list(cfg) or None)
+    if model is not None and model_option is not None:
+        raise click.UsageError("give the model once: as MODEL or as --model")
+    spec = model if model is not None else model_option
+    if spec is None:
+        raise click.UsageError("missing MODEL (a file, or --model metastasim)")
+    return load_any(spec, cfg=list(cfg) or None)
 
 
 def _perturbation_options(f):
@@ -77,7 +92,12 @@ def _perturbation_options(f):
                      help="Multiply NODE's rate_up by 1 - E (E in [0, 1]).")(f)
     f = click.option("--oe", multiple=True, metavar="NODE", help="Over-express NODE (fixed at 1).")(f)
     f = click.option("--ko", multiple=True, metavar="NODE", help="Knock out NODE (fixed at 0).")(f)
+    f = click.option("--drug", multiple=True, metavar="NAME[=DOSE]",
+                     help="A drug of the library; DOSE is the fraction of its maximal effect (default 1).")(f)
+    f = click.option("--context", metavar="NAME", help="A context of the model (a setting of its inputs).")(f)
     f = click.option("--cfg", multiple=True, metavar="CFG", help="MaBoSS .cfg file(s) for a .bnd model.")(f)
+    f = click.option("--model", "model_option", metavar="MODEL", help="The model, instead of the MODEL argument.")(f)
+    f = click.argument("model", required=False)(f)
     return f
 
 
@@ -88,7 +108,6 @@ def cli() -> None:
 
 
 @cli.command(help="Simulate MODEL and print final node and state probabilities.\n\nMODEL: " + _MODEL_HELP)
-@click.argument("model")
 @_perturbation_options
 @click.option("--samples", type=click.IntRange(min=1), help="Number of trajectories [model's sample_count].")
 @click.option("--max-time", type=float, help="Model time at which trajectories stop [model's max_time].")
@@ -98,12 +117,14 @@ def cli() -> None:
 @click.option("--threads", type=click.IntRange(min=0), help="Threads (0: all cores); results do not depend on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--out", type=click.Path(file_okay=False), help="Write time courses and final states as CSV/JSON here.")
-def simulate(model, cfg, ko, oe, inhibit, set_, samples, max_time, time_tick, discrete_time, seed, threads,
-             as_json, out) -> None:
+def simulate(model, model_option, cfg, context, drug, ko, oe, inhibit, set_, samples, max_time, time_tick,
+             discrete_time, seed, threads, as_json, out) -> None:
     from metastasim.engine import compile_model, simulate as run, warm_up
 
-    m = _load(model, cfg)
-    perts = _perturbations(ko, oe, inhibit, set_)
+    m = _load(model, model_option, cfg)
+    if context is not None:
+        m.context(context)  # an unknown context fails before any work
+    perts = _perturbations(m, ko, oe, inhibit, set_, drug)
     settings = m.settings.with_(sample_count=samples, max_time=max_time, time_tick=time_tick,
                                 discrete_time=discrete_time, seed=seed)
     compiled = compile_model(m)
@@ -113,7 +134,7 @@ def simulate(model, cfg, ko, oe, inhibit, set_, samples, max_time, time_tick, di
         click.echo(f"metastasim: compiled the simulator in {seconds:.0f} s; later runs reuse it", err=True)
     long_run = settings.sample_count * len(m) * settings.max_time > 2e7
     with _progress(settings.sample_count, "simulating", long_run) as progress:
-        result = run(m, perts, sample_count=samples, max_time=max_time, time_tick=time_tick,
+        result = run(m, perts, context=context, sample_count=samples, max_time=max_time, time_tick=time_tick,
                      discrete_time=discrete_time, seed=seed, threads=threads, compiled=compiled, progress=progress)
     files = _result_files(m, result) if out else {}
     if out:
@@ -121,12 +142,23 @@ def simulate(model, cfg, ko, oe, inhibit, set_, samples, max_time, time_tick, di
 
         write_folder(out, files, stale=_RESULT_FILES)
     if as_json:
-        payload = {"model": m.name, **result.to_dict()}
+        payload = _json_result(m, result)
         if out:
             payload["files"] = sorted(str(Path(out) / name) for name in files)
         click.echo(json.dumps(payload, indent=1))
     else:
         _print_result(m, result, out and sorted(files))
+
+
+def _json_result(model, result) -> dict:
+    """The JSON other tools rely on: nodes, symbols, phenotypes, context, perturbations, samples, seed…"""
+    from metastasim.models import PHENOTYPES
+
+    payload = {"model": model.name, **result.to_dict()}
+    final = payload["nodes"]
+    payload["symbols"] = {n.symbol: final[n.id] for n in model.nodes.values() if n.symbol}
+    payload["phenotypes"] = {name: final[name] for name in PHENOTYPES if name in final}
+    return payload
 
 
 _RESULT_FILES = ("node_probabilities.csv", "final_nodes.csv", "result.json", "state_probabilities.csv",
@@ -138,7 +170,7 @@ def _result_files(model, result) -> dict[str, str]:
         "node_probabilities.csv": result.node_probabilities().to_csv(float_format="%.6g"),
         "final_nodes.csv": result.final_nodes().to_frame().assign(se=result.final_node_se()).to_csv(
             index_label="node", float_format="%.6g"),
-        "result.json": json.dumps({"model": model.name, **result.to_dict()}, indent=1) + "\n",
+        "result.json": json.dumps(_json_result(model, result), indent=1) + "\n",
     }
     if result.state_probs is not None:
         files["state_probabilities.csv"] = result.state_probabilities().to_csv(float_format="%.6g")
@@ -193,7 +225,7 @@ def convert(source, target, cfg) -> None:
     """
     from metastasim.io.formats import format_of, write_model
 
-    m = _load(source, cfg)
+    m = _load(source, None, cfg)
     format_of(target)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -204,21 +236,20 @@ def convert(source, target, cfg) -> None:
 
 
 @cli.command()
-@click.argument("model")
 @_perturbation_options
 @click.option("--trap-spaces", is_flag=True, help="List minimal trap spaces instead of fixed points.")
 @click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True, help="List at most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def attractors(model, cfg, ko, oe, inhibit, set_, trap_spaces, limit, as_json) -> None:
+def attractors(model, model_option, cfg, context, drug, ko, oe, inhibit, set_, trap_spaces, limit, as_json) -> None:
     """Fixed points (or minimal trap spaces) of MODEL's Boolean rules, inputs free unless --set."""
     from metastasim.analysis import count_fixed_points, count_trap_spaces, fixed_points
     from metastasim.analysis import trap_spaces as minimal_trap_spaces
 
-    m = _load(model, cfg)
-    perts = _perturbations(ko, oe, inhibit, set_)
+    m = _load(model, model_option, cfg)
+    perts = _perturbations(m, ko, oe, inhibit, set_, drug)
     lister, counter = (minimal_trap_spaces, count_trap_spaces) if trap_spaces else (fixed_points, count_fixed_points)
-    found = lister(m, perts, limit=limit)
-    total = counter(m, perts) if len(found) == limit else len(found)  # count separately only past the limit
+    found = lister(m, perts, context=context, limit=limit)
+    total = counter(m, perts, context=context) if len(found) == limit else len(found)  # count separately only past the limit
     kind = "minimal trap spaces" if trap_spaces else "fixed points"
     if as_json:
         click.echo(json.dumps({"model": m.name, "kind": kind, "count": total, "listed": found}, indent=1))
@@ -232,6 +263,57 @@ def attractors(model, cfg, ko, oe, inhibit, set_, trap_spaces, limit, as_json) -
         if free:
             line += f"   free: {', '.join(free)}"
         click.echo(line)
+
+
+@cli.command()
+@click.option("--samples", type=click.IntRange(min=10), default=2000, show_default=True,
+              help="Trajectories per arm of each fact.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), default=1, show_default=True, help="Random seed.")
+@click.option("--threads", type=click.IntRange(min=0), help="Threads (0: all cores); results do not depend on it.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the table as CSV to this file.")
+def validate(samples, seed, threads, as_json, out) -> None:
+    """Simulate every published finding in the curated model's facts and print the score."""
+    from metastasim.engine import warm_up
+    from metastasim.models import load_drugs, load_model
+    from metastasim.validation import load_facts, validate as run
+
+    model, facts, drugs = load_model(), load_facts(), load_drugs()
+    with _status("preparing the simulator (compiled once per machine, then cached)"):
+        warm_up()
+    with _progress(len(facts) * 2, "simulating the arms of every fact", True) as progress:
+        report = run(model, facts, drugs, samples=samples, seed=seed, threads=threads, progress=progress)
+    table = report.table()
+    if out:
+        from metastasim.io._files import atomic_write_text
+
+        atomic_write_text(out, table.to_csv(index=False, float_format="%.4g"))
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=1))
+        return
+    _print_validation(report, table)
+
+
+def _print_validation(report, table) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    view = Table(title=f"Validation of the curated model against {len(table)} published findings",
+                 title_justify="left")
+    for column, justify in (("fact", "left"), ("context", "left"), ("perturbation", "left"), ("readout", "left"),
+                            ("expected", "left"), ("change", "right"), ("observed", "left"), ("status", "left"),
+                            ("reference", "left")):
+        view.add_column(column, justify=justify, overflow="fold")
+    for row in table.itertuples():
+        style = "" if row.status == "pass" else "yellow" if row.status.startswith("known") else "bold red"
+        view.add_row(row.fact, row.context, row.perturbation + (f" (on {row.baseline})" if row.baseline else ""),
+                     row.readout, row.expected, f"{row.change:+.3f}", row.observed, row.status, row.reference,
+                     style=style)
+    console.print(view)
+    console.print(f"score: {report.reproduced}/{len(table)} findings reproduced ({report.score:.1%}); "
+                  f"{report.samples:,} trajectories per arm, seed {report.seed}, model {report.model_hash}, "
+                  f"{report.elapsed:.1f} s")
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

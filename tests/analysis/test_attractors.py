@@ -9,7 +9,7 @@ import pytest
 from conftest import PEER_MODELS, peer_model_dirs
 from metastasim.analysis import boolean_rules, count_fixed_points, count_trap_spaces, fixed_points, trap_spaces
 from metastasim.io import parse_bnet, read_bnet
-from metastasim.io.formats import load_example
+from metastasim.models import load_example
 from metastasim.network import ForceOn, Inhibit, Knockout
 
 REFERENCE = json.loads((PEER_MODELS / "reference.json").read_text()) if PEER_MODELS.is_dir() else {}

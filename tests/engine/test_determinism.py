@@ -11,7 +11,7 @@ from metastasim.engine import kernel
 from metastasim.engine import simulator as simulate_module
 from metastasim.engine.rng import philox4x32, uniform_block
 from metastasim.io import read_bnet, read_maboss
-from metastasim.io.formats import load_example
+from metastasim.models import load_example
 
 ARRAYS = ("node_probs", "final_node_probs", "state_codes", "state_probs", "final_state_codes",
           "final_state_counts", "final_states")

@@ -8,7 +8,8 @@ import pytest
 
 from metastasim.errors import InitialStateNotSupportedError, ModelError, RatesNotSupportedError
 from metastasim.io import parse_bnet, parse_maboss, parse_sbmlqual, parse_yaml, to_bnet, to_sbmlqual, to_yaml
-from metastasim.io.formats import load_example, read_model, write_model
+from metastasim.io.formats import read_model, write_model
+from metastasim.models import load_example
 from metastasim.network import Reference, equivalent, parse_rule
 
 YAML = """

@@ -54,10 +54,10 @@ def _without_xor(rule: Expr) -> Expr:
 
 
 def boolean_rules(model: Model, perturbations: Iterable[Perturbation] = (),
-                  inputs: Mapping[str, int] | None = None) -> dict[str, str]:
-    """The rules mpbn reads, with perturbations and input settings applied."""
+                  inputs: Mapping[str, int] | None = None, context: str | None = None) -> dict[str, str]:
+    """The rules mpbn reads, with a context's inputs, perturbations and input settings applied."""
     extra = [SetInput(name, value) for name, value in (inputs or {}).items()]
-    perts = resolve_perturbations(model, tuple(perturbations) + tuple(extra))
+    perts = resolve_perturbations(model, tuple(perturbations) + tuple(extra), context=context)
     rules: dict[str, Expr] = {n.id: n.rule for n in model.nodes.values()}
     for p in perts:
         if isinstance(p, Knockout):
@@ -71,14 +71,15 @@ def boolean_rules(model: Model, perturbations: Iterable[Perturbation] = (),
     return {name: _without_xor(rule).to_string() for name, rule in rules.items()}
 
 
-def _network(model: Model, perturbations, inputs):
+def _network(model: Model, perturbations, inputs, context):
     import mpbn  # imported lazily: it loads clingo
 
-    return mpbn.MPBooleanNetwork(boolean_rules(model, perturbations, inputs))
+    return mpbn.MPBooleanNetwork(boolean_rules(model, perturbations, inputs, context))
 
 
 def fixed_points(model: Model, perturbations: Iterable[Perturbation] = (), *,
-                 inputs: Mapping[str, int] | None = None, limit: int | None = None) -> list[dict[str, int]]:
+                 inputs: Mapping[str, int] | None = None, context: str | None = None,
+                 limit: int | None = None) -> list[dict[str, int]]:
     """Fixed points (stable states) as ``{node: 0 or 1}`` dicts, inputs free unless set.
 
     Parameters
@@ -86,24 +87,25 @@ def fixed_points(model: Model, perturbations: Iterable[Perturbation] = (), *,
     limit
         Stop after this many (None: all).
     """
-    net = _network(model, perturbations, inputs)
+    net = _network(model, perturbations, inputs, context)
     return [dict(fp) for fp in net.fixedpoints(limit=limit or 0)]
 
 
 def count_fixed_points(model: Model, perturbations: Iterable[Perturbation] = (), *,
-                       inputs: Mapping[str, int] | None = None) -> int:
+                       inputs: Mapping[str, int] | None = None, context: str | None = None) -> int:
     """Number of fixed points."""
-    return int(_network(model, perturbations, inputs).count_fixedpoints())
+    return int(_network(model, perturbations, inputs, context).count_fixedpoints())
 
 
 def trap_spaces(model: Model, perturbations: Iterable[Perturbation] = (), *,
-                inputs: Mapping[str, int] | None = None, limit: int | None = None) -> list[dict[str, int | str]]:
+                inputs: Mapping[str, int] | None = None, context: str | None = None,
+                limit: int | None = None) -> list[dict[str, int | str]]:
     """Minimal trap spaces (mpbn's attractors) as dicts of 0, 1 or ``"*"`` (free)."""
-    net = _network(model, perturbations, inputs)
+    net = _network(model, perturbations, inputs, context)
     return [dict(ts) for ts in net.attractors(limit=limit or 0)]
 
 
 def count_trap_spaces(model: Model, perturbations: Iterable[Perturbation] = (), *,
-                      inputs: Mapping[str, int] | None = None) -> int:
+                      inputs: Mapping[str, int] | None = None, context: str | None = None) -> int:
     """Number of minimal trap spaces."""
-    return int(_network(model, perturbations, inputs).count_minimal_trapspaces())
+    return int(_network(model, perturbations, inputs, context).count_minimal_trapspaces())

@@ -70,6 +70,7 @@ class Result:
     n_transitions: int
     elapsed: float
     threads: int
+    context: str | None = None
     extra: dict = field(default_factory=dict)
 
     # -- tables ------------------------------------------------------------
@@ -123,6 +124,7 @@ class Result:
             "max_time": self.max_time,
             "time_tick": self.time_tick,
             "discrete_time": self.discrete_time,
+            "context": self.context,
             "perturbations": list(self.perturbations),
             "version": self.version,
         }

@@ -201,6 +201,7 @@ def simulate(
     model: Model,
     perturbations: Iterable[Perturbation] = (),
     *,
+    context: str | None = None,
     sample_count: int | None = None,
     max_time: float | None = None,
     time_tick: float | None = None,
@@ -230,6 +231,9 @@ def simulate(
         The model.
     perturbations
         Knock-outs, over-expressions, inhibitions and input settings.
+    context
+        Name of one of the model's contexts: its input settings apply first, and
+        ``perturbations`` may override them.
     sample_count, max_time, time_tick, discrete_time, seed
         Override the model's settings.
     threads
@@ -268,7 +272,7 @@ def simulate(
         sample_count=sample_count, max_time=max_time, time_tick=time_tick,
         discrete_time=discrete_time, seed=seed,
     )
-    perts = resolve_perturbations(model, perturbations)
+    perts = resolve_perturbations(model, perturbations, context=context)
     base = compiled if compiled is not None else compile_model(model)
     if base.model_hash != model.hash():
         raise SimulationError("the compiled model does not belong to this model")
@@ -365,6 +369,7 @@ def simulate(
         time_tick=float(settings.time_tick),
         discrete_time=bool(settings.discrete_time),
         perturbations=tuple(describe(p) for p in perts),
+        context=context,
         model_hash=cm.model_hash,
         version=__version__,
         n_transitions=transitions,

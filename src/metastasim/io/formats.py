@@ -1,20 +1,18 @@
-"""Pick a model format from a file suffix; load the models bundled with metastasim."""
+"""Pick a model format from a file suffix."""
 
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 
-from metastasim.errors import ModelError, UnknownNameError
+from metastasim.errors import ModelError
 from metastasim.io.bnet import read_bnet, write_bnet
 from metastasim.io.maboss import read_maboss, write_maboss
 from metastasim.io.sbmlqual import read_sbmlqual, write_sbmlqual
 from metastasim.io.yaml import read_yaml, write_yaml
 from metastasim.network.model import Model
 
-__all__ = ["FORMATS", "format_of", "read_model", "write_model", "EXAMPLES", "example_files", "load_example",
-           "load_any"]
+__all__ = ["FORMATS", "format_of", "read_model", "write_model"]
 
 #: File suffix -> format name.
 FORMATS = {
@@ -24,11 +22,6 @@ FORMATS = {
     ".xml": "sbmlqual",
     ".yaml": "yaml",
     ".yml": "yaml",
-}
-
-#: Bundled example models: name -> files under ``metastasim/data``.
-EXAMPLES = {
-    "cohen2015": ("examples/cohen2015/cohen2015.bnd", "examples/cohen2015/cohen2015.cfg"),
 }
 
 
@@ -76,31 +69,3 @@ def write_model(model: Model, path: str | os.PathLike, *, drop_rates: bool = Fal
         writer = write_bnet if fmt == "bnet" else write_sbmlqual
         writer(model, path, drop_rates=drop_rates, drop_initial_states=drop_initial_states)
     return [str(path)]
-
-
-def example_files(name: str) -> tuple[Path, ...]:
-    """Paths of a bundled example's files."""
-    if name not in EXAMPLES:
-        raise UnknownNameError(f"no bundled model {name!r}; bundled: {', '.join(sorted(EXAMPLES))}")
-    root = resources.files("metastasim") / "data"
-    return tuple(Path(str(root / rel)) for rel in EXAMPLES[name])
-
-
-def load_example(name: str) -> Model:
-    """Load a bundled example model by name (see :data:`EXAMPLES`)."""
-    bnd, cfg = example_files(name)
-    model = read_maboss(bnd, cfg)
-    model.name = name
-    return model
-
-
-def load_any(spec: str | os.PathLike, *, cfg: str | os.PathLike | list | None = None) -> Model:
-    """A model from a file path, or a bundled model by name when no such file exists."""
-    if isinstance(spec, str) and spec in EXAMPLES and not Path(spec).exists():
-        if cfg is not None:
-            raise ModelError(f"--cfg cannot be combined with the bundled model {spec!r}")
-        return load_example(spec)
-    if not Path(spec).exists():
-        hint = f" (bundled models: {', '.join(sorted(EXAMPLES))})" if Path(spec).suffix == "" else ""
-        raise ModelError(f"no such file{hint}", path=str(spec))
-    return read_model(spec, cfg=cfg)

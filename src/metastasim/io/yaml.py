@@ -35,24 +35,30 @@ import difflib
 import math
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml as pyyaml
 
 from metastasim.errors import MetastasimError, ModelError
 from metastasim.io._files import atomic_write_text, read_text
+from metastasim.network.drugs import Drug, DrugTarget
 from metastasim.network.expr import Var, parse_rule
-from metastasim.network.model import JointInitial, Model, Node, Reference, is_identity
+from metastasim.network.model import Context, JointInitial, Model, Node, Reference, is_identity
 from metastasim.network.parser import RESERVED, is_valid_name
 from metastasim.network.rates import Rate, down_rate, format_number, parse_rate, up_rate
 from metastasim.network.settings import Settings
 
-__all__ = ["read_yaml", "parse_yaml", "write_yaml", "to_yaml", "FORMAT"]
+__all__ = ["read_yaml", "parse_yaml", "write_yaml", "to_yaml", "FORMAT", "parse_drug_library", "read_drug_library",
+           "load_yaml_document", "YamlReader"]
 
 FORMAT = "metastasim-model/1"
 _NODE_FIELDS = ("rule", "rate_up", "rate_down", "initial", "input", "internal", "name", "symbol",
-                "description", "references")
-_TOP_FIELDS = ("format", "name", "description", "references", "parameters", "settings", "nodes", "initial_states")
+                "description", "references", "module", "evidence")
+_TOP_FIELDS = ("format", "name", "description", "references", "parameters", "settings", "modules", "nodes",
+               "initial_states", "contexts")
+_MODULE_FIELDS = ("module", "title", "description", "nodes")
+_REFERENCE_FIELDS = ("id", "statement", "citation", "regulators")
 _SETTINGS = ("sample_count", "max_time", "time_tick", "discrete_time", "thread_count", "seed")
 
 
@@ -178,11 +184,16 @@ class _Reader:
                 refs.append(Reference(item))
                 continue
             item = self.mapping(item, f"a reference of {what}", item_line)
-            self.check_fields(item, ("id", "statement"), f"a reference of {what}")
+            self.check_fields(item, _REFERENCE_FIELDS, f"a reference of {what}")
             if "id" not in item:
                 raise self.error(f"a reference of {what} has no id", item.line)
-            refs.append(Reference(self.text(item["id"], "a reference id", item.lines["id"]),
-                                  self.text(item.get("statement", ""), "a statement", item.lines.get("statement"))))
+            regulators = item.get("regulators", [])
+            if not isinstance(regulators, list) or not all(isinstance(x, str) for x in regulators):
+                raise self.error(f"regulators of a reference of {what} must be a list of node names",
+                                 item.lines.get("regulators"))
+            text = {k: self.text(item.get(k, ""), f"{k} of a reference", item.lines.get(k))
+                    for k in ("id", "statement", "citation")}
+            refs.append(Reference(text["id"], text["statement"], text["citation"], tuple(regulators)))
         return tuple(refs)
 
     def rate(self, value: Any, kind: str, node: str, line: int | None) -> Rate:
@@ -232,6 +243,11 @@ def _read_node(r: _Reader, name: Any, spec: Any, line: int) -> Node:
             setattr(node, field, r.text(spec[field], f"{field} of {name}", spec.lines[field]))
     if "references" in spec:
         node.references = r.references(spec["references"], name, spec.lines["references"])
+    if "evidence" in spec:
+        node.evidence = r.references(spec["evidence"], f"the rule of {name}", spec.lines["evidence"])
+    if "module" in spec:
+        node.module = r.text(spec["module"], f"module of {name}", spec.lines["module"])
+    node.source = r.path
     return node
 
 
@@ -263,17 +279,69 @@ def _read_joint_initial(r: _Reader, groups: Any, line: int | None, model: Model)
         model.joint_initial.append(JointInitial(tuple(names), tuple(outcomes), line=g.line))
 
 
-def parse_yaml(text: str, *, path: str | None = None) -> Model:
-    """Parse a metastasim YAML model."""
-    r = _Reader(path)
+def _load(text: str, r: _Reader) -> Any:
     try:
-        doc = pyyaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return pyyaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except pyyaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
         raise r.error(f"YAML syntax: {problem}", mark.line + 1 if mark else None) from None
     except ModelError as exc:
-        raise exc.located(path) from None
+        raise exc.located(r.path) from None
+
+
+def _beside(r: _Reader, name: Any, what: str, line: int | None) -> Path:
+    """A file named in the model file, relative to the model file's folder."""
+    name = r.text(name, what, line)
+    if r.path is None:
+        raise r.error(f"{what} {name!r}: files can only be named in a model read from a file", line)
+    return Path(r.path).parent / name
+
+
+def _read_modules(r: _Reader, modules: Any, line: int | None, model: Model) -> None:
+    """Nodes from module files (``modules: [upr.yaml, …]``), each node tagged with its module."""
+    if not isinstance(modules, list) or not modules:
+        raise r.error("modules must be a list of file names", line)
+    for item, item_line in zip(modules, modules.lines):
+        path = _beside(r, item, "module file", item_line)
+        mr = _Reader(str(path))
+        doc = mr.mapping(_load(read_text(path), mr), "a module file", 1)
+        mr.check_fields(doc, _MODULE_FIELDS, "a module")
+        name = mr.text(doc.get("module", path.stem), "module", doc.lines.get("module"))
+        nodes = mr.mapping(doc.get("nodes"), "nodes", doc.lines.get("nodes", doc.line))
+        for node_name, spec in nodes.items():
+            node = _read_node(mr, node_name, spec, nodes.lines[node_name])
+            node.module = node.module or name
+            model.add_node(node)
+
+
+def _read_contexts(r: _Reader, contexts: Any, line: int | None, model: Model) -> None:
+    """``contexts: {name: {inputs: {…}, description, references}}``, inline or in a named file."""
+    if isinstance(contexts, str):
+        path = _beside(r, contexts, "contexts file", line)
+        r = _Reader(str(path))
+        doc = r.mapping(_load(read_text(path), r), "a contexts file", 1)
+        r.check_fields(doc, ("contexts",), "a contexts file")
+        contexts, line = doc.get("contexts"), doc.lines.get("contexts", 1)
+    contexts = r.mapping(contexts, "contexts", line)
+    for name, spec in contexts.items():
+        ctx_line = contexts.lines[name]
+        if not is_valid_name(name):
+            raise r.error(f"invalid context name {name!r}", ctx_line)
+        spec = r.mapping(spec, f"context {name}", ctx_line)
+        r.check_fields(spec, ("inputs", "description", "references"), f"context {name}")
+        inputs = r.mapping(spec.get("inputs"), f"inputs of context {name}", spec.lines.get("inputs", ctx_line))
+        refs = r.references(spec["references"], f"context {name}", spec.lines["references"]) \
+            if "references" in spec else ()
+        model.contexts[name] = Context(
+            name, dict(inputs), r.text(spec.get("description", ""), "description", spec.lines.get("description")),
+            refs, source=r.path, line=ctx_line)
+
+
+def parse_yaml(text: str, *, path: str | None = None) -> Model:
+    """Parse a metastasim YAML model."""
+    r = _Reader(path)
+    doc = _load(text, r)
     if doc is None:
         raise r.error("the file is empty", None)
     doc = r.mapping(doc, "the file", 1)
@@ -281,8 +349,8 @@ def parse_yaml(text: str, *, path: str | None = None) -> Model:
     fmt = doc.get("format", FORMAT)
     if fmt != FORMAT:
         raise r.error(f"format {fmt!r} is not {FORMAT!r}", doc.lines.get("format"))
-    if "nodes" not in doc:
-        raise r.error("no 'nodes' section", doc.line)
+    if "nodes" not in doc and "modules" not in doc:
+        raise r.error("no 'nodes' (or 'modules') section", doc.line)
     model = Model(source=path)
     model.name = r.text(doc.get("name", ""), "name", doc.lines.get("name"))
     model.description = r.text(doc.get("description", ""), "description", doc.lines.get("description"))
@@ -304,11 +372,16 @@ def parse_yaml(text: str, *, path: str | None = None) -> Model:
             model.settings = Settings().with_(**dict(settings))
         except MetastasimError as exc:
             raise r.error(str(exc), settings.line) from None
-    nodes = r.mapping(doc["nodes"], "nodes", doc.lines["nodes"])
-    if not nodes:
-        raise r.error("no nodes", doc.lines["nodes"])
-    for name, spec in nodes.items():
-        model.add_node(_read_node(r, name, spec, nodes.lines[name]))
+    if "nodes" in doc:
+        nodes = r.mapping(doc["nodes"], "nodes", doc.lines["nodes"])
+        for name, spec in nodes.items():
+            model.add_node(_read_node(r, name, spec, nodes.lines[name]))
+    if "modules" in doc:
+        _read_modules(r, doc["modules"], doc.lines["modules"], model)
+    if not model.nodes:
+        raise r.error("no nodes", doc.lines.get("nodes", doc.line))
+    if "contexts" in doc:
+        _read_contexts(r, doc["contexts"], doc.lines["contexts"], model)
     if "initial_states" in doc:
         _read_joint_initial(r, doc["initial_states"], doc.lines["initial_states"], model)
     return model.validate()
@@ -337,7 +410,16 @@ def _rate_value(rate: Rate, kind: str) -> Any:
 
 
 def _refs(refs: tuple[Reference, ...]) -> list:
-    return [{"id": ref.id, "statement": ref.statement} if ref.statement else {"id": ref.id} for ref in refs]
+    out = []
+    for ref in refs:
+        item: dict[str, Any] = {"id": ref.id}
+        for key in ("citation", "statement"):
+            if getattr(ref, key):
+                item[key] = getattr(ref, key)
+        if ref.regulators:
+            item["regulators"] = list(ref.regulators)
+        out.append(item)
+    return out
 
 
 def to_yaml(model: Model) -> str:
@@ -369,13 +451,21 @@ def to_yaml(model: Model) -> str:
         spec["initial"] = int(node.initial) if float(node.initial).is_integer() else node.initial
         if node.is_internal:
             spec["internal"] = True
-        for field in ("name", "symbol", "description"):
+        for field in ("name", "symbol", "module", "description"):
             if getattr(node, field):
                 spec[field] = getattr(node, field)
         if node.references:
             spec["references"] = _refs(node.references)
+        if node.evidence:
+            spec["evidence"] = _refs(node.evidence)
         nodes[node.id] = spec
     doc["nodes"] = nodes
+    if model.contexts:
+        doc["contexts"] = {
+            c.name: {k: v for k, v in (("description", c.description), ("inputs", dict(c.inputs)),
+                                       ("references", _refs(c.references))) if v}
+            for c in model.contexts.values()
+        }
     if model.joint_initial:
         doc["initial_states"] = [
             {"nodes": list(g.nodes), "states": [{"values": list(v), "probability": p} for v, p in g.outcomes]}
@@ -387,3 +477,65 @@ def to_yaml(model: Model) -> str:
 def write_yaml(model: Model, path: str | os.PathLike) -> None:
     """Write the model as YAML (atomically)."""
     atomic_write_text(path, to_yaml(model))
+
+
+# ---------------------------------------------------------------------------
+# the drug library (a data file beside a model)
+# ---------------------------------------------------------------------------
+
+DRUGS_FORMAT = "metastasim-drugs/1"
+_DRUG_FIELDS = ("aliases", "class", "targets", "reference", "finding", "note")
+
+
+def parse_drug_library(text: str, *, path: str | None = None) -> dict[str, Drug]:
+    """Parse a drug library: ``drugs: {name: {targets: [{node, action, efficacy}], reference, …}}``."""
+    r = _Reader(path)
+    doc = r.mapping(_load(text, r), "the drug library", 1)
+    r.check_fields(doc, ("format", "drugs"), "the drug library")
+    if doc.get("format", DRUGS_FORMAT) != DRUGS_FORMAT:
+        raise r.error(f"format {doc['format']!r} is not {DRUGS_FORMAT!r}", doc.lines.get("format"))
+    drugs = r.mapping(doc.get("drugs"), "drugs", doc.lines.get("drugs", 1))
+    library: dict[str, Drug] = {}
+    for name, spec in drugs.items():
+        line = drugs.lines[name]
+        spec = r.mapping(spec, f"drug {name}", line)
+        r.check_fields(spec, _DRUG_FIELDS, f"drug {name}")
+        targets = spec.get("targets")
+        if not isinstance(targets, list) or not targets:
+            raise r.error(f"drug {name} needs a list of targets", spec.lines.get("targets", line))
+        parsed = []
+        for t, t_line in zip(targets, targets.lines):
+            t = r.mapping(t, f"a target of {name}", t_line)
+            r.check_fields(t, ("node", "action", "efficacy"), f"a target of {name}")
+            try:
+                parsed.append(DrugTarget(r.text(t.get("node"), "target node", t.line), t.get("action"),
+                                         t.get("efficacy", 1.0)))
+            except ModelError as exc:
+                raise r.error(f"drug {name}: {exc.message}", t.line) from None
+        aliases = spec.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise r.error(f"aliases of {name} must be a list of names", spec.lines.get("aliases"))
+        reference = None
+        if "reference" in spec:
+            (reference,) = r.references([spec["reference"]], f"drug {name}", spec.lines["reference"])
+        library[str(name)] = Drug(
+            str(name), tuple(parsed), tuple(aliases),
+            r.text(spec.get("class", ""), "class", spec.lines.get("class")), reference,
+            r.text(spec.get("finding", ""), "finding", spec.lines.get("finding")),
+            r.text(spec.get("note", ""), "note", spec.lines.get("note")),
+        )
+    return library
+
+
+def read_drug_library(path: str | os.PathLike) -> dict[str, Drug]:
+    """Read a drug library file."""
+    return parse_drug_library(read_text(path), path=str(path))
+
+
+# Shared with the other data files of a model (validation facts): YAML with line numbers.
+YamlReader = _Reader
+
+
+def load_yaml_document(text: str, path: str | None) -> Any:
+    """A YAML document as mappings and lists that remember their lines (see ``YamlReader``)."""
+    return _load(text, _Reader(path))

@@ -1,13 +1,14 @@
 """The model core: rules, rates, nodes, models, perturbations and settings."""
 
 from metastasim.network.expr import And, Const, Expr, Not, Or, Var, Xor, equivalent, parse_rule, truth_table
-from metastasim.network.model import JointInitial, Model, Node, Reference, is_identity
+from metastasim.network.model import Context, JointInitial, Model, Node, Reference, is_identity
 from metastasim.network.perturbations import (
     ForceOn,
     Inhibit,
     Knockout,
     Perturbation,
     SetInput,
+    context_perturbations,
     describe,
     parse_perturbation,
     resolve_perturbations,
@@ -17,8 +18,8 @@ from metastasim.network.settings import Settings
 
 __all__ = [
     "Expr", "Const", "Var", "Not", "And", "Or", "Xor", "parse_rule", "truth_table", "equivalent",
-    "Model", "Node", "Reference", "JointInitial", "is_identity",
+    "Model", "Node", "Reference", "Context", "JointInitial", "is_identity",
     "Knockout", "ForceOn", "Inhibit", "SetInput", "Perturbation", "resolve_perturbations",
-    "parse_perturbation", "describe",
+    "parse_perturbation", "describe", "context_perturbations",
     "Rate", "parse_rate", "up_rate", "down_rate", "Settings",
 ]

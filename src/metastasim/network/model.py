@@ -30,7 +30,7 @@ from metastasim.network.parser import RESERVED, is_valid_name
 from metastasim.network.rates import Rate, down_rate, up_rate
 from metastasim.network.settings import Settings
 
-__all__ = ["Reference", "Node", "JointInitial", "Model", "is_identity", "DEFAULT_RATE_UP", "DEFAULT_RATE_DOWN"]
+__all__ = ["Reference", "Context", "Node", "JointInitial", "Model", "is_identity", "DEFAULT_RATE_UP", "DEFAULT_RATE_DOWN"]
 
 DEFAULT_RATE_UP = up_rate(1)
 DEFAULT_RATE_DOWN = down_rate(1)
@@ -38,10 +38,39 @@ DEFAULT_RATE_DOWN = down_rate(1)
 
 @dataclass(frozen=True)
 class Reference:
-    """A literature reference: ``id`` is ``doi:…`` or ``pmid:…``; ``statement`` the finding it supports."""
+    """A literature reference.
+
+    ``id`` is ``doi:…`` or ``pmid:…``; ``statement`` the finding it supports;
+    ``citation`` a short human citation; ``regulators`` the nodes of a rule whose
+    influence the finding supports (for evidence attached to a rule).
+    """
 
     id: str
     statement: str = ""
+    citation: str = ""
+    regulators: tuple[str, ...] = ()
+
+    @property
+    def url(self) -> str:
+        """A link to the reference (doi.org or PubMed)."""
+        kind, _, value = self.id.partition(":")
+        if kind.lower() == "doi":
+            return f"https://doi.org/{value}"
+        if kind.lower() == "pmid":
+            return f"https://pubmed.ncbi.nlm.nih.gov/{value}/"
+        return ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """A named setting of the model's input nodes (a microenvironment)."""
+
+    name: str
+    inputs: Mapping[str, int]
+    description: str = ""
+    references: tuple[Reference, ...] = ()
+    source: str | None = None
+    line: int | None = None
 
 
 @dataclass(eq=False)
@@ -64,7 +93,15 @@ class Node:
     is_internal
         Left out of full-state probabilities (MaBoSS's ``is_internal``).
     name, symbol, description, references
-        Annotations: a readable name, the HGNC symbol, a sentence, references.
+        Annotations: a readable name, the HGNC symbol, a sentence, references
+        about the node itself.
+    module
+        The part of the model the node belongs to (e.g. ``upr``).
+    evidence
+        References supporting the rule, each naming the regulators it supports.
+    source
+        The file the node is defined in, when it is not the model's own file
+        (models split into module files).
     line
         Line of the file where the node is defined, for error messages.
     lines
@@ -83,6 +120,9 @@ class Node:
     symbol: str = ""
     description: str = ""
     references: tuple[Reference, ...] = ()
+    module: str = ""
+    evidence: tuple[Reference, ...] = ()
+    source: str | None = None
     line: int | None = None
     lines: dict[str, int] = field(default_factory=dict)
 
@@ -125,6 +165,8 @@ class Model:
         Path of the file the model was read from.
     references
         References for the model as a whole.
+    contexts
+        Named settings of the input nodes (microenvironments).
     """
 
     def __init__(
@@ -139,6 +181,7 @@ class Model:
         perturbations: Iterable = (),
         source: str | None = None,
         references: Iterable[Reference] = (),
+        contexts: Iterable[Context] = (),
     ) -> None:
         self.nodes: dict[str, Node] = {}
         self.name = name
@@ -149,6 +192,7 @@ class Model:
         self.perturbations: tuple = tuple(perturbations)
         self.source = source
         self.references: tuple[Reference, ...] = tuple(references)
+        self.contexts: dict[str, Context] = {c.name: c for c in contexts}
         self._snapshots: list[tuple] = []
         for node in nodes:
             self.add_node(node)
@@ -158,11 +202,15 @@ class Model:
         """Add a node; a second node with the same id, or an invalid id, is an error."""
         if not is_valid_name(node.id):
             reason = " (a reserved word)" if str(node.id).lower() in RESERVED else ""
-            raise ModelError(f"invalid node name {node.id!r}{reason}", path=self.source, line=node.line)
+            raise ModelError(f"invalid node name {node.id!r}{reason}", path=node.source or self.source, line=node.line)
         if node.id in self.nodes:
-            first = self.nodes[node.id].line
-            where = f" (first defined on line {first})" if first is not None else ""
-            raise ModelError(f"node {node.id!r} is defined twice{where}", path=self.source, line=node.line)
+            first = self.nodes[node.id]
+            where = ""
+            if first.line is not None:
+                in_file = f" of {first.source}" if first.source and first.source != node.source else ""
+                where = f" (first defined on line {first.line}{in_file})"
+            raise ModelError(f"node {node.id!r} is defined twice{where}", path=node.source or self.source,
+                             line=node.line)
         self.nodes[node.id] = node
         return node
 
@@ -216,6 +264,22 @@ class Model:
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UnknownNameError(f"unknown node {name!r}{hint}")
 
+    def context(self, name: str) -> Context:
+        """A context by name.
+
+        Raises
+        ------
+        UnknownNameError
+            Listing the model's contexts (and the closest matches).
+        """
+        if name in self.contexts:
+            return self.contexts[name]
+        if not self.contexts:
+            raise UnknownNameError(f"the model defines no contexts (asked for {name!r})")
+        close = difflib.get_close_matches(name, list(self.contexts), n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise UnknownNameError(f"unknown context {name!r}; {hint}contexts: {', '.join(self.contexts)}")
+
     def regulators(self) -> dict[str, list[str]]:
         """Node id -> the nodes its rule reads (excluding itself for inputs)."""
         return {
@@ -232,7 +296,7 @@ class Model:
             try:
                 values += [rate.evaluate(self.parameters, logic=True), rate.evaluate(self.parameters, logic=False)]
             except ModelError as exc:
-                raise ModelError(f"{field_name} of {node_id}: {exc.message}", path=self.source,
+                raise ModelError(f"{field_name} of {node_id}: {exc.message}", path=node.source or self.source,
                                  line=node.line_of(field_name)) from None
         return tuple(values)  # type: ignore[return-value]
 
@@ -255,12 +319,12 @@ class Model:
                 raise ModelError(
                     f"rule of {node.id} reads {', '.join(missing)}, which "
                     f"{'is' if len(missing) == 1 else 'are'} never defined as a node",
-                    path=self.source, line=node.line_of("rule"),
+                    path=node.source or self.source, line=node.line_of("rule"),
                 )
             if not (isinstance(node.initial, (int, float)) and 0.0 <= node.initial <= 1.0):
                 raise ModelError(
                     f"initial probability of {node.id} must be in [0, 1], not {node.initial!r}",
-                    path=self.source, line=node.line_of("initial"),
+                    path=node.source or self.source, line=node.line_of("initial"),
                 )
             for k, (label, value) in enumerate(zip(labels, self.rate_values(node.id))):
                 if not math.isfinite(value) or value < 0:
@@ -268,8 +332,17 @@ class Model:
                     raise ModelError(
                         f"{label} of {node.id} is {value:g} when its rule is {when}: "
                         "rates must be finite and non-negative",
-                        path=self.source, line=node.line_of(label),
+                        path=node.source or self.source, line=node.line_of(label),
                     )
+        for ctx in self.contexts.values():
+            for name, value in ctx.inputs.items():
+                if name not in self.nodes or not self.nodes[name].is_input:
+                    what = "unknown node" if name not in self.nodes else "node that is not an input"
+                    raise ModelError(f"context {ctx.name} sets {what} {name!r}", path=ctx.source or self.source,
+                                     line=ctx.line)
+                if isinstance(value, bool) or value not in (0, 1):
+                    raise ModelError(f"context {ctx.name} sets {name} to {value!r}, not 0 or 1",
+                                     path=ctx.source or self.source, line=ctx.line)
         grouped: set[str] = set()
         for group in self.joint_initial:
             for name in group.nodes:
@@ -316,6 +389,7 @@ class Model:
         new.nodes = {k: replace(v, lines=dict(v.lines)) for k, v in self.nodes.items()}
         new.parameters = dict(self.parameters)
         new.joint_initial = list(self.joint_initial)
+        new.contexts = dict(self.contexts)
         new._snapshots = []
         return new
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Knockout", "ForceOn", "Inhibit", "SetInput", "Perturbation",
-    "resolve_perturbations", "parse_perturbation", "describe",
+    "resolve_perturbations", "parse_perturbation", "describe", "context_perturbations",
 ]
 
 
@@ -109,14 +109,16 @@ def _fixed_value(p: Perturbation) -> int:
     return 0 if isinstance(p, Knockout) else 1 if isinstance(p, ForceOn) else p.value
 
 
-def resolve_perturbations(model: "Model", perturbations, *, with_model: bool = True) -> tuple[Perturbation, ...]:
+def resolve_perturbations(model: "Model", perturbations, *, with_model: bool = True,
+                          context: str | None = None) -> tuple[Perturbation, ...]:
     """Check perturbations against ``model`` and name their nodes by id.
 
     A node may be given by id or by HGNC symbol.  The model's own perturbations
-    (``model.perturbations``, e.g. mutations set in a MaBoSS ``.cfg``) come first,
-    unless ``with_model`` is false; a knock-out, over-expression or input setting
-    given here replaces one the model applies to the same node.  Several inhibitions
-    of one node combine as independent actions (Bliss): efficacy ``1 - (1 - e1)(1 - e2)…``.
+    (``model.perturbations``, e.g. mutations set in a MaBoSS ``.cfg``; skipped if
+    ``with_model`` is false) and the input settings of ``context`` come first; a
+    knock-out, over-expression or input setting given here replaces one of those on
+    the same node.  Several inhibitions of one node combine as independent actions
+    (Bliss): efficacy ``1 - (1 - e1)(1 - e2)…``.
 
     Raises
     ------
@@ -141,7 +143,8 @@ def resolve_perturbations(model: "Model", perturbations, *, with_model: bool = T
             if p.node in fixed and _fixed_value(fixed[p.node]) != _fixed_value(p):
                 raise ModelError(f"conflicting perturbations of {p.node}: {describe(fixed[p.node])} and {describe(p)}")
             fixed.setdefault(p.node, p)
-    inherited = [resolve_one(p) for p in model.perturbations] if with_model else []
+    inherited = [resolve_one(p) for p in (tuple(model.perturbations) if with_model else ())
+                 + context_perturbations(model, context)]
     inherited = [p for p in inherited if not (isinstance(p, _FIXING) and p.node in fixed)]
 
     resolved: list[Perturbation] = []
@@ -158,3 +161,10 @@ def resolve_perturbations(model: "Model", perturbations, *, with_model: bool = T
             continue
         resolved.append(p)
     return tuple(resolved)
+
+
+def context_perturbations(model: "Model", name: str | None) -> tuple[SetInput, ...]:
+    """The input settings of a context of ``model`` (none for ``None``)."""
+    if name is None:
+        return ()
+    return tuple(SetInput(node, int(value)) for node, value in model.context(name).inputs.items())

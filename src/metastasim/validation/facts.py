@@ -1,0 +1,168 @@
+"""Published findings the curated model is validated against, read from ``facts.yaml``.
+
+Each fact compares two arms simulated in the same context with the same seed: the
+*control* arm (the context plus the fact's ``baseline`` perturbations) and the *test*
+arm (the control plus the fact's ``perturbation``, which may also move the cell to
+another context).  The fact holds when its ``readout`` moves in the ``expected``
+direction.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+from metastasim.errors import ModelError
+from metastasim.io._files import read_text
+from metastasim.io.yaml import YamlReader, load_yaml_document
+from metastasim.network.drugs import Drug, find_drug
+from metastasim.network.model import Model, Reference
+from metastasim.network.perturbations import ForceOn, Knockout, Perturbation, resolve_perturbations
+
+__all__ = ["Arm", "Fact", "parse_facts", "read_facts", "check_facts", "FACTS_FORMAT"]
+
+FACTS_FORMAT = "metastasim-facts/1"
+_FACT_FIELDS = ("id", "finding", "reference", "context", "perturbation", "baseline", "readout", "expected", "tags",
+                "known_failure")
+_ARM_FIELDS = ("ko", "oe", "drug", "context")
+
+
+@dataclass(frozen=True)
+class Arm:
+    """Perturbations of one arm: knock-outs, over-expressions, drugs (name, dose), another context."""
+
+    ko: tuple[str, ...] = ()
+    oe: tuple[str, ...] = ()
+    drugs: tuple[tuple[str, float], ...] = ()
+    context: str | None = None
+
+    def perturbations(self, library: dict[str, Drug]) -> tuple[Perturbation, ...]:
+        out: list[Perturbation] = []
+        for name, dose in self.drugs:
+            out += find_drug(library, name).perturbations(dose)
+        out += [Knockout(n) for n in self.ko]
+        out += [ForceOn(n) for n in self.oe]
+        return tuple(out)
+
+    def describe(self) -> str:
+        parts = [f"KO {n}" for n in self.ko] + [f"OE {n}" for n in self.oe]
+        parts += [name if dose == 1 else f"{name}={dose:g}" for name, dose in self.drugs]
+        if self.context:
+            parts.append(f"in {self.context}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One published finding: in ``context``, ``perturbation`` moves ``readout`` ``expected``."""
+
+    id: str
+    finding: str
+    reference: Reference
+    context: str
+    perturbation: Arm
+    readout: str
+    expected: Literal["up", "down"]
+    baseline: Arm = Arm()
+    tags: tuple[str, ...] = ()
+    known_failure: str = ""
+    source: str | None = None
+    line: int | None = None
+
+    def arms(self, model: Model, library: dict[str, Drug]) -> tuple[tuple[str, tuple], tuple[str, tuple]]:
+        """``((context, perturbations), (context, perturbations))`` of the control and test arms, resolved."""
+        base = self.baseline.perturbations(library)
+        control = (self.context, resolve_perturbations(model, base, context=self.context))
+        test_context = self.perturbation.context or self.context
+        test = resolve_perturbations(model, base + self.perturbation.perturbations(library), context=test_context)
+        return control, (test_context, test)
+
+
+def _arm(r: YamlReader, value, what: str, line: int | None) -> Arm:
+    spec = r.mapping(value, what, line)
+    r.check_fields(spec, _ARM_FIELDS, what)
+    if not spec:
+        raise r.error(f"{what} is empty", spec.line)
+
+    def names(key: str) -> tuple[str, ...]:
+        items = spec.get(key, [])
+        items = [items] if isinstance(items, str) else items
+        if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+            raise r.error(f"{key} in {what} must be a node name or a list of them", spec.lines.get(key))
+        return tuple(items)
+
+    drugs = []
+    for item in names("drug"):
+        name, _, dose = item.partition("=")
+        try:
+            drugs.append((name.strip(), float(dose) if dose else 1.0))
+        except ValueError:
+            raise r.error(f"drug dose in {item!r} is not a number", spec.lines.get("drug")) from None
+    context = spec.get("context")
+    if context is not None and not isinstance(context, str):
+        raise r.error(f"context in {what} must be a context name", spec.lines.get("context"))
+    return Arm(names("ko"), names("oe"), tuple(drugs), context)
+
+
+def parse_facts(text: str, *, path: str | None = None) -> list[Fact]:
+    """Parse a facts file (``format: metastasim-facts/1``, ``facts: [...]``)."""
+    r = YamlReader(path)
+    doc = r.mapping(load_yaml_document(text, path), "the facts file", 1)
+    r.check_fields(doc, ("format", "facts"), "the facts file")
+    if doc.get("format", FACTS_FORMAT) != FACTS_FORMAT:
+        raise r.error(f"format {doc['format']!r} is not {FACTS_FORMAT!r}", doc.lines.get("format"))
+    items = doc.get("facts")
+    if not isinstance(items, list) or not items:
+        raise r.error("'facts' must be a non-empty list", doc.lines.get("facts", 1))
+    facts: list[Fact] = []
+    seen: dict[str, int] = {}
+    for item, line in zip(items, items.lines):
+        spec = r.mapping(item, "a fact", line)
+        r.check_fields(spec, _FACT_FIELDS, "a fact")
+        for key in ("id", "finding", "reference", "context", "perturbation", "readout", "expected"):
+            if key not in spec:
+                raise r.error(f"a fact needs {key!r}", spec.line)
+        fid = r.text(spec["id"], "id", spec.lines["id"])
+        if fid in seen:
+            raise r.error(f"fact {fid!r} appears twice (first on line {seen[fid]})", spec.lines["id"])
+        seen[fid] = spec.lines["id"]
+        expected = spec["expected"]
+        if expected not in ("up", "down"):
+            raise r.error(f"expected must be 'up' or 'down', not {expected!r}", spec.lines["expected"])
+        (reference,) = r.references([spec["reference"]], f"fact {fid}", spec.lines["reference"])
+        tags = spec.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise r.error("tags must be a list of words", spec.lines.get("tags"))
+        facts.append(Fact(
+            id=fid,
+            finding=r.text(spec["finding"], "finding", spec.lines["finding"]),
+            reference=reference,
+            context=r.text(spec["context"], "context", spec.lines["context"]),
+            perturbation=_arm(r, spec["perturbation"], f"the perturbation of {fid}", spec.lines["perturbation"]),
+            readout=r.text(spec["readout"], "readout", spec.lines["readout"]),
+            expected=expected,
+            baseline=_arm(r, spec["baseline"], f"the baseline of {fid}", spec.lines["baseline"])
+            if "baseline" in spec else Arm(),
+            tags=tuple(tags),
+            known_failure=r.text(spec.get("known_failure", ""), "known_failure", spec.lines.get("known_failure")),
+            source=path,
+            line=spec.line,
+        ))
+    return facts
+
+
+def read_facts(path: str | os.PathLike) -> list[Fact]:
+    """Read a facts file."""
+    return parse_facts(read_text(path), path=str(path))
+
+
+def check_facts(facts: list[Fact], model: Model, library: dict[str, Drug]) -> None:
+    """Every context, node, readout and drug a fact names exists (errors name the fact's line)."""
+    for fact in facts:
+        try:
+            fact.arms(model, library)
+            model.resolve(fact.readout)
+        except ModelError as exc:
+            raise ModelError(f"fact {fact.id}: {exc.message}", path=fact.source, line=fact.line) from None
+

@@ -1,0 +1,177 @@
+"""Simulate every fact and score the model.
+
+Both arms of a fact run with the same seed, so trajectory ``k`` of the control and of
+the test arm share their random numbers (common random numbers): the difference in
+the readout is estimated from paired trajectories, with a much smaller standard error
+than two independent runs.  A fact is reproduced when the readout's probability of
+being on at ``max_time`` moves in the expected direction by at least ``min_effect``
+and by at least ``z_min`` standard errors.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from metastasim._version import __version__
+from metastasim.engine import compile_model, simulate
+from metastasim.network.drugs import Drug
+from metastasim.network.model import Model
+from metastasim.network.perturbations import describe
+from metastasim.validation.facts import Fact, check_facts
+
+__all__ = ["FactResult", "ValidationReport", "validate", "MIN_EFFECT", "Z_MIN"]
+
+#: Smallest change in the readout's probability that counts as reproducing a fact.
+MIN_EFFECT = 0.02
+#: Smallest paired z-score that counts.
+Z_MIN = 3.0
+
+
+@dataclass(frozen=True)
+class FactResult:
+    """How the model did on one fact."""
+
+    fact: Fact
+    control: float
+    test: float
+    se: float
+    min_effect: float = MIN_EFFECT
+    z_min: float = Z_MIN
+
+    @property
+    def delta(self) -> float:
+        return self.test - self.control
+
+    @property
+    def z(self) -> float:
+        if self.se == 0:
+            return 0.0 if self.delta == 0 else float("inf") * np.sign(self.delta)
+        return self.delta / self.se
+
+    @property
+    def observed(self) -> str:
+        """``up``, ``down`` or ``none`` (no clear change)."""
+        if abs(self.delta) < self.min_effect or abs(self.z) < self.z_min:
+            return "none"
+        return "up" if self.delta > 0 else "down"
+
+    @property
+    def reproduced(self) -> bool:
+        return self.observed == self.fact.expected
+
+    @property
+    def status(self) -> str:
+        if self.fact.known_failure:
+            return "known failure (now passes)" if self.reproduced else "known failure"
+        return "pass" if self.reproduced else "FAIL"
+
+
+@dataclass
+class ValidationReport:
+    """The results of all facts, and the provenance of the run."""
+
+    results: list[FactResult]
+    samples: int
+    seed: int
+    model_hash: str
+    elapsed: float
+    version: str = __version__
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def reproduced(self) -> int:
+        return sum(r.reproduced for r in self.results)
+
+    @property
+    def score(self) -> float:
+        """Fraction of all facts reproduced (known failures count as not reproduced)."""
+        return self.reproduced / len(self.results) if self.results else 0.0
+
+    @property
+    def unexpected_failures(self) -> list[FactResult]:
+        """Facts not reproduced that are not marked as known failures."""
+        return [r for r in self.results if not r.reproduced and not r.fact.known_failure]
+
+    def table(self) -> pd.DataFrame:
+        rows = []
+        for r in self.results:
+            f = r.fact
+            rows.append({
+                "fact": f.id, "context": f.context, "perturbation": f.perturbation.describe(),
+                "baseline": f.baseline.describe(), "readout": f.readout, "expected": f.expected,
+                "control": r.control, "test": r.test, "change": r.delta, "z": r.z, "observed": r.observed,
+                "status": r.status, "reference": f.reference.id, "finding": f.finding,
+                "known_failure": f.known_failure,
+            })
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        table = self.table()
+        return {
+            "score": self.score,
+            "reproduced": self.reproduced,
+            "facts": len(self.results),
+            "known_failures": sum(bool(r.fact.known_failure) for r in self.results),
+            "unexpected_failures": [r.fact.id for r in self.unexpected_failures],
+            "samples": self.samples,
+            "seed": self.seed,
+            "model_hash": self.model_hash,
+            "version": self.version,
+            "min_effect": MIN_EFFECT,
+            "z_min": Z_MIN,
+            "results": [
+                {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
+                for row in table.to_dict(orient="records")
+            ],
+        }
+
+
+def validate(
+    model: Model,
+    facts: list[Fact],
+    drugs: dict[str, Drug],
+    *,
+    samples: int = 2000,
+    seed: int = 1,
+    threads: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ValidationReport:
+    """Simulate both arms of every fact (each distinct arm once) and compare the readouts."""
+    started = time.perf_counter()
+    check_facts(facts, model, drugs)
+    compiled = compile_model(model)
+    arms: dict[tuple, int] = {}
+    plan = []
+    for fact in facts:
+        control, test = fact.arms(model, drugs)
+        keys = []
+        for ctx, perts in (control, test):
+            key = (ctx, tuple(sorted(describe(p) for p in perts)))
+            arms.setdefault(key, len(arms))
+            keys.append((key, ctx, perts))
+        plan.append((fact, keys))
+    finals: dict[tuple, np.ndarray] = {}
+    todo = {key: (ctx, perts) for _, keys in plan for key, ctx, perts in keys}
+    for i, (key, (ctx, perts)) in enumerate(todo.items()):
+        # the context's inputs are already folded into ``perts`` by Fact.arms
+        result = simulate(model, perts, sample_count=samples, seed=seed, threads=threads, compiled=compiled,
+                          keep_final_states=True, record_states=False)
+        finals[key] = result.final_states
+        if progress is not None:
+            progress(i + 1, len(todo))
+    index = {name: i for i, name in enumerate(model.nodes)}
+    results = []
+    for fact, ((c_key, _, _), (t_key, _, _)) in plan:
+        i = index[model.resolve(fact.readout)]
+        word, bit = i >> 6, np.uint64(i & 63)
+        c = ((finals[c_key][:, word] >> bit) & np.uint64(1)).astype(np.int8)
+        t = ((finals[t_key][:, word] >> bit) & np.uint64(1)).astype(np.int8)
+        d = (t - c).astype(np.float64)
+        se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
+        results.append(FactResult(fact, float(c.mean()), float(t.mean()), se))
+    return ValidationReport(results, samples, seed, model.hash(), time.perf_counter() - started)
