@@ -62,7 +62,7 @@ def test_modules_contexts_and_evidence(split_model):
 
 
 def test_errors_in_a_module_name_the_module_file(split_model):
-    (split_model / "core.yaml").write_text(CORE.replace("rule: Food & !Stress", "rule: Food & !Ghost"))
+    (split_model / "core.yaml").write_text(CORE.replace("rule: Food & !Stress", "rule: Food & !Stress & !Ghost"))
     with pytest.raises(ModelError) as info:
         read_yaml(split_model / "model.yaml")
     assert info.value.path.endswith("core.yaml") and info.value.line == 4
@@ -70,6 +70,20 @@ def test_errors_in_a_module_name_the_module_file(split_model):
     with pytest.raises(ModelError, match="defined twice") as info:
         read_yaml(split_model / "model.yaml")
     assert info.value.path.endswith("core.yaml")
+
+
+def test_evidence_must_name_regulators_the_rule_reads_and_real_identifiers(split_model):
+    (split_model / "core.yaml").write_text(CORE.replace("rule: Food & !Stress", "rule: Food"))
+    with pytest.raises(ModelError, match="names Stress, which its rule does not read") as info:
+        read_yaml(split_model / "model.yaml")
+    assert info.value.path.endswith("core.yaml") and info.value.line == 7
+    (split_model / "core.yaml").write_text(CORE.replace('id: "pmid:2"', 'id: "PMID 2"'))
+    with pytest.raises(ModelError, match="reference id 'PMID 2'") as info:
+        read_yaml(split_model / "model.yaml")
+    assert info.value.line == 7
+    (split_model / "core.yaml").write_text(CORE.replace('id: "pmid:2"', 'id: "pmcid:PMC2492459"'))
+    ref = read_yaml(split_model / "model.yaml").nodes["Grow"].evidence[1]
+    assert ref.url == "https://pmc.ncbi.nlm.nih.gov/articles/PMC2492459/"
 
 
 def test_contexts_must_set_inputs_to_0_or_1(split_model):

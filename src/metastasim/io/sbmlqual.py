@@ -26,12 +26,11 @@ import numpy as np
 from metastasim.errors import ModelError
 from metastasim.io._export import check_lossless
 from metastasim.io._files import atomic_write_text, read_text
-from metastasim.network.expr import FALSE, TRUE, And, Const, Expr, Not, Or, Var, Xor, truth_table
+from metastasim.network.expr import FALSE, TRUE, And, Const, Expr, Not, Or, Var, Xor, influence_signs
 from metastasim.network.model import Model, Node, is_identity
 
 __all__ = ["read_sbmlqual", "parse_sbmlqual", "write_sbmlqual", "to_sbmlqual"]
 
-_SIGN_LIMIT = 16  # compute input signs from truth tables up to this many inputs
 
 
 def _libsbml():
@@ -279,20 +278,6 @@ def _mathml(rule: Expr) -> str:
     return "".join(pieces)
 
 
-def _signs(node: Node, reads: list[str]) -> dict[str, str]:
-    if len(reads) > _SIGN_LIMIT:
-        return {name: "unknown" for name in reads}
-    table = truth_table(node.rule, reads).astype(np.int8)
-    signs = {}
-    rows = np.arange(len(table))
-    for bit, name in enumerate(reads):
-        low = rows[(rows >> bit) & 1 == 0]
-        diff = table[low | (1 << bit)] - table[low]
-        up, down = bool((diff > 0).any()), bool((diff < 0).any())
-        signs[name] = "dual" if up and down else "positive" if up else "negative" if down else "unknown"
-    return signs
-
-
 def to_sbmlqual(model: Model, *, drop_rates: bool = False, drop_initial_states: bool = False) -> str:
     """The model as SBML Level 3 Version 1 with qual Version 1.
 
@@ -330,7 +315,7 @@ def to_sbmlqual(model: Model, *, drop_rates: bool = False, drop_initial_states: 
         tr = qual.createTransition()
         tr.setId(f"tr_{node.id}")
         reads = sorted(node.rule.variables())
-        for name, sign in _signs(node, reads).items():
+        for name, sign in influence_signs(node.rule, reads).items():
             inp = tr.createInput()
             inp.setId(f"tr_{node.id}_in_{name}")
             inp.setQualitativeSpecies(name)

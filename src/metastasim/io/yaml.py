@@ -59,6 +59,7 @@ _TOP_FIELDS = ("format", "name", "description", "references", "parameters", "set
                "initial_states", "contexts")
 _MODULE_FIELDS = ("module", "title", "description", "nodes")
 _REFERENCE_FIELDS = ("id", "statement", "citation", "regulators")
+_REFERENCE_ID = re.compile(r"(doi:10\.\d+/\S+|pmid:\d+|pmcid:PMC\d+|https?://\S+)\Z", re.IGNORECASE)
 _SETTINGS = ("sample_count", "max_time", "time_tick", "discrete_time", "thread_count", "seed")
 
 
@@ -193,6 +194,9 @@ class _Reader:
                                  item.lines.get("regulators"))
             text = {k: self.text(item.get(k, ""), f"{k} of a reference", item.lines.get(k))
                     for k in ("id", "statement", "citation")}
+            if not _REFERENCE_ID.match(text["id"]):
+                raise self.error(f"reference id {text['id']!r} of {what} is not doi:10.N/…, pmid:N, pmcid:PMCN "
+                                 "or an http(s) address", item.lines.get("id", item.line))
             refs.append(Reference(text["id"], text["statement"], text["citation"], tuple(regulators)))
         return tuple(refs)
 
@@ -245,6 +249,11 @@ def _read_node(r: _Reader, name: Any, spec: Any, line: int) -> Node:
         node.references = r.references(spec["references"], name, spec.lines["references"])
     if "evidence" in spec:
         node.evidence = r.references(spec["evidence"], f"the rule of {name}", spec.lines["evidence"])
+        reads = node.rule.variables()
+        for ref, ref_line in zip(node.evidence, getattr(spec["evidence"], "lines", [])):
+            stray = [x for x in ref.regulators if x not in reads]
+            if stray:
+                raise r.error(f"evidence of {name} names {', '.join(stray)}, which its rule does not read", ref_line)
     if "module" in spec:
         node.module = r.text(spec["module"], f"module of {name}", spec.lines["module"])
     node.source = r.path

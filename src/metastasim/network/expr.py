@@ -443,6 +443,33 @@ def truth_table(expr: Expr, order: tuple[str, ...] | list[str], *, packed: bool 
     return bits[: 1 << len(order)].copy()
 
 
+SIGN_LIMIT = 16  # influence signs are computed from truth tables up to this many inputs
+
+
+def influence_signs(expr: Expr, order: tuple[str, ...] | list[str] | None = None) -> dict[str, str]:
+    """How each variable acts on ``expr``: ``"positive"``, ``"negative"``, ``"dual"`` or ``"unknown"``.
+
+    A variable is positive when switching it on can switch the expression on and never
+    switches it off (negative the other way round, dual when both happen); ``unknown``
+    when it has no effect, or when the rule reads more than ``SIGN_LIMIT`` variables.
+
+    >>> influence_signs(parse_rule("A & !B | C & B"))
+    {'A': 'positive', 'B': 'dual', 'C': 'positive'}
+    """
+    order = tuple(sorted(expr.variables())) if order is None else tuple(order)
+    if len(order) > SIGN_LIMIT:
+        return {name: "unknown" for name in order}
+    table = truth_table(expr, order).astype(np.int8)
+    rows = np.arange(len(table))
+    signs = {}
+    for bit, name in enumerate(order):
+        low = rows[(rows >> bit) & 1 == 0]
+        diff = table[low | (1 << bit)] - table[low]
+        up, down = bool((diff > 0).any()), bool((diff < 0).any())
+        signs[name] = "dual" if up and down else "positive" if up else "negative" if down else "unknown"
+    return signs
+
+
 def equivalent(a: Expr, b: Expr, *, max_vars: int = 30) -> bool:
     """Whether two expressions compute the same function (compared by truth table)."""
     order = tuple(sorted(a.variables() | b.variables()))

@@ -40,7 +40,7 @@ DEFAULT_RATE_DOWN = down_rate(1)
 class Reference:
     """A literature reference.
 
-    ``id`` is ``doi:…`` or ``pmid:…``; ``statement`` the finding it supports;
+    ``id`` is ``doi:…``, ``pmid:…``, ``pmcid:PMC…`` or an http(s) address; ``statement`` the finding it supports;
     ``citation`` a short human citation; ``regulators`` the nodes of a rule whose
     influence the finding supports (for evidence attached to a rule).
     """
@@ -58,6 +58,10 @@ class Reference:
             return f"https://doi.org/{value}"
         if kind.lower() == "pmid":
             return f"https://pubmed.ncbi.nlm.nih.gov/{value}/"
+        if kind.lower() == "pmcid":
+            return f"https://pmc.ncbi.nlm.nih.gov/articles/{value}/"
+        if kind.lower() in ("http", "https"):
+            return self.id
         return ""
 
 
