@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all bench clean
+.PHONY: run test test-all bench figures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# The curated model: its phenotypes in every context, then its validation against published findings.
 run: $(STAMP)
-	$(BIN)/metastasim simulate cohen2015 --samples 100000 --max-time 100
+	$(BIN)/metastasim contexts --samples 10000
+	$(BIN)/metastasim validate
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -25,6 +27,12 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+
+# The network figure of the README (needs Graphviz's `dot`: apt install graphviz).
+figures: $(STAMP)
+	$(BIN)/python -c "from metastasim.models import load_model; from metastasim.report import network_dot; \
+	print(network_dot(load_model(), title='metastasim: the curated model'), end='')" > docs/model_network.dot
+	dot -Tpng -Gdpi=60 docs/model_network.dot -o docs/model_network.png
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -8,8 +8,10 @@ those files.
 Examples
 --------
 >>> model = load_model()
->>> model.resolve("PERK") if "PERK" in model.symbols() else model.resolve("EIF2AK3")
-'EIF2AK3'
+>>> model.nodes["EIF2AK3"].name, model.resolve("EIF2AK3")
+('PERK (active)', 'EIF2AK3')
+>>> sorted(load_drugs()["telaglenastat"].aliases)
+['CB-839']
 """
 
 from __future__ import annotations

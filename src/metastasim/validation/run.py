@@ -136,7 +136,7 @@ def validate(
     facts: list[Fact],
     drugs: dict[str, Drug],
     *,
-    samples: int = 2000,
+    samples: int = 10000,
     seed: int = 1,
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
