@@ -67,7 +67,7 @@ def _perturbations(model, ko, oe, inhibit, set_, drug=()):
         library = load_drugs()
         for text in drug:
             name, dose = parse_drug_dose(text)
-            out += find_drug(library, name).perturbations(dose)
+            out += find_drug(library, name).perturbations(dose, model=model)
     out += [parse_perturbation("ko", x) for x in ko]
     out += [parse_perturbation("oe", x) for x in oe]
     out += [parse_perturbation("inhibit", x) for x in inhibit]
@@ -339,24 +339,19 @@ def validate(samples, seed, threads, as_json, out) -> None:
 
 
 def _print_validation(report, table) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False)
-    view = Table(title=f"Validation of the curated model against {len(table)} published findings",
-                 title_justify="left")
-    for column, justify in (("fact", "left"), ("context", "left"), ("perturbation", "left"), ("readout", "left"),
-                            ("expected", "left"), ("change", "right"), ("observed", "left"), ("status", "left"),
-                            ("reference", "left")):
-        view.add_column(column, justify=justify, overflow="fold")
-    for row in table.itertuples():
-        style = "" if row.status == "pass" else "yellow" if row.status.startswith("known") else "bold red"
-        view.add_row(row.fact, row.context, row.perturbation + (f" (on {row.baseline})" if row.baseline else ""),
-                     row.readout, row.expected, f"{row.change:+.3f}", row.observed, row.status, row.reference,
-                     style=style)
-    console.print(view)
+    """The facts table as plain text (readable in a terminal, a pipe or a log), then the score."""
+    view = table.assign(
+        perturbation=[p + (f" (on {b})" if b else "") for p, b in zip(table.perturbation, table.baseline)],
+        change=[f"{c:+.3f}" for c in table.change])
+    columns = ["fact", "context", "perturbation", "readout", "expected", "change", "observed", "status", "reference"]
+    click.echo(f"Validation of the curated model against {len(table)} published findings")
+    cells = [columns] + view[columns].astype(str).values.tolist()
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    for row in cells:
+        click.echo("  ".join(v.rjust(w) if c == "change" else v.ljust(w)
+                             for v, w, c in zip(row, widths, columns)).rstrip())
     unexpected = len(report.unexpected_failures)
-    console.print(f"score: {report.reproduced}/{len(table)} findings reproduced ({report.score:.1%}); "
+    click.echo(f"score: {report.reproduced}/{len(table)} findings reproduced ({report.score:.1%}); "
                   f"{len(table) - report.reproduced - unexpected} known failures (reasons in facts.yaml), "
                   f"{unexpected} unexpected; "
                   f"{report.samples:,} trajectories per arm, seed {report.seed}, model {report.model_hash}, "

@@ -1,15 +1,30 @@
 """Drugs: named sets of target perturbations with efficacies, and their doses.
 
-A dose is the fraction of the drug's maximal effect, in [0, 1]: an inhibition of
-efficacy ``e`` becomes ``Inhibit(node, e * dose)``; a knock-out (irreversible
-depletion) at a dose below 1 becomes an inhibition of efficacy ``dose``; an
+A drug's efficacy on a target is the fraction of the target's activity it removes,
+as inhibition assays report it.  A dose is the fraction of the drug's maximal effect,
+in [0, 1]: an inhibition of efficacy ``e`` removes ``e * dose`` of the activity; a
+knock-out (irreversible depletion) at a dose below 1 removes ``dose`` of it; an
 activation fixes its target on at any positive dose.
+
+Without a model the removed fraction is passed on as it is, ``Inhibit(node, e * dose)``
+(the rate_up multiplier ``1 - e * dose``).  Given the model, it is converted through the
+target's own rates: a node that turns on at ``u`` and is turned over at ``d`` while
+induced is active a fraction ``u / (u + d)`` of the time, so removing a fraction ``f``
+of that activity needs ``rate_up`` multiplied by ``p1 d / ((1 - p1) u)`` with
+``p1 = (1 - f) u / (u + d)``.  (Multiplying ``rate_up`` by ``1 - f`` removes much less
+than ``f`` of a target that is turned over slowly.)
 
 Examples
 --------
 >>> cb839 = Drug("telaglenastat", (DrugTarget("GLS", "inhibit", 0.9),), aliases=("CB-839",))
 >>> cb839.perturbations(dose=0.5)
 (Inhibit(node='GLS', efficacy=0.45),)
+>>> from metastasim.network import Model, Node, parse_rule, parse_rate
+>>> m = Model()
+>>> _ = m.add_node(Node("GLS", parse_rule("1"), parse_rate("4"), parse_rate("@logic ? 0.2 : 4")))
+>>> e = cb839.perturbations(model=m)[0].efficacy   # removes 90% of GLS activity at steady state
+>>> round(e, 4), round(4 * (1 - e) / (4 * (1 - e) + 0.2) / (4 / 4.2), 3)
+(0.9947, 0.1)
 >>> find_drug({"telaglenastat": cb839}, "cb-839").name
 'telaglenastat'
 """
@@ -23,7 +38,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from metastasim.errors import ModelError, UnknownNameError
-from metastasim.network.model import Reference
+from metastasim.network.model import Model, Reference
 from metastasim.network.perturbations import ForceOn, Inhibit, Knockout, Perturbation
 
 __all__ = ["Drug", "DrugTarget", "find_drug", "parse_drug_dose", "ACTIONS"]
@@ -60,26 +75,43 @@ class Drug:
     finding: str = ""
     note: str = ""
 
-    def perturbations(self, dose: float = 1.0) -> tuple[Perturbation, ...]:
-        """The perturbations this drug causes at ``dose`` (fraction of its maximal effect)."""
+    def perturbations(self, dose: float = 1.0, *, model: Model | None = None) -> tuple[Perturbation, ...]:
+        """The perturbations this drug causes at ``dose`` (fraction of its maximal effect).
+
+        With ``model``, inhibitions remove the stated fraction of each target's steady
+        activity in that model (see the module notes); target names may be symbols.
+        """
         if isinstance(dose, bool) or not isinstance(dose, (int, float)) or not math.isfinite(dose) or not 0 <= dose <= 1:
             raise ModelError(f"dose of {self.name} must be in [0, 1], not {dose!r}")
         out: list[Perturbation] = []
         for t in self.targets:
             if t.action == "inhibit":
                 if dose > 0:
-                    out.append(Inhibit(t.node, t.efficacy * dose))
+                    out.append(_inhibition(t.node, t.efficacy * dose, model))
             elif t.action == "knockout":
                 if dose >= 1:
                     out.append(Knockout(t.node))
                 elif dose > 0:
-                    out.append(Inhibit(t.node, dose))
+                    out.append(_inhibition(t.node, dose, model))
             elif dose > 0:
                 out.append(ForceOn(t.node))
         return tuple(out)
 
     def describe(self, dose: float = 1.0) -> str:
         return self.name if dose == 1 else f"{self.name}={dose:g}"
+
+
+def _inhibition(node: str, removed: float, model: Model | None) -> Inhibit:
+    """An inhibition removing the fraction ``removed`` of ``node``'s steady activity in ``model``."""
+    if model is None or removed >= 1:
+        return Inhibit(node, removed)
+    node_id = model.resolve(node)
+    u, _, d, _ = model.rate_values(node_id)
+    if not (u > 0 and d > 0 and math.isfinite(u) and math.isfinite(d)):
+        return Inhibit(node_id, removed)  # no turnover while induced: only the onset can be slowed
+    p1 = (1 - removed) * u / (u + d)
+    multiplier = p1 * d / ((1 - p1) * u)
+    return Inhibit(node_id, min(1.0, max(0.0, 1 - multiplier)))
 
 
 def find_drug(library: Mapping[str, Drug], name: str) -> Drug:

@@ -37,10 +37,10 @@ class Arm:
     drugs: tuple[tuple[str, float], ...] = ()
     context: str | None = None
 
-    def perturbations(self, library: dict[str, Drug]) -> tuple[Perturbation, ...]:
+    def perturbations(self, library: dict[str, Drug], model: Model | None = None) -> tuple[Perturbation, ...]:
         out: list[Perturbation] = []
         for name, dose in self.drugs:
-            out += find_drug(library, name).perturbations(dose)
+            out += find_drug(library, name).perturbations(dose, model=model)
         out += [Knockout(n) for n in self.ko]
         out += [ForceOn(n) for n in self.oe]
         return tuple(out)
@@ -72,10 +72,10 @@ class Fact:
 
     def arms(self, model: Model, library: dict[str, Drug]) -> tuple[tuple[str, tuple], tuple[str, tuple]]:
         """``((context, perturbations), (context, perturbations))`` of the control and test arms, resolved."""
-        base = self.baseline.perturbations(library)
+        base = self.baseline.perturbations(library, model)
         control = (self.context, resolve_perturbations(model, base, context=self.context))
         test_context = self.perturbation.context or self.context
-        test = resolve_perturbations(model, base + self.perturbation.perturbations(library), context=test_context)
+        test = resolve_perturbations(model, base + self.perturbation.perturbations(library, model), context=test_context)
         return control, (test_context, test)
 
 
