@@ -84,3 +84,16 @@ def test_convert_exports_the_curated_model(tmp_path):
         again = json.loads(run("simulate", str(tmp_path / f"m{suffix}"), "--samples", "10", "--max-time", "1",
                                "--json").stdout)
         assert set(again["nodes"]) >= set(PHENOTYPES)
+
+
+def test_contexts_table_json():
+    out = json.loads(run("contexts", "--samples", "300", "--seed", "2", "--drug", "JPH203", "--json").stdout)
+    assert set(out["contexts"]) == set(CONTEXTS) and out["samples"] == 300 and out["seed"] == 2
+    for table in out["contexts"].values():
+        assert set(table) == set(PHENOTYPES) and all(0 <= v <= 1 for v in table.values())
+    assert out["perturbations"] and "SLC7A5" in out["perturbations"][0]
+
+
+def test_contexts_of_a_model_without_contexts_is_a_clear_error():
+    proc = run("contexts", "cohen2015", ok=False)
+    assert proc.returncode == 2 and "defines no contexts" in proc.stderr and "Traceback" not in proc.stderr
