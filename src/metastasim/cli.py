@@ -86,19 +86,29 @@ def _load(model: str | None, model_option: str | None, cfg: tuple[str, ...]):
     return load_any(spec, cfg=list(cfg) or None)
 
 
-def _perturbation_options(f):
-    f = click.option("--set", "set_", multiple=True, metavar="INPUT=0|1", help="Fix an input node.")(f)
+def _model_options(f):
+    """MODEL (argument or --model) and --cfg."""
+    f = click.option("--cfg", multiple=True, metavar="CFG", help="MaBoSS .cfg file(s) for a .bnd model.")(f)
+    f = click.option("--model", "model_option", metavar="MODEL", help="The model, instead of the MODEL argument.")(f)
+    return click.argument("model", required=False)(f)
+
+
+def _node_options(f):
+    """Perturbations of nodes: --drug, --ko, --oe, --inhibit."""
     f = click.option("--inhibit", multiple=True, metavar="NODE=E",
                      help="Multiply NODE's rate_up by 1 - E (E in [0, 1]).")(f)
     f = click.option("--oe", multiple=True, metavar="NODE", help="Over-express NODE (fixed at 1).")(f)
     f = click.option("--ko", multiple=True, metavar="NODE", help="Knock out NODE (fixed at 0).")(f)
-    f = click.option("--drug", multiple=True, metavar="NAME[=DOSE]",
-                     help="A drug of the library; DOSE is the fraction of its maximal effect (default 1).")(f)
+    return click.option("--drug", multiple=True, metavar="NAME[=DOSE]",
+                        help="A drug of the library; DOSE is the fraction of its maximal effect (default 1).")(f)
+
+
+def _perturbation_options(f):
+    """Everything that sets up one run: the model, node perturbations, --set and --context."""
+    f = click.option("--set", "set_", multiple=True, metavar="INPUT=0|1", help="Fix an input node.")(f)
+    f = _node_options(f)
     f = click.option("--context", metavar="NAME", help="A context of the model (a setting of its inputs).")(f)
-    f = click.option("--cfg", multiple=True, metavar="CFG", help="MaBoSS .cfg file(s) for a .bnd model.")(f)
-    f = click.option("--model", "model_option", metavar="MODEL", help="The model, instead of the MODEL argument.")(f)
-    f = click.argument("model", required=False)(f)
-    return f
+    return _model_options(f)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -266,26 +276,24 @@ def attractors(model, model_option, cfg, context, drug, ko, oe, inhibit, set_, t
 
 
 @cli.command()
-@click.argument("model", required=False)
-@click.option("--model", "model_option", metavar="MODEL", help="The model, instead of the MODEL argument.")
-@click.option("--drug", multiple=True, metavar="NAME[=DOSE]", help="A drug of the library, in every context.")
-@click.option("--ko", multiple=True, metavar="NODE", help="Knock out NODE in every context.")
-@click.option("--oe", multiple=True, metavar="NODE", help="Over-express NODE in every context.")
-@click.option("--inhibit", multiple=True, metavar="NODE=E", help="Multiply NODE's rate_up by 1 - E.")
+@_model_options
+@_node_options
 @click.option("--nodes", metavar="A,B,...", help="Nodes to show (ids or symbols) [the phenotypes, or every node].")
 @click.option("--samples", type=click.IntRange(min=1), help="Trajectories per context [model's sample_count].")
 @click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), help="Random seed [model's seed].")
 @click.option("--threads", type=click.IntRange(min=0), help="Threads (0: all cores); results do not depend on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the table as CSV to this file.")
-def contexts(model, model_option, drug, ko, oe, inhibit, nodes, samples, seed, threads, as_json, out) -> None:
-    """Phenotype probabilities of MODEL (default: the curated model) in each of its contexts."""
+def contexts(model, model_option, cfg, drug, ko, oe, inhibit, nodes, samples, seed, threads, as_json, out) -> None:
+    """Phenotype probabilities of MODEL (default: the curated model) in each of its contexts.
+
+    Perturbations apply in every context."""
     from metastasim.analysis import by_context
     from metastasim.engine import warm_up
     from metastasim.models import CURATED, PHENOTYPES
     from metastasim.network import describe
 
-    m = _load(model if model or model_option else CURATED, model_option, ())
+    m = _load(model if model or model_option else CURATED, model_option, cfg)
     perts = _perturbations(m, ko, oe, inhibit, (), drug)
     shown = [x for x in nodes.split(",") if x] if nodes else [p for p in PHENOTYPES if p in m.nodes] or None
     with _status("preparing the simulator (compiled once per machine, then cached)"):
@@ -352,10 +360,9 @@ def _print_validation(report, table) -> None:
                              for v, w, c in zip(row, widths, columns)).rstrip())
     unexpected = len(report.unexpected_failures)
     click.echo(f"score: {report.reproduced}/{len(table)} findings reproduced ({report.score:.1%}); "
-                  f"{len(table) - report.reproduced - unexpected} known failures (reasons in facts.yaml), "
-                  f"{unexpected} unexpected; "
-                  f"{report.samples:,} trajectories per arm, seed {report.seed}, model {report.model_hash}, "
-                  f"{report.elapsed:.1f} s")
+               f"{len(table) - report.reproduced - unexpected} known failures (reasons in facts.yaml), "
+               f"{unexpected} unexpected; {report.samples:,} trajectories per arm, seed {report.seed}, "
+               f"model {report.model_hash}, {report.elapsed:.1f} s")
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
