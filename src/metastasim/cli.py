@@ -365,6 +365,122 @@ def _print_validation(report, table) -> None:
                f"model {report.model_hash}, {report.elapsed:.1f} s")
 
 
+@cli.command()
+@_model_options
+@_node_options
+@click.option("--mode", type=click.Choice(["experimental", "spontaneous"]), default="experimental",
+              show_default=True, help="Cells injected into the circulation, or leaving the primary tumour.")
+@click.option("--cells", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="Cells sent through the cascade.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), default=1, show_default=True, help="Random seed.")
+@click.option("--from-stage", metavar="STAGE",
+              help="Give the drugs (--drug) only from this stage on, e.g. after dissemination; "
+                   "--ko/--oe/--inhibit always apply throughout.")
+@click.option("--no-alterations", is_flag=True, help="A homogeneous population: no heritable alterations.")
+@click.option("--cascade", "cascade_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="A cascade file [the curated model's cascade.yaml].")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=1 << 16, show_default=True,
+              help="Cells per chunk (bounds memory; results do not depend on it).")
+@click.option("--threads", type=click.IntRange(min=0), help="Threads (0: all cores); results do not depend on it.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--out", type=click.Path(file_okay=False), help="Also write the tables as CSV and the JSON here.")
+def cascade(model, model_option, cfg, drug, ko, oe, inhibit, mode, cells, seed, from_stage, no_alterations,
+            cascade_file, chunk_size, threads, as_json, out) -> None:
+    """Send a population of cells through the metastatic cascade and count who gets through.
+
+    Prints, per stage, the cells entering and passing with 95% CIs, the metastatic
+    efficiency, the phenotypes of the survivors and which heritable alterations are
+    enriched among metastasis-forming cells."""
+    from metastasim.cascade import load_cascade, read_cascade, run_cascade
+    from metastasim.engine import warm_up
+    from metastasim.models import CURATED
+
+    m = _load(model if model or model_option else CURATED, model_option, cfg)
+    spec = read_cascade(cascade_file) if cascade_file else load_cascade()
+    spec.check(m)
+    stages = spec.mode(mode).stages
+    if from_stage is not None:
+        if not drug:
+            raise click.UsageError("--from-stage needs at least one --drug")
+        if from_stage not in stages:
+            raise click.UsageError(f"--from-stage: mode {mode} has no stage {from_stage!r}; stages: {', '.join(stages)}")
+    drugs = _perturbations(m, (), (), (), (), drug)
+    others = _perturbations(m, ko, oe, inhibit, ())
+    whole, treatment = (others, drugs) if from_stage else (drugs + others, [])
+    with _status("preparing the simulator (compiled once per machine, then cached)"):
+        warm_up()
+    with _progress(cells, "cells through the cascade", cells >= 20_000) as progress:
+        result = run_cascade(m, spec, mode=mode, cells=cells, seed=seed, perturbations=whole, treatment=treatment,
+                             treatment_from=from_stage, alterations=not no_alterations, chunk_size=chunk_size,
+                             threads=threads, progress=progress)
+    payload = {"model": m.name, **result.to_dict(), "anchors": _anchors(spec, result)}
+    if out:
+        from metastasim.io._files import write_folder
+
+        write_folder(out, {
+            "cascade.json": json.dumps(payload, indent=1) + "\n",
+            "stages.csv": result.stage_table().to_csv(float_format="%.6g"),
+            "phenotypes.csv": result.phenotype_table().to_csv(index_label="phenotype", float_format="%.4f"),
+            "enrichment.csv": result.enrichment().to_csv(float_format="%.6g"),
+        }, stale=())
+    if as_json:
+        click.echo(json.dumps(payload, indent=1))
+        return
+    _print_cascade(m, result, payload["anchors"])
+
+
+def _anchors(spec, result) -> list[dict]:
+    """The calibration anchors of this mode beside the simulated cumulative fractions."""
+    out = []
+    for a in spec.anchors:
+        if a.mode != result.mode:
+            continue
+        sim = result.cumulative(a.stage)
+        out.append({"stage": a.stage, "measured": a.fraction, "simulated": sim,
+                    "ratio": sim / a.fraction if a.fraction else None, "reference": a.reference.id})
+    return out
+
+
+def _print_cascade(model, result, anchors) -> None:
+    """Plain-text tables: stages, efficiency, anchors, survivors' phenotypes, enrichment."""
+    def pct(x: float) -> str:
+        return "-" if x != x else (f"{100 * x:.3g}%" if x >= 1e-4 or x == 0 else f"{100 * x:.2g}%")
+
+    perts = ", ".join(result.perturbations + tuple(f"{t} from {result.treatment_from}" for t in result.treatment))
+    click.echo(f"{model.name}: {result.mode} cascade, {result.cells:,} cells, seed {result.seed}, "
+               f"perturbations: {perts or 'none'} ({result.elapsed:.1f} s on {result.threads} threads)")
+    rows = [["stage", "context", "entered", "passed", "fraction", "95% CI", "of all cells"]]
+    for s in result.stages:
+        lo, hi = s.ci95
+        rows.append([s.name, s.context, f"{s.entered:,}", f"{s.passed:,}", pct(s.fraction),
+                     f"{pct(lo)}-{pct(hi)}" if s.entered else "-", pct(s.passed / result.cells)])
+    _echo_rows(rows, right=(2, 3, 4, 6))
+    lo, hi = result.efficiency_ci95
+    click.echo(f"metastatic efficiency: {pct(result.efficiency)} (95% CI {pct(lo)}-{pct(hi)}; "
+               f"{result.metastatic:,} of {result.cells:,} cells)")
+    if anchors:
+        click.echo("calibration (Luzzi et al. 1998): " + "; ".join(
+            f"{a['stage']} {pct(a['simulated'])} vs {pct(a['measured'])} measured" for a in anchors))
+    click.echo("\nphenotypes of the survivors of each stage (fraction with the node on)")
+    click.echo(result.phenotype_table().to_string(float_format="{:.2f}".format))
+    enrich = result.enrichment()
+    if len(enrich):
+        click.echo(f"\nheritable alterations among the {result.metastatic:,} metastasis-forming cells")
+        rows = [["alteration", "node", "change", "frequency", "in metastases", "odds ratio", "95% CI"]]
+        for aid, r in enrich.iterrows():
+            rows.append([aid, r.node, r.change, pct(r.frequency), pct(r.frequency_metastatic),
+                         "-" if r.odds_ratio != r.odds_ratio else f"{r.odds_ratio:.2f}",
+                         f"{r.ci95_low:.2f}-{r.ci95_high:.2f}"])
+        _echo_rows(rows, right=(3, 4, 5, 6))
+
+
+def _echo_rows(rows: list[list[str]], right: tuple[int, ...] = ()) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(v.rjust(w) if i in right else v.ljust(w)
+                             for i, (v, w) in enumerate(zip(row, widths))).rstrip())
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     click.echo(f"metastasim: warning: {message}", err=True)
 

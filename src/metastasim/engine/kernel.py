@@ -136,12 +136,15 @@ def simulate_block(
     dep_ptr, dep_node, dep_bit,
     up_t, up_f, dn_t, dn_f,
     base, grp_ptr, grp_node, oc_ptr, oc_cum, oc_vptr, oc_val,
-    forced, traj_forced, init_words,
+    forced, traj_forced, init_words, traj_ids,
     out_bit, max_time, tick, n_win, discrete, fx,
     state_mode, rec_cap, acc_sfull, acc_spart,
     acc_full, acc_part, final_on, final_words, final_code, rec_code, rec_time, rec_n, n_trans,
 ):
     """Simulate trajectories ``first .. first + count - 1``.
+
+    When ``traj_ids`` is not empty, row ``k`` is trajectory ``traj_ids[k]``
+    instead (its random stream), so a subset of cells can be continued.
 
     Accumulates node occupancy into ``acc_full``/``acc_part`` (per slot), final
     on-counts into ``final_on`` (per slot), output-state occupancy into
@@ -155,6 +158,7 @@ def simulate_block(
     inv_tick = 1.0 / tick
     has_traj_forced = traj_forced.shape[0] > 0
     has_init = init_words.shape[0] > 0
+    has_ids = traj_ids.shape[0] > 0
     n_groups = grp_ptr.shape[0] - 1
     for s in prange(n_slots):
         x = np.zeros(n, np.int64)
@@ -169,7 +173,7 @@ def simulate_block(
         lo = (count * s) // n_slots
         hi = (count * (s + 1)) // n_slots
         for k in range(lo, hi):
-            traj = np.uint64(first + k)
+            traj = traj_ids[k] if has_ids else np.uint64(first + k)
             c2 = traj & _MASK
             c3 = traj >> _S32
             st = np.uint64(stream)

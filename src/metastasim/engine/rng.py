@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["philox4x32", "split_seed", "uniform_block"]
+__all__ = ["philox4x32", "split_seed", "uniform_block", "uniforms_of"]
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
@@ -64,3 +64,25 @@ def uniform_block(seed_lo, seed_hi, stream, traj, n):
                 out[i] = r * 2.3283064365386963e-10
                 i += 1
     return out
+
+
+@njit(cache=True)
+def _uniforms_of(seed_lo, seed_hi, stream, ids, out):
+    st = np.uint64(stream)
+    for k in range(ids.shape[0]):
+        t = ids[k]
+        r0, r1, _, _ = philox4x32(np.uint64(0), st, t & _MASK, t >> _S32, seed_lo, seed_hi)
+        out[k] = ((r0 >> np.uint64(5)) << np.uint64(26) | (r1 >> np.uint64(6))) * (1.0 / 9007199254740992.0)
+    return out
+
+
+def uniforms_of(seed: int, stream: int, ids: np.ndarray) -> np.ndarray:
+    """One uniform in [0, 1) (53 bits) per entry of ``ids``, from stream ``(seed, stream, id)``.
+
+    The value for an id depends only on the seed, the stream and the id, so a
+    decision drawn this way for a cell is the same whichever chunk, thread or
+    machine handles it.
+    """
+    lo, hi = split_seed(seed)
+    ids = np.ascontiguousarray(ids, dtype=np.uint64)
+    return _uniforms_of(lo, hi, np.uint64(stream), ids, np.empty(ids.shape[0], np.float64))

@@ -118,10 +118,11 @@ class _Run:
     """The arrays and bookkeeping of one :func:`simulate` call."""
 
     def __init__(self, cm: CompiledModel, settings: Settings, out_bit: np.ndarray, state_mode: int,
-                 n_threads: int, stream: int, first: int, initial_states, trajectory_forcing):
+                 n_threads: int, stream: int, first: int, initial_states, trajectory_forcing, trajectory_ids):
         self.cm, self.settings, self.out_bit, self.state_mode = cm, settings, out_bit, state_mode
         self.n_threads, self.stream, self.first = n_threads, stream, first
         self.initial_states, self.trajectory_forcing = initial_states, trajectory_forcing
+        self.trajectory_ids = trajectory_ids
         n = cm.n_nodes
         self.n_words = _words(n)
         self.keys = split_seed(settings.seed)
@@ -137,6 +138,7 @@ class _Run:
         self.recorded = _RecordedStates(self.n_win) if state_mode == STATES_RECORD else None
         self.no_init = np.zeros((0, self.n_words), np.uint64)
         self.no_forcing = np.zeros((0, n), np.int64)
+        self.no_ids = np.zeros(0, np.uint64)
 
     def _accumulators(self, slots: int):
         n = self.cm.n_nodes
@@ -146,21 +148,22 @@ class _Run:
     def _inputs(self, lo: int, hi: int):
         init = self.initial_states[lo:hi] if self.initial_states is not None else self.no_init
         forcing = self.trajectory_forcing[lo:hi] if self.trajectory_forcing is not None else self.no_forcing
-        return init, forcing
+        ids = self.trajectory_ids[lo:hi] if self.trajectory_ids is not None else self.no_ids
+        return init, forcing, ids
 
     def block(self, lo: int, count: int, out: _Outputs, *, slots: int | None = None, acc=None, sacc=None) -> None:
         """Run trajectories ``lo .. lo + count - 1`` of this call into ``out``."""
         cm, s = self.cm, self.settings
         acc_full, acc_part, final_on = acc if acc is not None else self.acc
         s_full, s_part = sacc if sacc is not None else self.sacc
-        init, forcing = self._inputs(lo, lo + count)
+        init, forcing, ids = self._inputs(lo, lo + count)
         simulate_block(
             self.first + lo, count, slots or self.n_threads, self.stream, self.keys[0], self.keys[1],
             cm.kind, cm.in_ptr, cm.in_var, cm.tab_off, cm.tables, cm.code_ptr, cm.code_op, cm.code_arg,
             cm.max_stack, cm.dep_ptr, cm.dep_node, cm.dep_bit,
             cm.up_t, cm.up_f, cm.dn_t, cm.dn_f,
             cm.base, cm.grp_ptr, cm.grp_node, cm.oc_ptr, cm.oc_cum, cm.oc_vptr, cm.oc_val,
-            cm.forced, forcing, init,
+            cm.forced, forcing, init, ids,
             self.out_bit, float(s.max_time), float(s.time_tick), self.n_win, bool(s.discrete_time), self.fx,
             self.state_mode, out.cap, s_full, s_part,
             acc_full, acc_part, final_on, out.final_words, out.final_code, out.rec_code, out.rec_time,
@@ -213,6 +216,7 @@ def simulate(
     keep_final_states: bool = False,
     initial_states: np.ndarray | None = None,
     trajectory_forcing: np.ndarray | None = None,
+    trajectory_ids: np.ndarray | None = None,
     stream: int = 0,
     first_trajectory: int = 0,
     compiled: CompiledModel | None = None,
@@ -253,6 +257,10 @@ def simulate(
     trajectory_forcing
         Optional ``[sample_count, n_nodes]`` int array: -1 leaves a node free, 0 or 1
         fixes it in that trajectory (heritable alterations of single cells).
+    trajectory_ids
+        Optional ``[sample_count]`` trajectory numbers: trajectory ``k`` of this
+        call draws from the stream of trajectory ``trajectory_ids[k]`` (any
+        subset of a population, in any order), instead of ``first_trajectory + k``.
     stream, first_trajectory
         Select the random streams: trajectory ``k`` of this call uses stream
         ``(seed, stream, first_trajectory + k)``.
@@ -300,6 +308,12 @@ def simulate(
         trajectory_forcing = np.ascontiguousarray(trajectory_forcing, dtype=np.int64)
         if not np.isin(trajectory_forcing, (-1, 0, 1)).all():
             raise SimulationError("trajectory_forcing may hold only -1 (free), 0 and 1")
+    if trajectory_ids is not None:
+        if np.shape(trajectory_ids) != (N,):
+            raise SimulationError(f"trajectory_ids must have shape {(N,)}, not {np.shape(trajectory_ids)}")
+        if first_trajectory:
+            raise SimulationError("give trajectory_ids or first_trajectory, not both")
+        trajectory_ids = np.ascontiguousarray(trajectory_ids, dtype=np.uint64)
     if not 0 <= stream < 2**32:
         raise SimulationError(f"stream must be from 0 to 2**32 - 1, not {stream}")
     if first_trajectory < 0 or first_trajectory + N > 2**64:
@@ -318,7 +332,7 @@ def simulate(
         direct = direct_bytes <= _DIRECT_BUDGET and codes <= max(256, N)
         state_mode = STATES_DIRECT if direct else STATES_RECORD
     run = _Run(cm, settings, out_bit, state_mode, n_threads, stream, first_trajectory,
-               initial_states, trajectory_forcing)
+               initial_states, trajectory_forcing, trajectory_ids)
 
     final_counts: dict[int, int] = {}
     kept: list[np.ndarray] = []

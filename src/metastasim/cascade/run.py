@@ -1,0 +1,341 @@
+"""Run the metastatic cascade on a heterogeneous population, in chunks, on the compiled engine.
+
+Each cell is numbered ``0 .. cells - 1``.  Everything random about a cell — which
+alterations it carries, its trajectory in every stage, whether it passes each
+stage — is drawn from Philox streams keyed by the seed and the cell's number (see
+:mod:`metastasim.engine.rng`), so a seed gives the same cells and the same counts
+whatever the chunk size and number of threads.  Streams: the simulation of step
+``k`` (0 is ``prepare``) uses stream ``k``, the pass decision of step ``k``
+stream ``1000 + k``, alteration ``j`` stream ``2000 + j``.
+
+Cells that fail a stage are dropped from their chunk; survivors carry their final
+network state and their alterations into the next stage.  Memory is bounded by
+the chunk: no Python object per cell.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from metastasim._version import __version__
+from metastasim.cascade.spec import CascadeSpec, Mode, PassRule, Stage
+from metastasim.cascade.stats import OddsRatio, binomial_ci, odds_ratio
+from metastasim.engine import compile_model, simulate
+from metastasim.engine.rng import uniforms_of
+from metastasim.engine.simulator import DEFAULT_CHUNK, resolve_threads
+from metastasim.errors import SimulationError
+from metastasim.network.model import Model
+from metastasim.network.perturbations import (
+    ForceOn, Knockout, Perturbation, SetInput, describe, resolve_perturbations,
+)
+
+__all__ = ["run_cascade", "CascadeResult", "StageResult", "AlterationResult", "DECISION_STREAM", "ALTERATION_STREAM"]
+
+DECISION_STREAM = 1000
+ALTERATION_STREAM = 2000
+
+
+@dataclass
+class StageResult:
+    """Counts of one stage (all chunks added)."""
+
+    name: str
+    context: str
+    duration: float
+    entered: int = 0
+    passed: int = 0
+    phenotypes: dict[str, int] = field(default_factory=dict)   # node -> survivors with it on
+    case_entered: list[int] = field(default_factory=list)      # cells meeting each case first
+    case_passed: list[int] = field(default_factory=list)
+    cases: tuple = ()
+
+    @property
+    def fraction(self) -> float:
+        return self.passed / self.entered if self.entered else float("nan")
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        return binomial_ci(self.passed, self.entered)
+
+
+@dataclass
+class AlterationResult:
+    id: str
+    node: str
+    change: str
+    frequency: float
+    carriers: int = 0
+    carriers_metastatic: int = 0
+
+
+@dataclass
+class CascadeResult:
+    """The outcome of :func:`run_cascade`."""
+
+    mode: str
+    cells: int
+    seed: int
+    perturbations: tuple[str, ...]
+    treatment: tuple[str, ...]
+    treatment_from: str | None
+    stages: list[StageResult]
+    alterations: list[AlterationResult]
+    model_hash: str
+    elapsed: float = 0.0
+    threads: int = 1
+    version: str = __version__
+
+    @property
+    def metastatic(self) -> int:
+        """Cells that got through every stage."""
+        return self.stages[-1].passed
+
+    @property
+    def efficiency(self) -> float:
+        return self.metastatic / self.cells
+
+    @property
+    def efficiency_ci95(self) -> tuple[float, float]:
+        return binomial_ci(self.metastatic, self.cells)
+
+    def stage(self, name: str) -> StageResult:
+        for s in self.stages:
+            if s.name == name:
+                return s
+        raise KeyError(f"no stage {name!r}; stages: {', '.join(s.name for s in self.stages)}")
+
+    def cumulative(self, name: str) -> float:
+        """Fraction of all cells that got through stage ``name``."""
+        return self.stage(name).passed / self.cells
+
+    def stage_table(self) -> pd.DataFrame:
+        """One row per stage: entered, passed, fraction and cumulative fraction with 95% CIs."""
+        rows = []
+        for s in self.stages:
+            lo, hi = s.ci95
+            clo, chi = binomial_ci(s.passed, self.cells)
+            rows.append({"stage": s.name, "context": s.context, "entered": s.entered, "passed": s.passed,
+                         "fraction": s.fraction, "ci95_low": lo, "ci95_high": hi,
+                         "cumulative": s.passed / self.cells, "cumulative_low": clo, "cumulative_high": chi})
+        return pd.DataFrame(rows).set_index("stage")
+
+    def phenotype_table(self) -> pd.DataFrame:
+        """Fraction of each stage's survivors (columns) with each phenotype node on (rows)."""
+        return pd.DataFrame({s.name: {k: (v / s.passed if s.passed else float("nan")) for k, v in s.phenotypes.items()}
+                             for s in self.stages})
+
+    def odds_ratio(self, alt: AlterationResult) -> OddsRatio:
+        a = alt.carriers_metastatic
+        b = alt.carriers - a
+        c = self.metastatic - a
+        d = self.cells - alt.carriers - c
+        return odds_ratio(a, b, c, d)
+
+    def enrichment(self) -> pd.DataFrame:
+        """Each alteration's frequency among all cells and among metastasis-forming cells, odds ratio and CI."""
+        rows = []
+        for alt in self.alterations:
+            o = self.odds_ratio(alt)
+            rows.append({"alteration": alt.id, "node": alt.node, "change": alt.change, "frequency": alt.frequency,
+                         "carriers": alt.carriers, "carriers_metastatic": alt.carriers_metastatic,
+                         "frequency_metastatic": alt.carriers_metastatic / self.metastatic if self.metastatic
+                         else float("nan"),
+                         "odds_ratio": o.estimate, "ci95_low": o.low, "ci95_high": o.high})
+        columns = ["alteration", "node", "change", "frequency", "carriers", "carriers_metastatic",
+                   "frequency_metastatic", "odds_ratio", "ci95_low", "ci95_high"]
+        return pd.DataFrame(rows, columns=columns).set_index("alteration")
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (the ``--json`` output of ``metastasim cascade``)."""
+        def num(x: float):
+            return None if x != x else x  # NaN -> null
+
+        stages = []
+        for s in self.stages:
+            stages.append({
+                "name": s.name, "context": s.context, "duration": s.duration,
+                "entered": s.entered, "passed": s.passed, "fraction": num(s.fraction), "ci95": list(s.ci95),
+                "cumulative": s.passed / self.cells, "cumulative_ci95": list(binomial_ci(s.passed, self.cells)),
+                "phenotypes": {k: num(v / s.passed) if s.passed else None for k, v in s.phenotypes.items()},
+                "cases": [{"when": c.when, "p": c.p, "entered": e, "passed": p}
+                          for c, e, p in zip(s.cases, s.case_entered, s.case_passed)],
+            })
+        enrichment = []
+        for alt in self.alterations:
+            o = self.odds_ratio(alt)
+            enrichment.append({"id": alt.id, "node": alt.node, "change": alt.change, "frequency": alt.frequency,
+                               "carriers": alt.carriers, "carriers_metastatic": alt.carriers_metastatic,
+                               "odds_ratio": num(o.estimate), "ci95": [o.low, o.high if o.high != float("inf")
+                                                                       else None]})
+        return {
+            "mode": self.mode, "cells": self.cells, "seed": self.seed,
+            "perturbations": list(self.perturbations),
+            "treatment": {"perturbations": list(self.treatment), "from_stage": self.treatment_from},
+            "stages": stages,
+            "efficiency": self.efficiency, "efficiency_ci95": list(self.efficiency_ci95),
+            "metastatic_cells": self.metastatic,
+            "enrichment": enrichment,
+            "model_hash": self.model_hash, "version": self.version,
+            "threads": self.threads, "elapsed_s": round(self.elapsed, 3),
+        }
+
+
+def _unpack(words: np.ndarray, n: int) -> np.ndarray:
+    """``[cells, n]`` bool node states from packed uint64 words."""
+    bits = np.unpackbits(np.ascontiguousarray(words).view(np.uint8), axis=1, bitorder="little")
+    return bits[:, :n].astype(bool)
+
+
+@dataclass(frozen=True)
+class _Step:
+    name: str
+    context: str
+    duration: float
+    perturbations: tuple[Perturbation, ...]
+    stream: int
+    rule: PassRule | None
+
+
+def _steps(model: Model, spec: CascadeSpec, mode: Mode, whole: tuple[Perturbation, ...],
+           treatment: tuple[Perturbation, ...], treatment_from: str | None, position) -> list[_Step]:
+    fixed = {model.resolve(p.node) for p in whole + treatment if isinstance(p, (Knockout, ForceOn, SetInput))}
+    settings = [("prepare", mode.prepare.context, mode.prepare.duration, mode.prepare.inputs, None)]
+    settings += [(s.name, s.context, s.duration, s.inputs, spec.stages[s.name]) for s in
+                 (spec.stages[name] for name in mode.stages)]
+    start = mode.stages.index(treatment_from) + 1 if treatment_from is not None else 1
+    steps = []
+    for k, (name, context, duration, inputs, stage) in enumerate(settings):
+        given = tuple(SetInput(model.resolve(n), v) for n, v in inputs if model.resolve(n) not in fixed)
+        given += whole + (treatment if k >= start else ())
+        perts = resolve_perturbations(model, given, context=context)
+        rule = PassRule.compile(stage, position, model) if stage is not None else None
+        steps.append(_Step(name, context, duration, perts, k, rule))
+    return steps
+
+
+def run_cascade(
+    model: Model,
+    spec: CascadeSpec,
+    *,
+    mode: str = "experimental",
+    cells: int = 100_000,
+    seed: int = 0,
+    perturbations: Iterable[Perturbation] = (),
+    treatment: Iterable[Perturbation] = (),
+    treatment_from: str | None = None,
+    alterations: bool = True,
+    chunk_size: int = DEFAULT_CHUNK,
+    threads: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CascadeResult:
+    """Send ``cells`` cells through the cascade of ``spec`` in ``mode``.
+
+    Parameters
+    ----------
+    model
+        The model whose contexts and nodes the cascade names.
+    spec
+        The cascade (:func:`metastasim.cascade.load_cascade` for the curated one).
+    mode
+        ``experimental`` (cells injected into the circulation) or ``spontaneous``
+        (cells leaving the primary tumour).
+    cells, seed
+        Population size and seed; the result depends on nothing else random.
+    perturbations
+        Applied to every cell from ``prepare`` to the last stage (genetic changes,
+        drugs given throughout).  A knock-out or over-expression here wins over a
+        cell's own alteration of the same node.
+    treatment, treatment_from
+        Perturbations given only from stage ``treatment_from`` on (e.g. adjuvant
+        therapy after dissemination); ``None`` means from the first stage (not
+        during ``prepare``).
+    alterations
+        Draw the spec's heritable alterations (False: a homogeneous population).
+    chunk_size
+        Cells per chunk (bounds memory; does not change the result).
+    threads
+        Threads for the engine (0 or None: all cores; does not change the result).
+    progress
+        Called as ``progress(cells_done, cells)`` after each chunk.
+    """
+    started = time.perf_counter()
+    cells = int(cells)
+    if cells < 1:
+        raise SimulationError(f"a cascade needs at least one cell, not {cells}")
+    if chunk_size < 1:
+        raise SimulationError(f"chunk_size must be at least 1, not {chunk_size}")
+    m = spec.mode(mode)
+    spec.check(model)
+    whole, treatment = tuple(perturbations), tuple(treatment)
+    if treatment and treatment_from is not None and treatment_from not in m.stages:
+        raise SimulationError(f"treatment_from: mode {mode} has no stage {treatment_from!r}; "
+                              f"stages: {', '.join(m.stages)}")
+    compiled = compile_model(model)
+    position = compiled.position
+    n = compiled.n_nodes
+    steps = _steps(model, spec, m, whole, treatment, treatment_from, position)
+    fixed_by_user = {p.node for p in resolve_perturbations(model, whole + treatment)
+                     if isinstance(p, (Knockout, ForceOn))}
+    alts = spec.alterations if alterations else ()
+    alt_nodes = np.array([position[model.resolve(a.node)] for a in alts], np.int64)
+    alt_free = np.array([model.resolve(a.node) not in fixed_by_user for a in alts], bool)
+    pheno = [position[model.resolve(p)] for p in spec.phenotypes]
+    stage_results = [StageResult(s.name, s.context, s.duration, phenotypes=dict.fromkeys(spec.phenotypes, 0),
+                                 case_entered=[0] * len(spec.stages[s.name].cases),
+                                 case_passed=[0] * len(spec.stages[s.name].cases),
+                                 cases=spec.stages[s.name].cases) for s in steps[1:]]
+    alt_results = [AlterationResult(a.id, model.resolve(a.node), a.change, a.frequency) for a in alts]
+    n_threads = resolve_threads(threads)
+
+    for lo in range(0, cells, chunk_size):
+        ids = np.arange(lo, min(lo + chunk_size, cells), dtype=np.uint64)
+        forcing = np.full((len(ids), n), -1, np.int64)
+        carry = np.zeros((len(ids), len(alts)), bool)
+        for j, alt in enumerate(alts):
+            carry[:, j] = uniforms_of(seed, ALTERATION_STREAM + j, ids) < alt.frequency
+            if alt_free[j]:
+                forcing[carry[:, j], alt_nodes[j]] = alt.value
+        for j, res in enumerate(alt_results):
+            res.carriers += int(carry[:, j].sum())
+        state = None
+        for k, step in enumerate(steps):
+            if len(ids) == 0:
+                break
+            result = simulate(model, step.perturbations, sample_count=len(ids), max_time=step.duration, seed=seed,
+                              threads=n_threads, record_states=False, keep_final_states=True,
+                              initial_states=state, trajectory_forcing=forcing, trajectory_ids=ids,
+                              stream=step.stream, compiled=compiled, chunk_size=len(ids))
+            state = result.final_states
+            if step.rule is None:
+                continue
+            bits = _unpack(state, n)
+            case = step.rule.case_of(bits)
+            passed = uniforms_of(seed, DECISION_STREAM + step.stream, ids) < step.rule.p[case]
+            sr = stage_results[k - 1]
+            sr.entered += len(ids)
+            sr.passed += int(passed.sum())
+            for c in range(len(sr.case_entered)):
+                sr.case_entered[c] += int((case == c).sum())
+                sr.case_passed[c] += int((passed & (case == c)).sum())
+            for name, p in zip(spec.phenotypes, pheno):
+                sr.phenotypes[name] += int(bits[passed, p].sum())
+            ids, state, forcing, carry = ids[passed], state[passed], forcing[passed], carry[passed]
+        if len(ids) and len(alts):
+            for j, res in enumerate(alt_results):
+                res.carriers_metastatic += int(carry[:, j].sum())
+        if progress is not None:
+            progress(min(lo + chunk_size, cells), cells)
+
+    return CascadeResult(
+        mode=mode, cells=cells, seed=int(seed),
+        perturbations=tuple(describe(p) for p in resolve_perturbations(model, whole)),
+        treatment=tuple(describe(p) for p in resolve_perturbations(model, treatment)),
+        treatment_from=(treatment_from or m.stages[0]) if treatment else None,
+        stages=stage_results, alterations=alt_results, model_hash=compiled.model_hash,
+        elapsed=time.perf_counter() - started, threads=n_threads,
+    )

@@ -1,0 +1,387 @@
+"""The metastatic cascade as data: stages, modes, heritable alterations, calibration anchors.
+
+A cascade file (``format: metastasim-cascade/1``) holds
+
+- ``stages``: each with a ``context`` of the model (plus optional ``inputs`` that
+  override it), a ``duration`` in model time and a ``pass`` rule: an ordered list of
+  cases ``{when: <Boolean expression over nodes>, p: <probability>}``, the last one
+  without ``when``.  A cell passes with the ``p`` of the first case its network
+  state at the end of the stage satisfies;
+- ``modes``: each a ``prepare`` step (a context and duration the cells spend before
+  the first stage, without selection: culture before an injection, growth in the
+  primary tumour) and the list of its ``stages``;
+- ``alterations``: heritable gains (node fixed on) and losses (node fixed off), each
+  carried by a cell with its ``frequency``;
+- ``phenotypes``: the nodes whose mix among survivors is reported;
+- ``anchors``: measured cumulative fractions the unperturbed cascade is calibrated
+  to, with their reference.
+
+Examples
+--------
+>>> spec = parse_cascade('''
+... format: metastasim-cascade/1
+... phenotypes: [B]
+... stages:
+...   grow: {context: on, duration: 2, pass: [{when: B, p: 0.9}, {p: 0.1}]}
+... modes:
+...   experimental: {prepare: {context: on, duration: 1}, stages: [grow]}
+... ''')
+>>> spec.stages["grow"].cases
+(Case(when='B', p=0.9), Case(when=None, p=0.1))
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from metastasim.errors import ModelError
+from metastasim.io._files import read_text
+from metastasim.io.yaml import YamlReader, load_yaml_document
+from metastasim.network.expr import Expr, parse_rule, truth_table
+from metastasim.network.model import Model, Reference
+
+__all__ = ["CASCADE_FORMAT", "MODES", "Case", "Stage", "Prepare", "Mode", "Alteration", "Anchor", "CascadeSpec",
+           "parse_cascade", "read_cascade"]
+
+CASCADE_FORMAT = "metastasim-cascade/1"
+#: The two ways cells enter the cascade.
+MODES = ("spontaneous", "experimental")
+_TOP = ("format", "description", "phenotypes", "stages", "modes", "alterations", "anchors")
+_STAGE = ("context", "inputs", "duration", "description", "pass", "derivation", "references")
+_CASE = ("when", "p")
+_MODE = ("description", "prepare", "stages")
+_PREPARE = ("context", "inputs", "duration", "description")
+_ALTERATION = ("node", "change", "frequency", "description", "references")
+_ANCHOR = ("mode", "stage", "fraction", "description", "reference")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case of a pass rule: cells whose state satisfies ``when`` (``None``: any) pass with ``p``."""
+
+    when: str | None
+    p: float
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A step of the cascade: where the cell is, for how long, and how it gets through."""
+
+    name: str
+    context: str
+    duration: float
+    cases: tuple[Case, ...]
+    inputs: tuple[tuple[str, int], ...] = ()
+    description: str = ""
+    derivation: str = ""
+    references: tuple[Reference, ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Prepare:
+    """Where cells are before the first stage (no selection)."""
+
+    context: str
+    duration: float
+    inputs: tuple[tuple[str, int], ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    prepare: Prepare
+    stages: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Alteration:
+    """A heritable change carried by a fraction ``frequency`` of cells: ``node`` fixed on (gain) or off (loss)."""
+
+    id: str
+    node: str
+    change: Literal["gain", "loss"]
+    frequency: float
+    description: str = ""
+    references: tuple[Reference, ...] = ()
+
+    @property
+    def value(self) -> int:
+        return 1 if self.change == "gain" else 0
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A measured fraction of the cells entering ``mode`` that get through ``stage``."""
+
+    mode: str
+    stage: str
+    fraction: float
+    description: str
+    reference: Reference
+
+
+@dataclass(frozen=True)
+class CascadeSpec:
+    stages: dict[str, Stage]
+    modes: dict[str, Mode]
+    alterations: tuple[Alteration, ...] = ()
+    phenotypes: tuple[str, ...] = ()
+    anchors: tuple[Anchor, ...] = ()
+    description: str = ""
+    source: str | None = None
+
+    def mode(self, name: str) -> Mode:
+        if name not in self.modes:
+            raise ModelError(f"unknown cascade mode {name!r}; modes: {', '.join(self.modes)}")
+        return self.modes[name]
+
+    def check(self, model: Model) -> None:
+        """Every context, node and expression the cascade names exists in ``model`` (errors name the line)."""
+        for stage in self.stages.values():
+            try:
+                _check_setting(model, stage.context, stage.inputs)
+                for case in stage.cases:
+                    if case.when is not None:
+                        for name in parse_rule(case.when).variables():
+                            model.resolve(name)
+            except ModelError as exc:
+                raise ModelError(f"stage {stage.name}: {exc.message}", path=self.source, line=stage.line) from None
+        for mode in self.modes.values():
+            try:
+                _check_setting(model, mode.prepare.context, mode.prepare.inputs)
+            except ModelError as exc:
+                raise ModelError(f"mode {mode.name}: {exc.message}", path=self.source) from None
+        try:
+            for name in self.phenotypes:
+                model.resolve(name)
+            for alt in self.alterations:
+                node = model.resolve(alt.node)
+                if model.nodes[node].is_input:
+                    raise ModelError(f"alteration {alt.id} changes the input {node}: alterations are of genes")
+        except ModelError as exc:
+            raise ModelError(exc.message, path=self.source) from None
+
+
+def _check_setting(model: Model, context: str, inputs: tuple[tuple[str, int], ...]) -> None:
+    model.context(context)
+    for name, _ in inputs:
+        if not model.nodes[model.resolve(name)].is_input:
+            raise ModelError(f"{name} is not an input node")
+
+
+@dataclass(frozen=True)
+class PassRule:
+    """A stage's pass rule compiled against a model, evaluated on many cells at once."""
+
+    reads: tuple[int, ...]                     # node positions the cases read
+    tables: tuple[np.ndarray | None, ...]      # truth table of each case over ``reads`` (None: always)
+    p: np.ndarray = field(repr=False)          # float64[cases]
+
+    @classmethod
+    def compile(cls, stage: Stage, position: dict[str, int], model: Model) -> "PassRule":
+        exprs: list[Expr | None] = [None if c.when is None else _resolved(parse_rule(c.when), model)
+                                    for c in stage.cases]
+        names = sorted({v for e in exprs if e is not None for v in e.variables()}, key=position.__getitem__)
+        tables = tuple(None if e is None else truth_table(e, names).astype(bool) for e in exprs)
+        return cls(tuple(position[n] for n in names), tables, np.array([c.p for c in stage.cases]))
+
+    def case_of(self, bits: np.ndarray) -> np.ndarray:
+        """Index of the first case each cell (row of ``bits``, one column per node) satisfies."""
+        index = np.zeros(bits.shape[0], np.int64)
+        for j, pos in enumerate(self.reads):
+            index |= bits[:, pos].astype(np.int64) << j
+        case = np.full(bits.shape[0], len(self.tables) - 1, np.int64)
+        undecided = np.ones(bits.shape[0], bool)
+        for k, table in enumerate(self.tables[:-1]):
+            hit = undecided & table[index]
+            case[hit] = k
+            undecided &= ~hit
+        return case
+
+
+def _resolved(expr: Expr, model: Model) -> Expr:
+    """``expr`` with node symbols replaced by node ids."""
+    mapping = {name: model.resolve(name) for name in expr.variables()}
+    return expr.rename(mapping) if any(k != v for k, v in mapping.items()) else expr
+
+
+def _inputs(r: YamlReader, value, what: str, line: int | None) -> tuple[tuple[str, int], ...]:
+    spec = r.mapping(value, f"inputs of {what}", line)
+    out = []
+    for name, v in spec.items():
+        if isinstance(v, bool) or v not in (0, 1):
+            raise r.error(f"input {name} of {what} must be 0 or 1, not {v!r}", spec.lines[name])
+        out.append((str(name), int(v)))
+    return tuple(out)
+
+
+def _duration(r: YamlReader, spec, what: str) -> float:
+    if "duration" not in spec:
+        raise r.error(f"{what} needs a duration", spec.line)
+    d = r.number(spec["duration"], f"duration of {what}", spec.lines["duration"])
+    if d <= 0:
+        raise r.error(f"duration of {what} must be positive, not {d:g}", spec.lines["duration"])
+    return d
+
+
+def _stage(r: YamlReader, name: str, value, line: int) -> Stage:
+    spec = r.mapping(value, f"stage {name}", line)
+    r.check_fields(spec, _STAGE, f"stage {name}")
+    for key in ("context", "pass"):
+        if key not in spec:
+            raise r.error(f"stage {name} needs {key!r}", spec.line)
+    rules = spec["pass"]
+    if not isinstance(rules, list) or not rules:
+        raise r.error(f"pass of stage {name} must be a non-empty list of cases", spec.lines["pass"])
+    cases = []
+    for i, (item, item_line) in enumerate(zip(rules, rules.lines)):
+        case = r.mapping(item, f"a case of stage {name}", item_line)
+        r.check_fields(case, _CASE, f"a case of stage {name}")
+        if "p" not in case:
+            raise r.error(f"a case of stage {name} needs p", case.line)
+        p = r.number(case["p"], f"p of a case of stage {name}", case.lines["p"], lo=0.0, hi=1.0)
+        last = i == len(rules) - 1
+        when = case.get("when")
+        if when is None and not last:
+            raise r.error(f"only the last case of stage {name} may omit 'when'", case.line)
+        if when is not None:
+            when = r.text(when, f"when of a case of stage {name}", case.lines["when"])
+            try:
+                parse_rule(when)
+            except ModelError as exc:
+                raise r.error(f"stage {name}: {exc.message}", case.lines["when"]) from None
+        if last and when is not None:
+            raise r.error(f"the last case of stage {name} must have no 'when' (it covers every other cell)",
+                          case.line)
+        cases.append(Case(when, p))
+    refs = r.references(spec["references"], f"stage {name}", spec.lines["references"]) if "references" in spec else ()
+    return Stage(
+        name=name,
+        context=r.text(spec["context"], f"context of stage {name}", spec.lines["context"]),
+        duration=_duration(r, spec, f"stage {name}"),
+        cases=tuple(cases),
+        inputs=_inputs(r, spec["inputs"], f"stage {name}", spec.lines["inputs"]) if "inputs" in spec else (),
+        description=r.text(spec.get("description", ""), "description", spec.lines.get("description")),
+        derivation=r.text(spec.get("derivation", ""), "derivation", spec.lines.get("derivation")),
+        references=refs,
+        line=line,
+    )
+
+
+def parse_cascade(text: str, *, path: str | None = None) -> CascadeSpec:
+    """Parse a cascade file (see the module documentation)."""
+    r = YamlReader(path)
+    doc = r.mapping(load_yaml_document(text, path), "the cascade file", 1)
+    r.check_fields(doc, _TOP, "the cascade file")
+    if doc.get("format", CASCADE_FORMAT) != CASCADE_FORMAT:
+        raise r.error(f"format {doc['format']!r} is not {CASCADE_FORMAT!r}", doc.lines.get("format"))
+    for key in ("stages", "modes"):
+        if key not in doc:
+            raise r.error(f"the cascade file needs {key!r}", 1)
+    stages_map = r.mapping(doc["stages"], "stages", doc.lines["stages"])
+    if not stages_map:
+        raise r.error("stages is empty", doc.lines["stages"])
+    stages = {str(name): _stage(r, str(name), value, stages_map.lines[name]) for name, value in stages_map.items()}
+
+    modes_map = r.mapping(doc["modes"], "modes", doc.lines["modes"])
+    modes = {}
+    for name, value in modes_map.items():
+        line = modes_map.lines[name]
+        if name not in MODES:
+            raise r.error(f"unknown mode {name!r}; modes are {', '.join(MODES)}", line)
+        spec = r.mapping(value, f"mode {name}", line)
+        r.check_fields(spec, _MODE, f"mode {name}")
+        if "prepare" not in spec or "stages" not in spec:
+            raise r.error(f"mode {name} needs 'prepare' and 'stages'", spec.line)
+        prep = r.mapping(spec["prepare"], f"prepare of mode {name}", spec.lines["prepare"])
+        r.check_fields(prep, _PREPARE, f"prepare of mode {name}")
+        if "context" not in prep:
+            raise r.error(f"prepare of mode {name} needs a context", prep.line)
+        order = spec["stages"]
+        if not isinstance(order, list) or not order or not all(isinstance(s, str) for s in order):
+            raise r.error(f"stages of mode {name} must be a non-empty list of stage names", spec.lines["stages"])
+        for s, s_line in zip(order, order.lines):
+            if s not in stages:
+                raise r.error(f"mode {name} names the unknown stage {s!r}; stages: {', '.join(stages)}", s_line)
+        if len(set(order)) != len(order):
+            raise r.error(f"mode {name} lists a stage twice", spec.lines["stages"])
+        modes[name] = Mode(
+            name=name,
+            prepare=Prepare(
+                context=r.text(prep["context"], "context", prep.lines["context"]),
+                duration=_duration(r, prep, f"prepare of mode {name}"),
+                inputs=_inputs(r, prep["inputs"], f"prepare of mode {name}", prep.lines["inputs"])
+                if "inputs" in prep else (),
+                description=r.text(prep.get("description", ""), "description", prep.lines.get("description")),
+            ),
+            stages=tuple(order),
+            description=r.text(spec.get("description", ""), "description", spec.lines.get("description")),
+        )
+    if not modes:
+        raise r.error("modes is empty", doc.lines["modes"])
+
+    alterations = []
+    seen: dict[str, int] = {}
+    alt_map = r.mapping(doc["alterations"], "alterations", doc.lines["alterations"]) if "alterations" in doc else {}
+    for aid, value in alt_map.items():
+        line = alt_map.lines[aid]
+        spec = r.mapping(value, f"alteration {aid}", line)
+        r.check_fields(spec, _ALTERATION, f"alteration {aid}")
+        for key in ("node", "change", "frequency"):
+            if key not in spec:
+                raise r.error(f"alteration {aid} needs {key!r}", spec.line)
+        if spec["change"] not in ("gain", "loss"):
+            raise r.error(f"change of alteration {aid} must be 'gain' or 'loss', not {spec['change']!r}",
+                          spec.lines["change"])
+        node = r.text(spec["node"], f"node of alteration {aid}", spec.lines["node"])
+        if node in seen:
+            raise r.error(f"node {node} is altered twice (first on line {seen[node]})", spec.lines["node"])
+        seen[node] = spec.lines["node"]
+        alterations.append(Alteration(
+            id=str(aid), node=node, change=spec["change"],
+            frequency=r.number(spec["frequency"], f"frequency of alteration {aid}", spec.lines["frequency"],
+                               lo=0.0, hi=1.0),
+            description=r.text(spec.get("description", ""), "description", spec.lines.get("description")),
+            references=r.references(spec["references"], f"alteration {aid}", spec.lines["references"])
+            if "references" in spec else (),
+        ))
+
+    anchors = []
+    anchor_items = doc.get("anchors", [])
+    if not isinstance(anchor_items, list):
+        raise r.error("anchors must be a list", doc.lines.get("anchors"))
+    for item, line in zip(anchor_items, getattr(anchor_items, "lines", [])):
+        spec = r.mapping(item, "an anchor", line)
+        r.check_fields(spec, _ANCHOR, "an anchor")
+        for key in ("mode", "stage", "fraction", "reference"):
+            if key not in spec:
+                raise r.error(f"an anchor needs {key!r}", spec.line)
+        mode, stage = spec["mode"], spec["stage"]
+        if mode not in modes or stage not in modes[mode].stages:
+            raise r.error(f"anchor names stage {stage!r} of mode {mode!r}, which the cascade does not have",
+                          spec.line)
+        (reference,) = r.references([spec["reference"]], "an anchor", spec.lines["reference"])
+        anchors.append(Anchor(mode, stage, r.number(spec["fraction"], "fraction of an anchor",
+                                                    spec.lines["fraction"], lo=0.0, hi=1.0),
+                              r.text(spec.get("description", ""), "description", spec.lines.get("description")),
+                              reference))
+
+    phenotypes = doc.get("phenotypes", [])
+    if not isinstance(phenotypes, list) or not all(isinstance(p, str) for p in phenotypes):
+        raise r.error("phenotypes must be a list of node names", doc.lines.get("phenotypes"))
+    return CascadeSpec(stages=stages, modes=modes, alterations=tuple(alterations), phenotypes=tuple(phenotypes),
+                       anchors=tuple(anchors),
+                       description=r.text(doc.get("description", ""), "description", doc.lines.get("description")),
+                       source=path)
+
+
+def read_cascade(path: str | os.PathLike) -> CascadeSpec:
+    """Read a cascade file."""
+    return parse_cascade(read_text(path), path=str(path))
