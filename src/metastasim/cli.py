@@ -328,13 +328,15 @@ def validate(samples, seed, threads, as_json, out) -> None:
     """Simulate every published finding in the curated model's facts and print the score."""
     from metastasim.engine import warm_up
     from metastasim.models import load_drugs, load_model
+    from metastasim.cascade import load_cascade
     from metastasim.validation import load_facts, validate as run
 
     model, facts, drugs = load_model(), load_facts(), load_drugs()
     with _status("preparing the simulator (compiled once per machine, then cached)"):
         warm_up()
     with _progress(len(facts) * 2, "simulating the distinct arms of the facts", True) as progress:
-        report = run(model, facts, drugs, samples=samples, seed=seed, threads=threads, progress=progress)
+        report = run(model, facts, drugs, samples=samples, seed=seed, threads=threads, cascade=load_cascade(),
+                     progress=progress)
     table = report.table()
     if out:
         from metastasim.io._files import atomic_write_text
@@ -361,7 +363,8 @@ def _print_validation(report, table) -> None:
     unexpected = len(report.unexpected_failures)
     click.echo(f"score: {report.reproduced}/{len(table)} findings reproduced ({report.score:.1%}); "
                f"{len(table) - report.reproduced - unexpected} known failures (reasons in facts.yaml), "
-               f"{unexpected} unexpected; {report.samples:,} trajectories per arm, seed {report.seed}, "
+               f"{unexpected} unexpected; {report.samples:,} trajectories per arm of cell facts (cascade facts: "
+               f"their own cell counts), seed {report.seed}, "
                f"model {report.model_hash}, {report.elapsed:.1f} s")
 
 

@@ -50,3 +50,11 @@ def test_each_result_carries_its_evidence(report):
             assert (row["change"] > 0) == (row["expected"] == "up")
             # z is null in JSON when every trajectory pair moved the same way (infinite z)
             assert row["z"] is None or abs(row["z"]) >= report["z_min"]
+
+
+def test_cascade_facts_run_through_the_cascade(report):
+    cascade = [r for r in report["results"] if r["context"].startswith("cascade:")]
+    assert len(cascade) >= 8, "the cascade needs at least 8 direction tests from the literature"
+    assert {r["context"] for r in cascade} == {"cascade:experimental", "cascade:spontaneous"}
+    assert sum(r["status"] == "pass" for r in cascade) >= 8
+    assert report["cascade_min_relative"] > 0

@@ -86,18 +86,21 @@ class CascadeResult:
     stages: list[StageResult]
     alterations: list[AlterationResult]
     model_hash: str
+    survivors: dict[str, np.ndarray] = field(default_factory=dict)  # stage -> ids of the cells that passed it
+    complete: bool = True  # False when the run stopped early (``until``)
     elapsed: float = 0.0
     threads: int = 1
     version: str = __version__
 
     @property
     def metastatic(self) -> int:
-        """Cells that got through every stage."""
+        """Cells that got through every stage (through the last one run, if stopped early)."""
         return self.stages[-1].passed
 
     @property
     def efficiency(self) -> float:
-        return self.metastatic / self.cells
+        """Fraction of cells that formed a metastasis (nan when the run stopped early)."""
+        return self.metastatic / self.cells if self.complete else float("nan")
 
     @property
     def efficiency_ci95(self) -> tuple[float, float]:
@@ -177,7 +180,8 @@ class CascadeResult:
             "perturbations": list(self.perturbations),
             "treatment": {"perturbations": list(self.treatment), "from_stage": self.treatment_from},
             "stages": stages,
-            "efficiency": self.efficiency, "efficiency_ci95": list(self.efficiency_ci95),
+            "efficiency": num(self.efficiency),
+            "efficiency_ci95": list(self.efficiency_ci95) if self.complete else None,
             "metastatic_cells": self.metastatic,
             "enrichment": enrichment,
             "model_hash": self.model_hash, "version": self.version,
@@ -229,6 +233,8 @@ def run_cascade(
     treatment: Iterable[Perturbation] = (),
     treatment_from: str | None = None,
     alterations: bool = True,
+    until: str | None = None,
+    keep_survivors: Iterable[str] = (),
     chunk_size: int = DEFAULT_CHUNK,
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -256,6 +262,12 @@ def run_cascade(
         during ``prepare``).
     alterations
         Draw the spec's heritable alterations (False: a homogeneous population).
+    until
+        Stop after this stage (the result then ends there; the stages before it
+        are exactly those of the full run).
+    keep_survivors
+        Stages whose survivors' cell numbers are kept (``result.survivors``), e.g.
+        to compare two arms cell by cell.
     chunk_size
         Cells per chunk (bounds memory; does not change the result).
     threads
@@ -271,6 +283,13 @@ def run_cascade(
         raise SimulationError(f"chunk_size must be at least 1, not {chunk_size}")
     m = spec.mode(mode)
     spec.check(model)
+    if until is not None and until not in m.stages:
+        raise SimulationError(f"until: mode {mode} has no stage {until!r}; stages: {', '.join(m.stages)}")
+    last = m.stages.index(until) + 1 if until is not None else len(m.stages)
+    keep = set(keep_survivors)
+    if keep - set(m.stages[:last]):
+        raise SimulationError(f"keep_survivors names stages the run does not reach: {', '.join(sorted(keep))}")
+    kept: dict[str, list[np.ndarray]] = {name: [] for name in keep}
     whole, treatment = tuple(perturbations), tuple(treatment)
     if treatment and treatment_from is not None and treatment_from not in m.stages:
         raise SimulationError(f"treatment_from: mode {mode} has no stage {treatment_from!r}; "
@@ -278,7 +297,7 @@ def run_cascade(
     compiled = compile_model(model)
     position = compiled.position
     n = compiled.n_nodes
-    steps = _steps(model, spec, m, whole, treatment, treatment_from, position)
+    steps = _steps(model, spec, m, whole, treatment, treatment_from, position)[: last + 1]
     fixed_by_user = {p.node for p in resolve_perturbations(model, whole + treatment)
                      if isinstance(p, (Knockout, ForceOn))}
     alts = spec.alterations if alterations else ()
@@ -325,6 +344,8 @@ def run_cascade(
             for name, p in zip(spec.phenotypes, pheno):
                 sr.phenotypes[name] += int(bits[passed, p].sum())
             ids, state, forcing, carry = ids[passed], state[passed], forcing[passed], carry[passed]
+            if step.name in kept:
+                kept[step.name].append(ids)
         if len(ids) and len(alts):
             for j, res in enumerate(alt_results):
                 res.carriers_metastatic += int(carry[:, j].sum())
@@ -337,5 +358,7 @@ def run_cascade(
         treatment=tuple(describe(p) for p in resolve_perturbations(model, treatment)),
         treatment_from=(treatment_from or m.stages[0]) if treatment else None,
         stages=stage_results, alterations=alt_results, model_hash=compiled.model_hash,
+        complete=last == len(m.stages),
+        survivors={name: np.concatenate(parts) if parts else np.zeros(0, np.uint64) for name, parts in kept.items()},
         elapsed=time.perf_counter() - started, threads=n_threads,
     )

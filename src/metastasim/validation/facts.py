@@ -5,6 +5,11 @@ Each fact compares two arms simulated in the same context with the same seed: th
 arm (the control plus the fact's ``perturbation``, which may also move the cell to
 another context).  The fact holds when its ``readout`` moves in the ``expected``
 direction.
+
+A fact with ``level: cascade`` is about the metastatic cascade instead: both arms
+send the same cells (same seed) through the cascade in ``mode``, and the readout
+is the fraction of all cells that get through a stage (or ``efficiency``: through
+the last one).  Its arms may give drugs only ``from_stage`` on.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ __all__ = ["Arm", "Fact", "parse_facts", "read_facts", "check_facts", "FACTS_FOR
 
 FACTS_FORMAT = "metastasim-facts/1"
 _FACT_FIELDS = ("id", "finding", "reference", "context", "perturbation", "baseline", "readout", "expected", "tags",
-                "known_failure")
-_ARM_FIELDS = ("ko", "oe", "drug", "context")
+                "known_failure", "level", "mode", "cells")
+_ARM_FIELDS = ("ko", "oe", "drug", "context", "from_stage")
+#: Cells per arm of a cascade fact unless the fact says otherwise.
+CASCADE_CELLS = 25_000
 
 
 @dataclass(frozen=True)
@@ -36,18 +43,24 @@ class Arm:
     oe: tuple[str, ...] = ()
     drugs: tuple[tuple[str, float], ...] = ()
     context: str | None = None
+    from_stage: str | None = None  # cascade facts: the drugs start at this stage
 
-    def perturbations(self, library: dict[str, Drug], model: Model | None = None) -> tuple[Perturbation, ...]:
+    def drug_perturbations(self, library: dict[str, Drug], model: Model | None = None) -> tuple[Perturbation, ...]:
         out: list[Perturbation] = []
         for name, dose in self.drugs:
             out += find_drug(library, name).perturbations(dose, model=model)
+        return tuple(out)
+
+    def perturbations(self, library: dict[str, Drug], model: Model | None = None) -> tuple[Perturbation, ...]:
+        out = list(self.drug_perturbations(library, model))
         out += [Knockout(n) for n in self.ko]
         out += [ForceOn(n) for n in self.oe]
         return tuple(out)
 
     def describe(self) -> str:
         parts = [f"KO {n}" for n in self.ko] + [f"OE {n}" for n in self.oe]
-        parts += [name if dose == 1 else f"{name}={dose:g}" for name, dose in self.drugs]
+        parts += [(name if dose == 1 else f"{name}={dose:g}") + (f" from {self.from_stage}" if self.from_stage else "")
+                  for name, dose in self.drugs]
         if self.context:
             parts.append(f"in {self.context}")
         return ", ".join(parts)
@@ -67,8 +80,35 @@ class Fact:
     baseline: Arm = Arm()
     tags: tuple[str, ...] = ()
     known_failure: str = ""
+    level: Literal["cell", "cascade"] = "cell"
+    mode: str | None = None
+    cells: int = CASCADE_CELLS
     source: str | None = None
     line: int | None = None
+
+    @property
+    def where(self) -> str:
+        """The context, or ``cascade:<mode>`` for a cascade fact."""
+        return f"cascade:{self.mode}" if self.level == "cascade" else self.context
+
+    def cascade_arms(self, model: Model, library: dict[str, Drug]) -> tuple[tuple, tuple]:
+        """``((whole, treatment, from_stage), ...)`` of the control and test arms of a cascade fact.
+
+        Knock-outs, over-expressions and drugs without ``from_stage`` act throughout;
+        drugs with ``from_stage`` are the treatment.
+        """
+        def split(arm: Arm):
+            drugs = arm.drug_perturbations(library, model)
+            genes = tuple(Knockout(n) for n in arm.ko) + tuple(ForceOn(n) for n in arm.oe)
+            return (genes, drugs, arm.from_stage) if arm.from_stage else (drugs + genes, (), None)
+
+        base_whole, base_treat, base_from = split(self.baseline)
+        test_whole, test_treat, test_from = split(self.perturbation)
+        if base_treat and test_treat and base_from != test_from:
+            raise ModelError("the baseline and the perturbation give drugs from different stages")
+        control = (base_whole, base_treat, base_from)
+        test = (base_whole + test_whole, base_treat + test_treat, test_from or base_from)
+        return control, test
 
     def arms(self, model: Model, library: dict[str, Drug]) -> tuple[tuple[str, tuple], tuple[str, tuple]]:
         """``((context, perturbations), (context, perturbations))`` of the control and test arms, resolved."""
@@ -102,7 +142,10 @@ def _arm(r: YamlReader, value, what: str, line: int | None) -> Arm:
     context = spec.get("context")
     if context is not None and not isinstance(context, str):
         raise r.error(f"context in {what} must be a context name", spec.lines.get("context"))
-    return Arm(names("ko"), names("oe"), tuple(drugs), context)
+    from_stage = spec.get("from_stage")
+    if from_stage is not None and (not isinstance(from_stage, str) or not drugs):
+        raise r.error(f"from_stage in {what} must be a stage name, and needs a drug", spec.lines.get("from_stage"))
+    return Arm(names("ko"), names("oe"), tuple(drugs), context, from_stage)
 
 
 def parse_facts(text: str, *, path: str | None = None) -> list[Fact]:
@@ -120,9 +163,16 @@ def parse_facts(text: str, *, path: str | None = None) -> list[Fact]:
     for item, line in zip(items, items.lines):
         spec = r.mapping(item, "a fact", line)
         r.check_fields(spec, _FACT_FIELDS, "a fact")
-        for key in ("id", "finding", "reference", "context", "perturbation", "readout", "expected"):
+        level = spec.get("level", "cell")
+        if level not in ("cell", "cascade"):
+            raise r.error(f"level must be 'cell' or 'cascade', not {level!r}", spec.lines.get("level"))
+        where = ("mode",) if level == "cascade" else ("context",)
+        for key in ("id", "finding", "reference", "perturbation", "readout", "expected") + where:
             if key not in spec:
-                raise r.error(f"a fact needs {key!r}", spec.line)
+                raise r.error(f"a {level} fact needs {key!r}", spec.line)
+        for key in (("context",) if level == "cascade" else ("mode", "cells")):
+            if key in spec:
+                raise r.error(f"{key!r} is not a field of a {level} fact", spec.lines[key])
         fid = r.text(spec["id"], "id", spec.lines["id"])
         if fid in seen:
             raise r.error(f"fact {fid!r} appears twice (first on line {seen[fid]})", spec.lines["id"])
@@ -138,7 +188,7 @@ def parse_facts(text: str, *, path: str | None = None) -> list[Fact]:
             id=fid,
             finding=r.text(spec["finding"], "finding", spec.lines["finding"]),
             reference=reference,
-            context=r.text(spec["context"], "context", spec.lines["context"]),
+            context=r.text(spec["context"], "context", spec.lines["context"]) if level == "cell" else "",
             perturbation=_arm(r, spec["perturbation"], f"the perturbation of {fid}", spec.lines["perturbation"]),
             readout=r.text(spec["readout"], "readout", spec.lines["readout"]),
             expected=expected,
@@ -146,6 +196,10 @@ def parse_facts(text: str, *, path: str | None = None) -> list[Fact]:
             if "baseline" in spec else Arm(),
             tags=tuple(tags),
             known_failure=r.text(spec.get("known_failure", ""), "known_failure", spec.lines.get("known_failure")),
+            level=level,
+            mode=r.text(spec["mode"], "mode", spec.lines["mode"]) if level == "cascade" else None,
+            cells=int(r.number(spec["cells"], "cells", spec.lines["cells"], lo=1)) if "cells" in spec
+            else CASCADE_CELLS,
             source=path,
             line=spec.line,
         ))
@@ -157,12 +211,29 @@ def read_facts(path: str | os.PathLike) -> list[Fact]:
     return parse_facts(read_text(path), path=str(path))
 
 
-def check_facts(facts: list[Fact], model: Model, library: dict[str, Drug]) -> None:
-    """Every context, node, readout and drug a fact names exists (errors name the fact's line)."""
+def check_facts(facts: list[Fact], model: Model, library: dict[str, Drug], cascade=None) -> None:
+    """Every context, node, readout, drug, mode and stage a fact names exists (errors name the fact's line).
+
+    ``cascade`` (a :class:`~metastasim.cascade.CascadeSpec`) is needed for cascade facts.
+    """
     for fact in facts:
         try:
-            fact.arms(model, library)
-            model.resolve(fact.readout)
+            if fact.level == "cell":
+                fact.arms(model, library)
+                model.resolve(fact.readout)
+                continue
+            if cascade is None:
+                raise ModelError("a cascade fact needs a cascade to run in")
+            stages = cascade.mode(fact.mode).stages
+            for arm in (fact.baseline, fact.perturbation):
+                if arm.context:
+                    raise ModelError("the arms of a cascade fact cannot change the context")
+                if arm.from_stage and arm.from_stage not in stages:
+                    raise ModelError(f"from_stage {arm.from_stage!r} is not a stage of mode {fact.mode}")
+            if fact.readout != "efficiency" and fact.readout not in stages:
+                raise ModelError(f"readout {fact.readout!r} is neither 'efficiency' nor a stage of mode {fact.mode} "
+                                 f"({', '.join(stages)})")
+            fact.cascade_arms(model, library)
         except ModelError as exc:
             raise ModelError(f"fact {fact.id}: {exc.message}", path=fact.source, line=fact.line) from None
 

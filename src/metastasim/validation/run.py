@@ -24,12 +24,14 @@ from metastasim.network.model import Model
 from metastasim.network.perturbations import describe
 from metastasim.validation.facts import Fact, check_facts
 
-__all__ = ["FactResult", "ValidationReport", "validate", "MIN_EFFECT", "Z_MIN"]
+__all__ = ["FactResult", "ValidationReport", "validate", "MIN_EFFECT", "Z_MIN", "CASCADE_MIN_RELATIVE"]
 
 #: Smallest change in the readout's probability that counts as reproducing a fact.
 MIN_EFFECT = 0.02
 #: Smallest paired z-score that counts.
 Z_MIN = 3.0
+#: Cascade facts: smallest relative change of the fraction of cells through the readout stage.
+CASCADE_MIN_RELATIVE = 0.1
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ class ValidationReport:
         for r in self.results:
             f = r.fact
             rows.append({
-                "fact": f.id, "context": f.context, "perturbation": f.perturbation.describe(),
+                "fact": f.id, "context": f.where, "perturbation": f.perturbation.describe(),
                 "baseline": f.baseline.describe(), "readout": f.readout, "expected": f.expected,
                 "control": r.control, "test": r.test, "change": r.delta, "z": r.z, "observed": r.observed,
                 "status": r.status, "reference": f.reference.id, "finding": f.finding,
@@ -123,6 +125,7 @@ class ValidationReport:
             "model_hash": self.model_hash,
             "version": self.version,
             "min_effect": MIN_EFFECT,
+            "cascade_min_relative": CASCADE_MIN_RELATIVE,
             "z_min": Z_MIN,
             "results": [
                 {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
@@ -139,15 +142,23 @@ def validate(
     samples: int = 10000,
     seed: int = 1,
     threads: int | None = None,
+    cascade=None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ValidationReport:
-    """Simulate both arms of every fact (each distinct arm once) and compare the readouts."""
+    """Simulate both arms of every fact (each distinct arm once) and compare the readouts.
+
+    Cell facts use ``samples`` trajectories per arm; cascade facts (which need
+    ``cascade``, a :class:`~metastasim.cascade.CascadeSpec`) send their own number
+    of cells through it, the same cells in both arms, and compare cell by cell.
+    """
     started = time.perf_counter()
-    check_facts(facts, model, drugs)
+    check_facts(facts, model, drugs, cascade)
     compiled = compile_model(model)
+    cascade_facts = [f for f in facts if f.level == "cascade"]
+    cascade_plan = _cascade_plan(cascade_facts, model, drugs, cascade)
     arms: dict[tuple, int] = {}
     plan = []
-    for fact in facts:
+    for fact in (f for f in facts if f.level == "cell"):
         control, test = fact.arms(model, drugs)
         keys = []
         for ctx, perts in (control, test):
@@ -157,13 +168,15 @@ def validate(
         plan.append((fact, keys))
     finals: dict[tuple, np.ndarray] = {}
     todo = {key: (ctx, perts) for _, keys in plan for key, ctx, perts in keys}
+    total = len(todo) + len(cascade_plan[1])
     for i, (key, (ctx, perts)) in enumerate(todo.items()):
         # the context's inputs are already folded into ``perts`` by Fact.arms
         result = simulate(model, perts, sample_count=samples, seed=seed, threads=threads, compiled=compiled,
                           keep_final_states=True, record_states=False)
         finals[key] = result.final_states
         if progress is not None:
-            progress(i + 1, len(todo))
+            progress(i + 1, total)
+    by_fact = _run_cascade_arms(model, cascade, cascade_plan, seed, threads, compiled, progress, len(todo), total)
     index = {name: i for i, name in enumerate(model.nodes)}
     results = []
     for fact, ((c_key, _, _), (t_key, _, _)) in plan:
@@ -174,4 +187,53 @@ def validate(
         d = (t - c).astype(np.float64)
         se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
         results.append(FactResult(fact, float(c.mean()), float(t.mean()), se))
+    results += by_fact
+    order = {f.id: i for i, f in enumerate(facts)}
+    results.sort(key=lambda r: order[r.fact.id])
     return ValidationReport(results, samples, seed, model.hash(), time.perf_counter() - started)
+
+
+def _cascade_plan(facts, model, drugs, cascade):
+    """Each cascade fact's two arm keys, and per distinct arm what to run: ``(facts, arms)``."""
+    plan, arms = [], {}
+    for fact in facts:
+        keys = []
+        for whole, treatment, start in fact.cascade_arms(model, drugs):
+            key = (fact.mode, fact.cells, tuple(sorted(describe(p) for p in whole)),
+                   tuple(sorted(describe(p) for p in treatment)), start)
+            stages = cascade.mode(fact.mode).stages
+            stage = stages[-1] if fact.readout == "efficiency" else fact.readout
+            entry = arms.setdefault(key, {"whole": whole, "treatment": treatment, "from": start, "keep": set()})
+            entry["keep"].add(stage)
+            keys.append((key, stage))
+        plan.append((fact, keys))
+    return plan, arms
+
+
+def _run_cascade_arms(model, cascade, cascade_plan, seed, threads, compiled, progress, done, total):
+    from metastasim.cascade import run_cascade
+
+    plan, arms = cascade_plan
+    survivors: dict[tuple, dict] = {}
+    for i, (key, arm) in enumerate(arms.items()):
+        mode, cells = key[0], key[1]
+        stages = cascade.mode(mode).stages
+        until = max(arm["keep"], key=stages.index)
+        result = run_cascade(model, cascade, mode=mode, cells=cells, seed=seed, perturbations=arm["whole"],
+                             treatment=arm["treatment"], treatment_from=arm["from"], until=until,
+                             keep_survivors=arm["keep"], threads=threads)
+        survivors[key] = result.survivors
+        if progress is not None:
+            progress(done + i + 1, total)
+    results = []
+    for fact, ((c_key, stage), (t_key, _)) in plan:
+        c = np.zeros(fact.cells, np.int8)
+        t = np.zeros(fact.cells, np.int8)
+        c[survivors[c_key][stage].astype(np.int64)] = 1
+        t[survivors[t_key][stage].astype(np.int64)] = 1
+        d = (t - c).astype(np.float64)
+        se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
+        control = float(c.mean())
+        results.append(FactResult(fact, control, float(t.mean()), se,
+                                  min_effect=max(CASCADE_MIN_RELATIVE * control, 1.0 / fact.cells)))
+    return results
