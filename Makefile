@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-# The curated model: its phenotypes in every context, then its validation against published findings.
+# The curated model: its phenotypes in every context, a million injected cells through the
+# metastatic cascade, then its validation against published findings.
 run: $(STAMP)
 	$(BIN)/metastasim contexts --samples 10000
+	$(BIN)/metastasim cascade --mode experimental --cells 1000000 --seed 1
 	$(BIN)/metastasim validate
 
 test: $(STAMP)
@@ -27,6 +29,7 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_cascade.py
 
 # The network figure of the README (needs Graphviz's `dot`: apt install graphviz).
 figures: $(STAMP)
