@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -440,8 +441,18 @@ def _anchors(spec, result) -> list[dict]:
             continue
         sim = result.cumulative(a.stage)
         out.append({"stage": a.stage, "measured": a.fraction, "simulated": sim,
-                    "ratio": sim / a.fraction if a.fraction else None, "reference": a.reference.id})
+                    "ratio": sim / a.fraction if a.fraction else None, "reference": a.reference.id,
+                    "citation": _short_citation(a.reference.citation)})
     return out
+
+
+def _short_citation(citation: str) -> str:
+    """``Luzzi et al. 1998`` from ``Luzzi KJ, MacDonald IC, ... Am J Pathol 1998;...`` (empty if none)."""
+    if not citation:
+        return ""
+    first = citation.split(",")[0].split()[0]
+    year = re.search(r"\b(19|20)\d\d\b", citation)
+    return f"{first}{' et al.' if ',' in citation else ''}{' ' + year.group(0) if year else ''}"
 
 
 def _print_cascade(model, result, anchors) -> None:
@@ -462,7 +473,8 @@ def _print_cascade(model, result, anchors) -> None:
     click.echo(f"metastatic efficiency: {pct(result.efficiency)} (95% CI {pct(lo)}-{pct(hi)}; "
                f"{result.metastatic:,} of {result.cells:,} cells)")
     if anchors:
-        click.echo("calibration (Luzzi et al. 1998): " + "; ".join(
+        cited = sorted({a["citation"] or a["reference"] for a in anchors})
+        click.echo(f"calibration ({'; '.join(cited)}): " + "; ".join(
             f"{a['stage']} {pct(a['simulated'])} vs {pct(a['measured'])} measured" for a in anchors))
     click.echo("\nphenotypes of the survivors of each stage (fraction with the node on)")
     click.echo(result.phenotype_table().to_string(float_format="{:.2f}".format))

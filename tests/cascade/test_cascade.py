@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -168,3 +169,42 @@ def test_intervals_agree_with_scipy():
     assert (o.estimate, o.low, o.high) == pytest.approx((ref.statistic, ci.low, ci.high), rel=1e-9)
     zero = odds_ratio(0, 10, 5, 100)  # a zero cell: Haldane-Anscombe correction keeps it finite
     assert zero.corrected and 0 < zero.low < zero.estimate < zero.high < math.inf
+
+
+def test_a_treatment_acts_only_from_its_stage_even_on_altered_nodes(toy):
+    # half of the cells carry a B gain; B decides the second stage only.  A knock-out of B given from
+    # the second stage must leave the first stage (and the B carriers in it) exactly as without it.
+    spec = parse_cascade(toy_spec(frequency=0.5))
+    plain = run_cascade(toy, spec, cells=10_000, seed=9)
+    late = run_cascade(toy, spec, cells=10_000, seed=9, treatment=[Knockout("B")], treatment_from="second")
+    assert (late.stages[0].passed, late.stages[0].phenotypes) == (plain.stages[0].passed, plain.stages[0].phenotypes)
+    assert late.stages[0].phenotypes["B"] > 0 and late.stages[1].phenotypes["B"] == 0
+    assert within(late.stages[1].passed, late.stages[0].passed, 0.5)
+    with pytest.raises(SimulationError, match="no stage 'third'"):
+        run_cascade(toy, spec, cells=10, treatment_from="third")
+    forced = run_cascade(toy, spec, cells=2000, seed=9, perturbations=[ForceOn("B")])
+    assert forced.stages[1].passed == forced.stages[0].passed  # every cell has B: all pass the second stage
+
+
+@pytest.mark.parametrize("change, message, line", [
+    (("phenotypes: [M, B]", "phenotypes: [M, M]"), "phenotypes lists a node twice", 3),
+    (("{mode: experimental, stage: second", "{mode: [experimental], stage: second"),
+     "anchor names stage 'second' of mode ['experimental']", 13),
+    (("{when: M, p: 0.7}", "{when: " + " & ".join(f"N{i}" for i in range(21)) + ", p: 0.7}"),
+     "reads 21 nodes; at most 20", 5),
+])
+def test_malformed_cascade_files_name_the_line(change, message, line):
+    with pytest.raises(ModelError, match=re.escape(message)) as exc:
+        parse_cascade(toy_spec().replace(*change), path="c.yaml")
+    assert exc.value.line == line and exc.value.path == "c.yaml"
+
+
+def test_unknown_names_point_at_their_line(toy):
+    text = toy_spec().replace("  B_gain: {node: B,", "  B_gain: {node: Q,")
+    with pytest.raises(ModelError, match="alteration B_gain: unknown node 'Q'") as exc:
+        run_cascade(toy, parse_cascade(text, path="c.yaml"), cells=10)
+    assert exc.value.line == 11
+    text = toy_spec().replace("prepare: {context: signal", "prepare: {context: sigal")
+    with pytest.raises(ModelError, match="prepare of mode experimental: unknown context 'sigal'") as exc:
+        run_cascade(toy, parse_cascade(text, path="c.yaml"), cells=10)
+    assert exc.value.line == 8

@@ -10,6 +10,7 @@ import pytest
 
 from metastasim.engine import compile_model, simulate
 from metastasim.io import parse_bnet, parse_maboss, parse_sbmlqual, parse_yaml, to_bnet, to_maboss, to_sbmlqual, to_yaml
+from metastasim.cascade import load_cascade
 from metastasim.models import CONTEXTS, PHENOTYPES, load_drugs, load_model
 from metastasim.network import equivalent, influence_signs
 from metastasim.network.drugs import find_drug
@@ -161,7 +162,7 @@ def test_the_drug_library_holds_the_required_drugs_and_resolves(model, drugs):
 
 def test_facts_resolve_and_cover_the_model(model, drugs):
     facts = load_facts()
-    check_facts(facts, model, drugs)
+    check_facts(facts, model, drugs, load_cascade())
     assert len(facts) >= 60 and len({f.id for f in facts}) == len(facts)
     for fact in facts:
         assert LITERATURE_ID.match(fact.reference.id) or ANY_ID.match(fact.reference.id), fact.id

@@ -201,24 +201,24 @@ class _Step:
     context: str
     duration: float
     perturbations: tuple[Perturbation, ...]
+    fixed: frozenset[str]  # nodes the user's perturbations fix in this step (they win over alterations)
     stream: int
     rule: PassRule | None
 
 
 def _steps(model: Model, spec: CascadeSpec, mode: Mode, whole: tuple[Perturbation, ...],
            treatment: tuple[Perturbation, ...], treatment_from: str | None, position) -> list[_Step]:
-    fixed = {model.resolve(p.node) for p in whole + treatment if isinstance(p, (Knockout, ForceOn, SetInput))}
     settings = [("prepare", mode.prepare.context, mode.prepare.duration, mode.prepare.inputs, None)]
-    settings += [(s.name, s.context, s.duration, s.inputs, spec.stages[s.name]) for s in
-                 (spec.stages[name] for name in mode.stages)]
+    settings += [(s.name, s.context, s.duration, s.inputs, s) for s in (spec.stages[name] for name in mode.stages)]
     start = mode.stages.index(treatment_from) + 1 if treatment_from is not None else 1
     steps = []
     for k, (name, context, duration, inputs, stage) in enumerate(settings):
-        given = tuple(SetInput(model.resolve(n), v) for n, v in inputs if model.resolve(n) not in fixed)
-        given += whole + (treatment if k >= start else ())
+        user = whole + (treatment if k >= start else ())
+        fixed = frozenset(model.resolve(p.node) for p in user if isinstance(p, (Knockout, ForceOn, SetInput)))
+        given = tuple(SetInput(model.resolve(n), v) for n, v in inputs if model.resolve(n) not in fixed) + user
         perts = resolve_perturbations(model, given, context=context)
         rule = PassRule.compile(stage, position, model) if stage is not None else None
-        steps.append(_Step(name, context, duration, perts, k, rule))
+        steps.append(_Step(name, context, duration, perts, fixed, k, rule))
     return steps
 
 
@@ -291,18 +291,20 @@ def run_cascade(
         raise SimulationError(f"keep_survivors names stages the run does not reach: {', '.join(sorted(keep))}")
     kept: dict[str, list[np.ndarray]] = {name: [] for name in keep}
     whole, treatment = tuple(perturbations), tuple(treatment)
-    if treatment and treatment_from is not None and treatment_from not in m.stages:
+    if treatment_from is not None and treatment_from not in m.stages:
         raise SimulationError(f"treatment_from: mode {mode} has no stage {treatment_from!r}; "
                               f"stages: {', '.join(m.stages)}")
     compiled = compile_model(model)
     position = compiled.position
     n = compiled.n_nodes
     steps = _steps(model, spec, m, whole, treatment, treatment_from, position)[: last + 1]
-    fixed_by_user = {p.node for p in resolve_perturbations(model, whole + treatment)
-                     if isinstance(p, (Knockout, ForceOn))}
     alts = spec.alterations if alterations else ()
-    alt_nodes = np.array([position[model.resolve(a.node)] for a in alts], np.int64)
-    alt_free = np.array([model.resolve(a.node) not in fixed_by_user for a in alts], bool)
+    alt_ids = [model.resolve(a.node) for a in alts]
+    alt_nodes = np.array([position[node] for node in alt_ids], np.int64)
+    # per step, the altered nodes a perturbation of the user fixes there: its value wins over the cell's
+    overridden = [[position[node] for node in alt_ids if node in step.fixed] for step in steps]
+    # continuous time: one averaging window per step (only final states are used); discrete: the model's tick
+    tick = None if model.settings.discrete_time else "duration"
     pheno = [position[model.resolve(p)] for p in spec.phenotypes]
     stage_results = [StageResult(s.name, s.context, s.duration, phenotypes=dict.fromkeys(spec.phenotypes, 0),
                                  case_entered=[0] * len(spec.stages[s.name].cases),
@@ -317,17 +319,21 @@ def run_cascade(
         carry = np.zeros((len(ids), len(alts)), bool)
         for j, alt in enumerate(alts):
             carry[:, j] = uniforms_of(seed, ALTERATION_STREAM + j, ids) < alt.frequency
-            if alt_free[j]:
-                forcing[carry[:, j], alt_nodes[j]] = alt.value
+            forcing[carry[:, j], alt_nodes[j]] = alt.value
         for j, res in enumerate(alt_results):
             res.carriers += int(carry[:, j].sum())
         state = None
         for k, step in enumerate(steps):
             if len(ids) == 0:
                 break
-            result = simulate(model, step.perturbations, sample_count=len(ids), max_time=step.duration, seed=seed,
+            step_forcing = forcing
+            if overridden[k]:
+                step_forcing = forcing.copy()
+                step_forcing[:, overridden[k]] = -1
+            result = simulate(model, step.perturbations, sample_count=len(ids), max_time=step.duration,
+                              time_tick=step.duration if tick else None, seed=seed,
                               threads=n_threads, record_states=False, keep_final_states=True,
-                              initial_states=state, trajectory_forcing=forcing, trajectory_ids=ids,
+                              initial_states=state, trajectory_forcing=step_forcing, trajectory_ids=ids,
                               stream=step.stream, compiled=compiled, chunk_size=len(ids))
             state = result.final_states
             if step.rule is None:

@@ -57,6 +57,10 @@ _MODE = ("description", "prepare", "stages")
 _PREPARE = ("context", "inputs", "duration", "description")
 _ALTERATION = ("node", "change", "frequency", "description", "references")
 _ANCHOR = ("mode", "stage", "fraction", "description", "reference")
+#: A pass-rule case may read at most this many nodes (it is evaluated as a truth table).
+MAX_CASE_INPUTS = 20
+#: A mode may have at most this many stages (random streams are numbered per stage, see ``run``).
+MAX_STAGES = 999
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ class Stage:
     derivation: str = ""
     references: tuple[Reference, ...] = ()
     line: int | None = None
+    case_lines: tuple[int | None, ...] = ()
+    inputs_line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,7 @@ class Prepare:
     duration: float
     inputs: tuple[tuple[str, int], ...] = ()
     description: str = ""
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,7 @@ class Alteration:
     frequency: float
     description: str = ""
     references: tuple[Reference, ...] = ()
+    line: int | None = None
 
     @property
     def value(self) -> int:
@@ -136,41 +144,56 @@ class CascadeSpec:
     anchors: tuple[Anchor, ...] = ()
     description: str = ""
     source: str | None = None
+    phenotypes_line: int | None = None
 
     def mode(self, name: str) -> Mode:
         if name not in self.modes:
-            raise ModelError(f"unknown cascade mode {name!r}; modes: {', '.join(self.modes)}")
+            where = f" in {self.source}" if self.source else ""
+            raise ModelError(f"unknown cascade mode {name!r}{where}; modes: {', '.join(self.modes)}")
         return self.modes[name]
 
     def check(self, model: Model) -> None:
         """Every context, node and expression the cascade names exists in ``model`` (errors name the line)."""
+        def fail(what: str, exc: ModelError, line: int | None):
+            return ModelError(f"{what}: {exc.message}", path=self.source, line=line)
+
         for stage in self.stages.values():
             try:
-                _check_setting(model, stage.context, stage.inputs)
-                for case in stage.cases:
+                model.context(stage.context)
+            except ModelError as exc:
+                raise fail(f"stage {stage.name}", exc, stage.line) from None
+            try:
+                _check_inputs(model, stage.inputs)
+            except ModelError as exc:
+                raise fail(f"stage {stage.name}", exc, stage.inputs_line or stage.line) from None
+            for case, line in zip(stage.cases, stage.case_lines or (stage.line,) * len(stage.cases)):
+                try:
                     if case.when is not None:
                         for name in parse_rule(case.when).variables():
                             model.resolve(name)
-            except ModelError as exc:
-                raise ModelError(f"stage {stage.name}: {exc.message}", path=self.source, line=stage.line) from None
+                except ModelError as exc:
+                    raise fail(f"stage {stage.name}", exc, line) from None
         for mode in self.modes.values():
             try:
-                _check_setting(model, mode.prepare.context, mode.prepare.inputs)
+                model.context(mode.prepare.context)
+                _check_inputs(model, mode.prepare.inputs)
             except ModelError as exc:
-                raise ModelError(f"mode {mode.name}: {exc.message}", path=self.source) from None
+                raise fail(f"prepare of mode {mode.name}", exc, mode.prepare.line) from None
         try:
             for name in self.phenotypes:
                 model.resolve(name)
-            for alt in self.alterations:
+        except ModelError as exc:
+            raise fail("phenotypes", exc, self.phenotypes_line) from None
+        for alt in self.alterations:
+            try:
                 node = model.resolve(alt.node)
                 if model.nodes[node].is_input:
-                    raise ModelError(f"alteration {alt.id} changes the input {node}: alterations are of genes")
-        except ModelError as exc:
-            raise ModelError(exc.message, path=self.source) from None
+                    raise ModelError(f"it changes the input {node}: alterations are of genes")
+            except ModelError as exc:
+                raise fail(f"alteration {alt.id}", exc, alt.line) from None
 
 
-def _check_setting(model: Model, context: str, inputs: tuple[tuple[str, int], ...]) -> None:
-    model.context(context)
+def _check_inputs(model: Model, inputs: tuple[tuple[str, int], ...]) -> None:
     for name, _ in inputs:
         if not model.nodes[model.resolve(name)].is_input:
             raise ModelError(f"{name} is not an input node")
@@ -180,26 +203,32 @@ def _check_setting(model: Model, context: str, inputs: tuple[tuple[str, int], ..
 class PassRule:
     """A stage's pass rule compiled against a model, evaluated on many cells at once."""
 
-    reads: tuple[int, ...]                     # node positions the cases read
-    tables: tuple[np.ndarray | None, ...]      # truth table of each case over ``reads`` (None: always)
+    reads: tuple[tuple[int, ...], ...]         # node positions each case reads
+    tables: tuple[np.ndarray | None, ...]      # truth table of each case over its reads (None: always)
     p: np.ndarray = field(repr=False)          # float64[cases]
 
     @classmethod
     def compile(cls, stage: Stage, position: dict[str, int], model: Model) -> "PassRule":
-        exprs: list[Expr | None] = [None if c.when is None else _resolved(parse_rule(c.when), model)
-                                    for c in stage.cases]
-        names = sorted({v for e in exprs if e is not None for v in e.variables()}, key=position.__getitem__)
-        tables = tuple(None if e is None else truth_table(e, names).astype(bool) for e in exprs)
-        return cls(tuple(position[n] for n in names), tables, np.array([c.p for c in stage.cases]))
+        reads, tables = [], []
+        for case in stage.cases:
+            if case.when is None:
+                reads.append(())
+                tables.append(None)
+                continue
+            expr = _resolved(parse_rule(case.when), model)
+            names = sorted(expr.variables(), key=position.__getitem__)
+            reads.append(tuple(position[n] for n in names))
+            tables.append(truth_table(expr, names).astype(bool))
+        return cls(tuple(reads), tuple(tables), np.array([c.p for c in stage.cases]))
 
     def case_of(self, bits: np.ndarray) -> np.ndarray:
         """Index of the first case each cell (row of ``bits``, one column per node) satisfies."""
-        index = np.zeros(bits.shape[0], np.int64)
-        for j, pos in enumerate(self.reads):
-            index |= bits[:, pos].astype(np.int64) << j
         case = np.full(bits.shape[0], len(self.tables) - 1, np.int64)
         undecided = np.ones(bits.shape[0], bool)
-        for k, table in enumerate(self.tables[:-1]):
+        for k, (reads, table) in enumerate(zip(self.reads[:-1], self.tables[:-1])):
+            index = np.zeros(bits.shape[0], np.int64)
+            for j, pos in enumerate(reads):
+                index |= bits[:, pos].astype(np.int64) << j
             hit = undecided & table[index]
             case[hit] = k
             undecided &= ~hit
@@ -240,7 +269,7 @@ def _stage(r: YamlReader, name: str, value, line: int) -> Stage:
     rules = spec["pass"]
     if not isinstance(rules, list) or not rules:
         raise r.error(f"pass of stage {name} must be a non-empty list of cases", spec.lines["pass"])
-    cases = []
+    cases, case_lines = [], []
     for i, (item, item_line) in enumerate(zip(rules, rules.lines)):
         case = r.mapping(item, f"a case of stage {name}", item_line)
         r.check_fields(case, _CASE, f"a case of stage {name}")
@@ -254,13 +283,17 @@ def _stage(r: YamlReader, name: str, value, line: int) -> Stage:
         if when is not None:
             when = r.text(when, f"when of a case of stage {name}", case.lines["when"])
             try:
-                parse_rule(when)
+                n_reads = len(parse_rule(when).variables())
             except ModelError as exc:
                 raise r.error(f"stage {name}: {exc.message}", case.lines["when"]) from None
+            if n_reads > MAX_CASE_INPUTS:
+                raise r.error(f"a case of stage {name} reads {n_reads} nodes; at most {MAX_CASE_INPUTS} "
+                              "(split it into several cases)", case.lines["when"])
         if last and when is not None:
             raise r.error(f"the last case of stage {name} must have no 'when' (it covers every other cell)",
                           case.line)
         cases.append(Case(when, p))
+        case_lines.append(case.line)
     refs = r.references(spec["references"], f"stage {name}", spec.lines["references"]) if "references" in spec else ()
     return Stage(
         name=name,
@@ -272,6 +305,8 @@ def _stage(r: YamlReader, name: str, value, line: int) -> Stage:
         derivation=r.text(spec.get("derivation", ""), "derivation", spec.lines.get("derivation")),
         references=refs,
         line=line,
+        case_lines=tuple(case_lines),
+        inputs_line=spec.lines.get("inputs"),
     )
 
 
@@ -312,6 +347,8 @@ def parse_cascade(text: str, *, path: str | None = None) -> CascadeSpec:
                 raise r.error(f"mode {name} names the unknown stage {s!r}; stages: {', '.join(stages)}", s_line)
         if len(set(order)) != len(order):
             raise r.error(f"mode {name} lists a stage twice", spec.lines["stages"])
+        if len(order) > MAX_STAGES:
+            raise r.error(f"mode {name} has {len(order)} stages; at most {MAX_STAGES}", spec.lines["stages"])
         modes[name] = Mode(
             name=name,
             prepare=Prepare(
@@ -320,6 +357,7 @@ def parse_cascade(text: str, *, path: str | None = None) -> CascadeSpec:
                 inputs=_inputs(r, prep["inputs"], f"prepare of mode {name}", prep.lines["inputs"])
                 if "inputs" in prep else (),
                 description=r.text(prep.get("description", ""), "description", prep.lines.get("description")),
+                line=prep.line,
             ),
             stages=tuple(order),
             description=r.text(spec.get("description", ""), "description", spec.lines.get("description")),
@@ -351,6 +389,7 @@ def parse_cascade(text: str, *, path: str | None = None) -> CascadeSpec:
             description=r.text(spec.get("description", ""), "description", spec.lines.get("description")),
             references=r.references(spec["references"], f"alteration {aid}", spec.lines["references"])
             if "references" in spec else (),
+            line=spec.line,
         ))
 
     anchors = []
@@ -364,7 +403,8 @@ def parse_cascade(text: str, *, path: str | None = None) -> CascadeSpec:
             if key not in spec:
                 raise r.error(f"an anchor needs {key!r}", spec.line)
         mode, stage = spec["mode"], spec["stage"]
-        if mode not in modes or stage not in modes[mode].stages:
+        if not isinstance(mode, str) or not isinstance(stage, str) or mode not in modes \
+                or stage not in modes[mode].stages:
             raise r.error(f"anchor names stage {stage!r} of mode {mode!r}, which the cascade does not have",
                           spec.line)
         (reference,) = r.references([spec["reference"]], "an anchor", spec.lines["reference"])
@@ -376,8 +416,10 @@ def parse_cascade(text: str, *, path: str | None = None) -> CascadeSpec:
     phenotypes = doc.get("phenotypes", [])
     if not isinstance(phenotypes, list) or not all(isinstance(p, str) for p in phenotypes):
         raise r.error("phenotypes must be a list of node names", doc.lines.get("phenotypes"))
+    if len(set(phenotypes)) != len(phenotypes):
+        raise r.error("phenotypes lists a node twice", doc.lines.get("phenotypes"))
     return CascadeSpec(stages=stages, modes=modes, alterations=tuple(alterations), phenotypes=tuple(phenotypes),
-                       anchors=tuple(anchors),
+                       anchors=tuple(anchors), phenotypes_line=doc.lines.get("phenotypes"),
                        description=r.text(doc.get("description", ""), "description", doc.lines.get("description")),
                        source=path)
 

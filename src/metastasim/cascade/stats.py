@@ -60,7 +60,7 @@ def odds_ratio(a: int, b: int, c: int, d: int) -> OddsRatio:
     corrected = min(a, b, c, d) == 0
     if corrected:
         a, b, c, d = (x + 0.5 for x in (a, b, c, d))
-    log_or = math.log(a) + math.log(d) - math.log(b) - math.log(c)
+    estimate = (a * d) / (b * c)
+    log_or = math.log(estimate)
     se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
-    return OddsRatio(float(np.exp(log_or)), float(np.exp(log_or - Z95 * se)), float(np.exp(log_or + Z95 * se)),
-                     corrected)
+    return OddsRatio(float(estimate), float(np.exp(log_or - Z95 * se)), float(np.exp(log_or + Z95 * se)), corrected)

@@ -219,6 +219,8 @@ def check_facts(facts: list[Fact], model: Model, library: dict[str, Drug], casca
     for fact in facts:
         try:
             if fact.level == "cell":
+                if fact.perturbation.from_stage or fact.baseline.from_stage:
+                    raise ModelError("from_stage belongs to cascade facts only")
                 fact.arms(model, library)
                 model.resolve(fact.readout)
                 continue
