@@ -356,11 +356,7 @@ def _print_validation(report, table) -> None:
         change=[f"{c:+.3f}" for c in table.change])
     columns = ["fact", "context", "perturbation", "readout", "expected", "change", "observed", "status", "reference"]
     click.echo(f"Validation of the curated model against {len(table)} published findings")
-    cells = [columns] + view[columns].astype(str).values.tolist()
-    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
-    for row in cells:
-        click.echo("  ".join(v.rjust(w) if c == "change" else v.ljust(w)
-                             for v, w, c in zip(row, widths, columns)).rstrip())
+    _echo_rows([columns] + view[columns].astype(str).values.tolist(), right=(columns.index("change"),))
     unexpected = len(report.unexpected_failures)
     click.echo(f"score: {report.reproduced}/{len(table)} findings reproduced ({report.score:.1%}); "
                f"{len(table) - report.reproduced - unexpected} known failures (reasons in facts.yaml), "
