@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from metastasim._version import __version__
-from metastasim.cascade.spec import CascadeSpec, Mode, PassRule, Stage
+from metastasim.cascade.spec import CascadeSpec, Mode, PassRule
 from metastasim.cascade.stats import OddsRatio, binomial_ci, odds_ratio
 from metastasim.engine import compile_model, simulate
 from metastasim.engine.rng import uniforms_of
