@@ -27,15 +27,24 @@ def _err(message: str) -> None:
 
 
 @contextlib.contextmanager
-def _progress(total: int, label: str, enabled: bool):
-    """A progress bar on standard error (only on a terminal); yields a ``progress(done, total)`` callback."""
+def _progress(total: int, label: str, enabled: bool, *, unit: str = ""):
+    """A progress bar on standard error (only on a terminal); yields a ``progress(done, total)`` callback.
+
+    With ``unit``, the bar also shows the rate in ``unit`` per minute.
+    """
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.text import Text
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=True, console=_stderr_console()) as bar:
+    class Rate(ProgressColumn):
+        def render(self, task):
+            return Text(f"{task.speed * 60:.1f} {unit}/min" if task.speed else f"- {unit}/min")
+
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    columns += [Rate()] if unit else []
+    with Progress(*columns, TimeRemainingColumn(), transient=True, console=_stderr_console()) as bar:
         task = bar.add_task(label, total=total)
         yield lambda done, total_now: bar.update(task, completed=done, total=total_now)
 
@@ -490,6 +499,187 @@ def _echo_rows(rows: list[list[str]], right: tuple[int, ...] = ()) -> None:
     for row in rows:
         click.echo("  ".join(v.rjust(w) if i in right else v.ljust(w)
                              for i, (v, w) in enumerate(zip(row, widths))).rstrip())
+
+
+@cli.command()
+@_model_options
+@click.option("--targets", default="all", show_default=True, metavar="genes|drugs|all|LIST",
+              help="Genes (a knock-out of every gene node), drugs (the library), all, or a comma-separated list "
+                   "of nodes and drugs.")
+@click.option("--overexpression", is_flag=True, help="Also over-express each gene target.")
+@click.option("--pairs", is_flag=True, help="Also every pair of the targets (with Bliss and HSA synergy).")
+@click.option("--doses", metavar="D1,D2,...",
+              help="Also a dose series of each target: drugs at these fractions of their maximal effect, genes "
+                   "inhibited by these fractions of their activity; fits an IC50.")
+@click.option("--mode", type=click.Choice(["experimental", "spontaneous", "both"]), default="both",
+              show_default=True, help="Cascade mode(s) read; the ranking reads the experimental one when both.")
+@click.option("--cells", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Cells per arm in the experimental cascade.")
+@click.option("--spontaneous-cells", type=click.IntRange(min=1),
+              help="Cells per arm in the spontaneous cascade [10 x --cells: its efficiency is ~25 times lower].")
+@click.option("--contexts", metavar="LIST", help="Contexts for the phenotype readout [all; normoxia always].")
+@click.option("--samples", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="Trajectories per context (phenotype and normal-cell readouts).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=1, show_default=True, help="Random seed.")
+@click.option("--no-alterations", is_flag=True, help="A homogeneous population: no heritable alterations.")
+@click.option("--cascade", "cascade_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="A cascade file [the curated model's cascade.yaml].")
+@click.option("--store", default="metastasim-results.sqlite", show_default=True, type=click.Path(dir_okay=False),
+              help="SQLite results store; a screen run again with the same settings resumes from it.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run the arms on this Dask cluster.")
+@click.option("--threads", type=click.IntRange(min=0), help="Threads in this process (0: all cores).")
+@click.option("--top", type=click.IntRange(min=0), default=25, show_default=True, help="Rows of each table printed.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--out", type=click.Path(file_okay=False), help="Also write the tables as CSV and the JSON here.")
+def screen(model, model_option, cfg, targets, overexpression, pairs, doses, mode, cells, spontaneous_cells, contexts,
+           samples, seed, no_alterations, cascade_file, store, scheduler, threads, top, as_json, out) -> None:
+    """Rank targets and drugs (and pairs, and doses) by how much they cut metastatic efficiency.
+
+    Every arm is sent through the cascade on the same cells as the control; its
+    effect is the log2 change of the metastatic efficiency with a 95% CI, weighed
+    by how well it spares untransformed cells (proliferating and alive in
+    normoxia).  Results go to the store as each arm finishes."""
+    from metastasim.cascade import load_cascade, read_cascade
+    from metastasim.engine import warm_up
+    from metastasim.models import CURATED, load_drugs
+    from metastasim.screen import ScreenParams, dose_series, pairs as all_pairs, run_screen, singles
+    from metastasim.screen.store import ResultStore
+
+    m = _load(model if model or model_option else CURATED, model_option, cfg)
+    spec = read_cascade(cascade_file) if cascade_file else load_cascade()
+    drugs = load_drugs()
+    wanted = targets if targets in ("genes", "drugs", "all") else _list(targets, "--targets")
+    arms = singles(m, drugs, wanted, overexpression=overexpression)
+    if pairs:
+        arms += all_pairs(arms)
+    if doses is not None:
+        arms += dose_series(m, drugs, wanted, _list(doses, "--doses"))
+    modes = ("experimental", "spontaneous") if mode == "both" else (mode,)
+    params = ScreenParams(modes=modes, cells=cells, spontaneous_cells=spontaneous_cells or 10 * cells, seed=seed,
+                          contexts=tuple(_list(contexts, "--contexts")) if contexts else None, samples=samples,
+                          alterations=not no_alterations)
+    command = "metastasim screen " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "metastasim screen"
+    client = _dask_client(scheduler) if scheduler else None
+    try:
+        with ResultStore(store) as db:
+            with _status("preparing the simulator (compiled once per machine, then cached)"):
+                warm_up()
+            with _progress(len(arms) + 1, "arms", True, unit="arms") as progress:
+                result = run_screen(m, spec, arms, params, store=db, client=client, threads=threads,
+                                    command=command, progress=progress)
+    finally:
+        if client is not None:
+            client.close()
+    _report_screen(result, as_json, out, top)
+
+
+@cli.command()
+@click.argument("run", required=False)
+@click.option("--store", default="metastasim-results.sqlite", show_default=True,
+              type=click.Path(dir_okay=False, exists=True), help="SQLite results store.")
+@click.option("--top", type=click.IntRange(min=0), default=25, show_default=True, help="Rows of each table printed.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), help="Write the run's ranking as CSV here.")
+@click.option("--out", type=click.Path(file_okay=False), help="Write all the run's tables as CSV and the JSON here.")
+def results(run, store, top, as_json, csv_file, out) -> None:
+    """List the runs of a results store, or print (and export) the tables of RUN (its id or key)."""
+    from metastasim.screen import load_result
+    from metastasim.screen.store import ResultStore
+
+    with ResultStore(store) as db:
+        if run is None:
+            if csv_file or out:
+                raise click.UsageError("--csv and --out export one run: name it (RUN)")
+            runs = db.runs()
+            if as_json:
+                click.echo(json.dumps(runs, indent=1))
+                return
+            rows = [["run", "key", "created", "model", "arms", "cells", "seed", "modes"]]
+            for r in runs:
+                p = r["params"]
+                rows.append([str(r["id"]), r["key"][:8], r["created"], r["model"], str(r["arms"]), f"{p['cells']:,}",
+                             str(p["seed"]), ",".join(p["modes"])])
+            _echo_rows(rows, right=(0, 4, 5, 6))
+            if not runs:
+                click.echo(f"(no runs in {store})")
+            return
+        result = load_result(db, run)
+    if csv_file:
+        from metastasim.io._files import atomic_write_text
+
+        atomic_write_text(csv_file, result.ranking().to_csv(float_format="%.6g"))
+    _report_screen(result, as_json, out, top)
+
+
+def _list(text: str, option: str) -> list[str]:
+    items = [x.strip() for x in text.split(",")]
+    if not all(items):
+        raise click.UsageError(f"{option} takes a comma-separated list, not {text!r}")
+    return items
+
+
+def _dask_client(address: str):
+    from dask.distributed import Client
+
+    try:
+        return Client(address, timeout="15s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise click.ClickException(f"--scheduler {address}: cannot connect ({exc})") from None
+
+
+def _report_screen(result, as_json: bool, out: str | None, top: int) -> None:
+    """Write the screen's tables (``--out``) and print them, or its JSON."""
+    payload = result.to_dict()
+    if out:
+        from metastasim.io._files import write_folder
+
+        write_folder(out, {
+            "screen.json": json.dumps(payload, indent=1) + "\n",
+            "ranking.csv": result.ranking().to_csv(float_format="%.6g"),
+            "synergy.csv": result.synergy().to_csv(float_format="%.6g"),
+            "doses.csv": result.dose_response().to_csv(index=False, float_format="%.6g"),
+            "ic50.csv": result.ic50().to_csv(float_format="%.6g"),
+            "phenotypes.csv": result.phenotypes().to_csv(index=False, float_format="%.4g"),
+        }, stale=())
+    if as_json:
+        click.echo(json.dumps(payload, indent=1))
+        return
+    _print_screen(result, top)
+
+
+def _print_screen(result, top: int) -> None:
+    p, mode = result.params, result.rank_mode
+    sizes = ", ".join(f"{p.cells_of(m):,} cells ({m})" for m in p.modes)
+    click.echo(f"screen run {result.run_id} ({result.run_key[:8]}) in {result.store}: {len(result.arms)} arms, "
+               f"{result.computed} simulated now; {sizes}, {p.samples} trajectories per context, seed {p.seed}")
+    ctrl = len(result._by_key["control"]["payload"]["modes"][mode]["metastatic"])
+    click.echo(f"control: {ctrl:,} metastatic cells of {p.cells_of(mode):,} ({mode})")
+    ranking = result.ranking()
+    click.echo(f"\nsingle targets, best first (score = metastases prevented x normal cells spared; top {top} of "
+               f"{len(ranking)})")
+    rows = [["rank", "arm", f"log2 change ({mode})", "95% CI", "prevented", "normal cells spared", "score"]]
+    for arm, r in ranking.head(top).iterrows():
+        rows.append([str(r["rank"]), arm, f"{r[f'{mode}_lfc']:+.2f}",
+                     f"{r[f'{mode}_lfc_low']:+.2f} to {r[f'{mode}_lfc_high']:+.2f}", f"{r['prevented']:.0%}",
+                     f"{r['spared']:.0%}", f"{r['score']:.3f}"])
+    _echo_rows(rows, right=(0, 2, 4, 5, 6))
+    syn = result.synergy()
+    if len(syn):
+        click.echo(f"\npairs, most synergistic first (efficiency as a fraction of the control's; top {top} of {len(syn)})")
+        rows = [["pair", "f(a)", "f(b)", "f(pair)", "Bliss excess", "95% CI", "HSA excess", "95% CI"]]
+        for pair, r in syn.head(top).iterrows():
+            rows.append([pair, f"{r.f_a:.2f}", f"{r.f_b:.2f}", f"{r.f_ab:.2f}", f"{r.bliss:+.3f}",
+                         f"{r.bliss_low:+.3f} to {r.bliss_high:+.3f}", f"{r.hsa:+.3f}",
+                         f"{r.hsa_low:+.3f} to {r.hsa_high:+.3f}"])
+        _echo_rows(rows, right=(1, 2, 3, 4, 6))
+    ic50 = result.ic50()
+    if len(ic50):
+        click.echo("\ndose response (IC50: dose halving the metastatic efficiency; '-' if no tested dose did)")
+        rows = [["target", "IC50", "Hill slope", "max effect"]]
+        for target, r in ic50.iterrows():
+            rows.append([target, "-" if r.ic50 != r.ic50 else f"{r.ic50:.3g}",
+                         "-" if r.hill != r.hill else f"{r.hill:.2g}", f"{r.max_effect:.0%}"])
+        _echo_rows(rows, right=(1, 2, 3))
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

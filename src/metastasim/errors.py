@@ -16,6 +16,7 @@ __all__ = [
     "RatesNotSupportedError",
     "InitialStateNotSupportedError",
     "SimulationError",
+    "StoreError",
 ]
 
 
@@ -91,3 +92,7 @@ class InitialStateNotSupportedError(FeatureNotSupportedError):
 
 class SimulationError(MetastasimError):
     """Simulation settings are invalid (for example a negative ``max_time``)."""
+
+
+class StoreError(MetastasimError):
+    """A results store that cannot be used: not SQLite, not metastasim's, damaged, or an unknown run."""

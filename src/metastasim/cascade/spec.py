@@ -32,6 +32,8 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Literal
@@ -151,6 +153,18 @@ class CascadeSpec:
             where = f" in {self.source}" if self.source else ""
             raise ModelError(f"unknown cascade mode {name!r}{where}; modes: {', '.join(self.modes)}")
         return self.modes[name]
+
+    def hash(self) -> str:
+        """16 hex digits identifying what the cascade does (stages, modes, alterations; not its prose or lines)."""
+        what = {
+            "stages": [[s.name, s.context, s.duration, list(map(list, s.inputs)), [[c.when, c.p] for c in s.cases]]
+                       for s in self.stages.values()],
+            "modes": [[m.name, m.prepare.context, m.prepare.duration, list(map(list, m.prepare.inputs)), list(m.stages)]
+                      for m in self.modes.values()],
+            "alterations": [[a.id, a.node, a.change, a.frequency] for a in self.alterations],
+            "phenotypes": list(self.phenotypes),
+        }
+        return hashlib.sha256(json.dumps(what, separators=(",", ":")).encode()).hexdigest()[:16]
 
     def check(self, model: Model) -> None:
         """Every context, node and expression the cascade names exists in ``model`` (errors name the line)."""

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["Result", "state_label"]
+__all__ = ["Result", "state_label", "unpack_states"]
+
+
+def unpack_states(words: np.ndarray, n: int) -> np.ndarray:
+    """``[rows, n]`` booleans (node ``i`` in column ``i``) from packed per-trajectory state words."""
+    bits = np.unpackbits(np.ascontiguousarray(words).view(np.uint8), axis=1, bitorder="little")
+    return bits[:, :n].astype(bool)
 
 
 def state_label(code: int, outputs: tuple[str, ...]) -> str:
@@ -107,8 +113,7 @@ class Result:
         """Per-trajectory final states (0/1), when the run kept them."""
         if self.final_states is None:
             raise ValueError("run the simulation with keep_final_states=True")
-        n = len(self.node_ids)
-        bits = np.unpackbits(self.final_states.view(np.uint8), axis=1, bitorder="little")[:, :n]
+        bits = unpack_states(self.final_states, len(self.node_ids))
         return pd.DataFrame(bits.astype(np.int8), columns=list(self.node_ids))
 
     # -- provenance ------------------------------------------------------------
