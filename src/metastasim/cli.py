@@ -557,7 +557,7 @@ def screen(model, model_option, cfg, targets, overexpression, pairs, doses, mode
     modes = ("experimental", "spontaneous") if mode == "both" else (mode,)
     params = ScreenParams(modes=modes, cells=cells, spontaneous_cells=spontaneous_cells or 10 * cells, seed=seed,
                           contexts=tuple(_list(contexts, "--contexts")) if contexts else None, samples=samples,
-                          alterations=not no_alterations)
+                          alterations=not no_alterations).check(m, spec)
     command = "metastasim screen " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "metastasim screen"
     client = _dask_client(scheduler) if scheduler else None
     try:
@@ -619,10 +619,17 @@ def _list(text: str, option: str) -> list[str]:
 
 
 def _dask_client(address: str):
-    from dask.distributed import Client
+    """A Dask client of the scheduler at ``address``; one clear line if nothing answers there."""
+    import socket
+    from urllib.parse import urlsplit
 
+    parts = urlsplit(address if "://" in address else "tcp://" + address)
     try:
-        return Client(address, timeout="15s")
+        if parts.scheme == "tcp":  # fail fast (Dask itself retries until its timeout)
+            socket.create_connection((parts.hostname, parts.port), timeout=10).close()
+        from dask.distributed import Client
+
+        return Client(address, timeout="30s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise click.ClickException(f"--scheduler {address}: cannot connect ({exc})") from None
 

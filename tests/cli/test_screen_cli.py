@@ -1,0 +1,94 @@
+"""`metastasim screen` and `metastasim results`: the JSON contract, tables, exports and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+METASTASIM = Path(sys.executable).parent / "metastasim"
+SMALL = ["--mode", "experimental", "--cells", "100000", "--contexts", "normoxia,primary", "--samples", "300"]
+
+
+def run(*args: str, ok: bool = True, cwd=None) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(METASTASIM), *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def screened(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("screen")
+    store = folder / "s.sqlite"
+    out = run("screen", "--targets", "ATF4,ITGB1,telaglenastat", "--pairs", "--doses", "0,0.5,1", *SMALL,
+              "--store", str(store), "--out", str(folder / "tables"), "--json")
+    return folder, store, json.loads(out.stdout)
+
+
+def test_screen_json_contract(screened):
+    folder, store, payload = screened
+    assert {"run", "run_key", "params", "ranking", "synergy", "dose_response", "ic50", "computed", "model_hash"} \
+        <= payload.keys()
+    assert payload["params"]["cells"] == 100_000 and payload["params"]["seed"] == 1
+    assert payload["params"]["contexts"] == ["normoxia", "primary"]
+    ranking = payload["ranking"]
+    assert [r["rank"] for r in ranking] == [1, 2, 3]
+    assert {r["arm"] for r in ranking} == {"KO(ATF4)", "KO(ITGB1)", "telaglenastat"}
+    for r in ranking:
+        assert r["experimental_lfc_low"] <= r["experimental_lfc"] <= r["experimental_lfc_high"]
+        assert r["seed"] == 1 and 0 <= r["spared"] <= 1
+    assert len(payload["synergy"]) == 3
+    assert {r["target"] for r in payload["ic50"]} == {"ATF4", "ITGB1", "telaglenastat"}
+    tables = folder / "tables"
+    assert sorted(p.name for p in tables.iterdir()) == ["doses.csv", "ic50.csv", "phenotypes.csv", "ranking.csv",
+                                                       "screen.json", "synergy.csv"]
+    csv = pd.read_csv(tables / "ranking.csv", index_col="arm")
+    assert list(csv.index) == [r["arm"] for r in ranking]
+    phen = pd.read_csv(tables / "phenotypes.csv")
+    assert set(phen["context"]) == {"normoxia", "primary"} and len(phen) == 2 * 10 * (1 + 3 + 3 + 5)  # control, singles, pairs, doses (full drug dose = the drug)
+
+
+def test_screen_tables_and_results_of_the_store(screened, tmp_path):
+    folder, store, payload = screened
+    again = run("screen", "--targets", "ATF4,ITGB1,telaglenastat", *SMALL, "--store", str(store))
+    assert "0 simulated now" in again.stdout and "single targets, best first" in again.stdout
+    assert "KO(ITGB1)" in again.stdout and "95% CI" in again.stdout
+    listing = run("results", "--store", str(store)).stdout
+    assert payload["run_key"][:8] in listing and "100,000" in listing
+    shown = run("results", str(payload["run"]), "--store", str(store), "--csv", str(tmp_path / "r.csv"))
+    assert "pairs, most synergistic first" in shown.stdout and "IC50" in shown.stdout
+    assert list(pd.read_csv(tmp_path / "r.csv")["arm"]) == [r["arm"] for r in payload["ranking"]]
+    as_json = json.loads(run("results", payload["run_key"][:6], "--store", str(store), "--json").stdout)
+    assert as_json["ranking"] == payload["ranking"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--targets", "MYCC"], "neither a node of the model nor a drug"),
+    (["--targets", "Oxygen"], "input"),
+    (["--targets", "ATF4,,GLS"], "comma-separated"),
+    (["--targets", "ATF4", "--doses", "0,abc"], "dose"),
+    (["--targets", "ATF4", "--doses", "1.5"], "dose"),
+    (["--targets", "ATF4", "--doses", "nan"], "dose"),
+    (["--targets", "ATF4", "--contexts", "lung"], "lung"),
+    (["--cells", "-5"], "cells"),
+    (["--targets", "ATF4", "--cascade", "missing.yaml"], "missing.yaml"),
+])
+def test_bad_screen_input_is_one_line_and_exit_2_and_writes_nothing(tmp_path, args, message):
+    proc = run("screen", *args, "--store", str(tmp_path / "s.sqlite"), ok=False, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_bad_results_input(tmp_path, screened):
+    _, store, _ = screened
+    for args, message in [(["results", "--store", str(tmp_path / "none.sqlite")], "does not exist"),
+                          (["results", "99", "--store", str(store)], "no run matches"),
+                          (["results", "--store", str(store), "--csv", str(tmp_path / "x.csv")], "name it")]:
+        proc = run(*args, ok=False)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr

@@ -1,0 +1,119 @@
+"""Screens of the curated model: known anti-metastatic targets ahead of an inert control; arms; invariance."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from metastasim.cascade import load_cascade
+from metastasim.errors import ModelError, UnknownNameError
+from metastasim.models import load_drugs, load_model
+from metastasim.network.expr import parse_rule
+from metastasim.network.model import Node
+from metastasim.network.perturbations import ForceOn, Knockout
+from metastasim.screen import CONTROL, ScreenParams, dose_series, gene_nodes, pairs, run_screen, singles
+from metastasim.screen.run import _with_members
+from metastasim.validation import load_facts
+
+PARAMS = ScreenParams(modes=("experimental",), cells=300_000, contexts=("normoxia",), samples=400, seed=3)
+
+
+def _anti_metastatic_knockouts() -> list[str]:
+    """Genes whose knock-out the curated facts say lowers metastasis in the experimental cascade (and the model agrees)."""
+    out = []
+    for f in load_facts():
+        p = f.perturbation
+        if (f.level == "cascade" and f.mode == "experimental" and f.expected == "down" and not f.known_failure
+                and f.baseline == type(f.baseline)() and len(p.ko) == 1 and not (p.oe or p.drugs)):
+            out.append(p.ko[0])
+    return list(dict.fromkeys(out))
+
+
+def test_known_anti_metastatic_targets_rank_ahead_of_an_inert_control():
+    model = load_model().copy()
+    # a gene product that reads MYC but that nothing reads: no path to any phenotype
+    model.add_node(Node("Inert", parse_rule("MYC"), symbol="INERT1"))
+    known = _anti_metastatic_knockouts()
+    assert len(known) >= 4
+    result = run_screen(model, load_cascade(), singles(model, load_drugs(), [*known, "Inert"]), PARAMS)
+    ranking = result.ranking()
+    inert = ranking.loc["KO(Inert)"]
+    assert abs(inert["experimental_lfc"]) < 0.3
+    assert inert["experimental_lfc_low"] <= 0 <= inert["experimental_lfc_high"]
+    assert inert["normal_lfc_low"] <= 0 <= inert["normal_lfc_high"]
+    for gene in known:
+        row = ranking.loc[f"KO({model.resolve(gene)})"]
+        assert row["rank"] < inert["rank"], gene
+        assert row["experimental_lfc_high"] < 0, gene  # significantly fewer metastases
+
+
+def test_selectivity_ranks_a_target_that_kills_normal_cells_below_one_that_spares_them():
+    model, drugs = load_model(), load_drugs()
+    # KO(GLS) and KO(ITGB1) both cut metastases; only GLS loss also stops normal cells in normoxia
+    ranking = run_screen(model, load_cascade(), singles(model, drugs, ["GLS", "ITGB1"]), PARAMS).ranking()
+    gls, itgb1 = ranking.loc["KO(GLS)"], ranking.loc["KO(ITGB1)"]
+    assert gls["prevented"] > itgb1["prevented"] > 0
+    assert gls["spared"] < 0.2 < 0.9 < itgb1["spared"]
+    assert list(ranking.index) == ["KO(ITGB1)", "KO(GLS)"]
+
+
+def test_numbers_do_not_depend_on_threads_or_on_which_arms_share_the_screen():
+    model, drugs, spec = load_model(), load_drugs(), load_cascade()
+    arms = singles(model, drugs, ["ATF4", "telaglenastat"])
+    alone = run_screen(model, spec, arms[:1], PARAMS, threads=1)
+    together = run_screen(model, spec, arms, PARAMS, threads=2)
+    key = arms[0].key
+    assert alone.table().loc[key].equals(together.table().loc[key])
+
+
+def test_arm_sets():
+    model, drugs = load_model(), load_drugs()
+    genes = gene_nodes(model)
+    assert "MYC" in genes and "Oxygen" not in genes and "Apoptosis" not in genes and "Glutamine" not in genes
+    every = singles(model, drugs, "all", overexpression=True)
+    assert len(every) == 2 * len(genes) + len(drugs)
+    assert {a.kind for a in every} == {"knockout", "overexpression", "drug"}
+    assert len({a.key for a in every}) == len(every)
+    both = singles(model, drugs, ["MYC"], overexpression=True)
+    assert [a.key for a in pairs(both)] == []  # KO and OE of one gene cannot be given together
+    assert singles(model, drugs, ["cb-839"])[0].key == "telaglenastat"  # aliases, any case
+    assert singles(model, drugs, ["XBP1"])[0].perturbations == (Knockout("XBP1"),)
+    series = dose_series(model, drugs, ["GLS", "telaglenastat"], [0, 0.5, 1, 0.5])
+    assert [a.key for a in series] == ["inhibit(GLS)@0.5", "inhibit(GLS)@1", "telaglenastat@0.5", "telaglenastat"]
+    assert series[1].perturbations[0].efficacy == 1.0 and series[0].target == "GLS"
+    oe = singles(model, drugs, ["HMOX1"], overexpression=True)[1]
+    assert oe.perturbations == (ForceOn("HMOX1"),)
+    with pytest.raises(UnknownNameError, match="neither a node of the model nor a drug.*MYCN|MYC"):
+        singles(model, drugs, ["MYCC"])
+    with pytest.raises(ModelError, match="input"):
+        singles(model, drugs, ["Oxygen"])
+    with pytest.raises(ModelError, match="listed twice"):
+        singles(model, drugs, ["MYC", "MYC"])
+    for bad in ([1.5], [float("nan")], ["x"], [-0.1]):
+        with pytest.raises(ModelError, match="dose"):
+            dose_series(model, drugs, ["GLS"], bad)
+    with pytest.raises(ModelError, match="needs its single arms"):
+        _with_members([CONTROL, *pairs(singles(model, drugs, ["MYC", "GLS"]))])
+
+
+def test_dose_series_of_a_screen_gives_a_monotone_response_and_an_ic50():
+    model, drugs = load_model(), load_drugs()
+    arms = dose_series(model, drugs, ["telaglenastat"], [0, 0.25, 0.5, 0.75, 1])
+    result = run_screen(model, load_cascade(), arms, PARAMS)
+    curve = result.dose_response()
+    assert list(curve["dose"]) == [0, 0.25, 0.5, 0.75, 1]
+    assert curve["ratio"].iloc[0] == 1 and curve["ratio"].iloc[-1] < 0.1
+    assert curve["ratio"].is_monotonic_decreasing
+    ic50 = result.ic50().loc["telaglenastat", "ic50"]
+    assert 0.25 <= ic50 <= 0.75 and not math.isnan(result.ic50().loc["telaglenastat", "hill"])
+
+
+def test_params_are_checked():
+    for bad in (dict(cells=0), dict(samples=-1), dict(seed=-1), dict(modes=()), dict(duration=float("nan"))):
+        with pytest.raises(ModelError):
+            ScreenParams(**bad)
+    with pytest.raises(ModelError, match="mode"):
+        ScreenParams(modes=("metastatic",)).check(load_model(), load_cascade())
+    with pytest.raises(UnknownNameError):
+        ScreenParams(contexts=("lung",)).check(load_model(), load_cascade())
