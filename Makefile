@@ -15,11 +15,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 # The curated model: its phenotypes in every context, a million injected cells through the
-# metastatic cascade, then its validation against published findings.
+# metastatic cascade, its validation against published findings, then a screen of every
+# single target and drug (results in out/results.sqlite; a second run reads them back).
 run: $(STAMP)
 	$(BIN)/metastasim contexts --samples 10000
 	$(BIN)/metastasim cascade --mode experimental --cells 1000000 --seed 1
 	$(BIN)/metastasim validate
+	mkdir -p out
+	$(BIN)/metastasim screen --store out/results.sqlite --top 20
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -30,6 +33,7 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_cascade.py
+	$(BIN)/python benchmarks/bench_screen.py --full
 
 # The network figure of the README (needs Graphviz's `dot`: apt install graphviz).
 figures: $(STAMP)

@@ -217,12 +217,12 @@ def _run_cascade_arms(model, cascade, cascade_plan, seed, threads, compiled, pro
     survivors: dict[tuple, dict] = {}
     for i, (key, arm) in enumerate(arms.items()):
         mode, cells = key[0], key[1]
-        stages = cascade.mode(mode).stages
-        until = max(arm["keep"], key=stages.index)
-        result = run_cascade(model, cascade, mode=mode, cells=cells, seed=seed, perturbations=arm["whole"],
-                             treatment=arm["treatment"], treatment_from=arm["from"], until=until,
-                             keep_survivors=arm["keep"], threads=threads)
-        survivors[key] = result.survivors
+        survivors[key] = {}
+        for stage in arm["keep"]:  # only the cells that can get through this stage: the same cells as a full run
+            result = run_cascade(model, cascade, mode=mode, cells=cells, seed=seed, perturbations=arm["whole"],
+                                 treatment=arm["treatment"], treatment_from=arm["from"], until=stage,
+                                 keep_survivors=[stage], threads=threads, viable_only=True)
+            survivors[key][stage] = result.survivors[stage]
         if progress is not None:
             progress(done + i + 1, total)
     results = []
