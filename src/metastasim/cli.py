@@ -664,12 +664,15 @@ def _print_screen(result, top: int) -> None:
     ranking = result.ranking()
     click.echo(f"\nsingle targets, best first (score = metastases prevented x normal cells spared; top {top} of "
                f"{len(ranking)})")
-    rows = [["rank", "arm", f"log2 change ({mode})", "95% CI", "prevented", "normal cells spared", "score"]]
+    others = [m for m in p.modes if m != mode]
+    rows = [["rank", "arm", f"log2 change ({mode})", "95% CI", "prevented", "normal cells spared", "score"]
+            + [f"log2 change ({m}, 95% CI)" for m in others]]
     for arm, r in ranking.head(top).iterrows():
         rows.append([str(r["rank"]), arm, f"{r[f'{mode}_lfc']:+.2f}",
                      f"{r[f'{mode}_lfc_low']:+.2f} to {r[f'{mode}_lfc_high']:+.2f}", f"{r['prevented']:.0%}",
-                     f"{r['spared']:.0%}", f"{r['score']:.3f}"])
-    _echo_rows(rows, right=(0, 2, 4, 5, 6))
+                     f"{r['spared']:.0%}", f"{r['score']:.3f}"]
+                    + [f"{r[f'{m}_lfc']:+.2f} ({r[f'{m}_lfc_low']:+.1f} to {r[f'{m}_lfc_high']:+.1f})" for m in others])
+    _echo_rows(rows, right=(0, 2, 4, 5, 6, 7))
     syn = result.synergy()
     if len(syn):
         click.echo(f"\npairs, most synergistic first (efficiency as a fraction of the control's; top {top} of {len(syn)})")
