@@ -117,3 +117,15 @@ def test_params_are_checked():
         ScreenParams(modes=("metastatic",)).check(load_model(), load_cascade())
     with pytest.raises(UnknownNameError):
         ScreenParams(contexts=("lung",)).check(load_model(), load_cascade())
+
+
+def test_efficiency_cis_are_exact_binomial_intervals():
+    from scipy import stats
+
+    model, drugs = load_model(), load_drugs()
+    table = run_screen(model, load_cascade(), singles(model, drugs, ["ATF4"]), PARAMS).table()
+    for arm, row in table.iterrows():
+        k, n = row["experimental_metastatic"], PARAMS.cells
+        assert row["experimental_efficiency"] == k / n
+        assert row["experimental_efficiency_low"] == pytest.approx(stats.beta.ppf(0.025, k, n - k + 1))
+        assert row["experimental_efficiency_high"] == pytest.approx(stats.beta.ppf(0.975, k + 1, n - k))

@@ -21,8 +21,6 @@ from __future__ import annotations
 import os
 import re
 
-import numpy as np
-
 from metastasim.errors import ModelError
 from metastasim.io._export import check_lossless
 from metastasim.io._files import atomic_write_text, read_text

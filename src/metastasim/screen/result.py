@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from metastasim.cascade.stats import binomial_ci
 from metastasim.screen.evaluate import NORMAL_CONTEXT, ScreenParams, unpack_bits
 from metastasim.screen.scores import fit_ic50, paired_counts, paired_log2_ratio, synergy
 
@@ -59,7 +60,7 @@ class ScreenResult:
 
     # -- one row per arm ------------------------------------------------------------
     def table(self) -> pd.DataFrame:
-        """Every arm: efficiency and its log2 change per mode (95% CI), normal-cell readout, score."""
+        """Every arm: efficiency (exact 95% CI) and its log2 change (95% CI) per mode, normal-cell readout, score."""
         control_normal = self._normal("control")
         rows = []
         for arm in self.arms:
@@ -69,7 +70,9 @@ class ScreenResult:
                 cells = self.params.cells_of(mode)
                 control, treated = self._metastatic("control", mode), self._metastatic(arm["key"], mode)
                 lfc = paired_log2_ratio(*paired_counts(control, treated))
+                low, high = binomial_ci(len(treated), cells)
                 row.update({f"{mode}_metastatic": len(treated), f"{mode}_efficiency": len(treated) / cells,
+                            f"{mode}_efficiency_low": low, f"{mode}_efficiency_high": high,
                             f"{mode}_lfc": lfc.estimate, f"{mode}_lfc_low": lfc.low, f"{mode}_lfc_high": lfc.high})
             normal = self._normal(arm["key"])
             sel = paired_log2_ratio(int((normal & control_normal).sum()), int((control_normal & ~normal).sum()),
