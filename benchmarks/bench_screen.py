@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cluster_s = {}
     for workers in (1, 2):
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as lc, \
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as lc, \
                 Client(lc) as client:
             _timed(model, spec, single[:workers * 2], params, client=client)  # workers compile / load kernels
             cluster_s[workers], _ = _timed(model, spec, single, params, client=client)
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.full:
         full_params = ScreenParams().check(model, spec)
         out["full_singles_s"], _ = _timed(model, spec, single, full_params)
-        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as lc, \
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as lc, \
                 Client(lc) as client:
             _timed(model, spec, single[:1], full_params, client=client)
             some = single[1:11]

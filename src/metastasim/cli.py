@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sqlite3
 import sys
 import warnings
 from pathlib import Path
@@ -586,7 +587,7 @@ def results(run, store, top, as_json, csv_file, out) -> None:
     from metastasim.screen import load_result
     from metastasim.screen.store import ResultStore
 
-    with ResultStore(store) as db:
+    with ResultStore(store, readonly=True) as db:
         if run is None:
             if csv_file or out:
                 raise click.UsageError("--csv and --out export one run: name it (RUN)")
@@ -623,8 +624,8 @@ def _dask_client(address: str):
     import socket
     from urllib.parse import urlsplit
 
-    parts = urlsplit(address if "://" in address else "tcp://" + address)
     try:
+        parts = urlsplit(address if "://" in address else "tcp://" + address)
         if parts.scheme == "tcp":  # fail fast (Dask itself retries until its timeout)
             socket.create_connection((parts.hostname, parts.port), timeout=10).close()
         from dask.distributed import Client
@@ -687,7 +688,7 @@ def _print_screen(result, top: int) -> None:
         click.echo("\ndose response (IC50: dose halving the metastatic efficiency; '-' if no tested dose did)")
         rows = [["target", "IC50", "Hill slope", "max effect"]]
         for target, r in ic50.iterrows():
-            rows.append([target, "-" if r.ic50 != r.ic50 else f"{r.ic50:.3g}",
+            rows.append([target, "-" if r.ic50 != r.ic50 else f"{'< ' if r.ic50_below else ''}{r.ic50:.3g}",
                          "-" if r.hill != r.hill else f"{r.hill:.2g}", f"{r.max_effect:.0%}"])
         _echo_rows(rows, right=(1, 2, 3))
 
@@ -713,6 +714,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except MetastasimError as exc:
         _err(str(exc))
+        return 2
+    except sqlite3.Error as exc:  # the results store failed under us (disk full, locked for too long)
+        _err(f"results store: {exc}")
         return 2
     except OSError as exc:
         _err(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")

@@ -89,6 +89,8 @@ def test_bad_results_input(tmp_path, screened):
     _, store, _ = screened
     for args, message in [(["results", "--store", str(tmp_path / "none.sqlite")], "does not exist"),
                           (["results", "99", "--store", str(store)], "no run matches"),
-                          (["results", "--store", str(store), "--csv", str(tmp_path / "x.csv")], "name it")]:
+                          (["results", "--store", str(store), "--csv", str(tmp_path / "x.csv")], "name it"),
+                          (["screen", "--targets", "ATF4", "--store", str(tmp_path / "no" / "s.sqlite")],
+                           "no such folder")]:
         proc = run(*args, ok=False)
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr

@@ -71,3 +71,9 @@ def test_ic50_recovers_a_hill_curve_and_is_not_extrapolated():
     weak = fit_ic50(doses, 1 - 0.4 * doses)  # never halves the efficiency
     assert math.isnan(weak.ic50) and weak.max_effect == pytest.approx(0.4)
     assert math.isnan(fit_ic50([0.0], [1.0]).ic50)
+
+
+def test_an_ic50_below_the_lowest_dose_is_reported_as_a_bound():
+    fit = fit_ic50([0.25, 0.5, 1.0], [0.2, 0.05, 0.0])
+    assert fit.below and fit.ic50 == 0.25 and math.isnan(fit.hill)
+    assert not fit_ic50([0.25, 0.5], [0.8, 0.3]).below

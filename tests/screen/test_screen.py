@@ -129,3 +129,48 @@ def test_efficiency_cis_are_exact_binomial_intervals():
         assert row["experimental_efficiency"] == k / n
         assert row["experimental_efficiency_low"] == pytest.approx(stats.beta.ppf(0.025, k, n - k + 1))
         assert row["experimental_efficiency_high"] == pytest.approx(stats.beta.ppf(0.975, k + 1, n - k))
+
+
+def test_what_identifies_a_run():
+    from dataclasses import replace
+
+    from metastasim.screen.evaluate import run_key
+
+    model, spec = load_model(), load_cascade()
+    a = ScreenParams(contexts=("hypoxia", "normoxia")).check(model, spec)
+    b = ScreenParams(contexts=("normoxia", "hypoxia")).check(model, spec)
+    assert a.contexts == b.contexts and run_key(a, model, spec) == run_key(b, model, spec)
+    other = model.copy()
+    other.settings = replace(other.settings, discrete_time=True)
+    assert run_key(a, other, spec) != run_key(a, model, spec)
+    assert run_key(replace(a, seed=2), model, spec) != run_key(a, model, spec)
+    close = dose_series(model, load_drugs(), ["GLS"], [0.1234567, 0.1234571])
+    assert len({arm.key for arm in close}) == 2
+
+
+def test_a_stored_arm_with_other_perturbations_is_not_reused(tmp_path):
+    from metastasim.errors import StoreError
+    from metastasim.screen import Arm, ResultStore
+    from metastasim.screen.evaluate import run_key
+
+    model, spec, drugs = load_model(), load_cascade(), load_drugs()
+    params = PARAMS.check(model, spec)
+    with ResultStore(tmp_path / "s.sqlite") as store:
+        run = store.run(run_key(params, model, spec), params.to_dict(), model="metastasim", model_hash=model.hash(),
+                        cascade_hash=spec.hash())
+        store.add(run, Arm("KO(ATF4)", "knockout", (Knockout("MYC"),), target="ATF4"), {"modes": {}}, 0.0)
+        with pytest.raises(StoreError, match="other perturbations"):
+            run_screen(model, spec, singles(model, drugs, ["ATF4"]), params, store=store)
+
+
+def test_viable_only_runs_refuse_the_tables_that_need_every_cell():
+    from metastasim.cascade import run_cascade
+    from metastasim.errors import SimulationError
+
+    result = run_cascade(load_model(), load_cascade(), cells=2000, seed=1, viable_only=True)
+    assert result.simulated < 2000 and result.efficiency == result.metastatic / 2000
+    for table in (result.stage_table, result.enrichment, result.to_dict, result.phenotype_table):
+        with pytest.raises(SimulationError, match="viable_only"):
+            table()
+    with pytest.raises(SimulationError, match="viable_only"):
+        run_cascade(load_model(), load_cascade(), cells=2000, seed=1, viable_only=True, keep_survivors=["dormancy"])

@@ -113,3 +113,13 @@ def test_a_file_that_is_not_our_store_is_refused_and_left_as_it_was(tmp_path, ca
     assert err.count("\n") == 1 and str(path) in err and "Traceback" not in err
     assert main(["results", "--store", str(path)]) == 2
     assert path.read_bytes() == before
+
+
+def test_results_never_writes_into_the_store(tmp_path, capsys):
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    assert main(["results", "--store", str(empty)]) == 2
+    assert "no results store" in capsys.readouterr().err and empty.stat().st_size == 0
+    blank = tmp_path / "blank.sqlite"
+    sqlite3.connect(blank).close()
+    assert main(["results", "--store", str(blank)]) == 2 and blank.stat().st_size == 0

@@ -113,6 +113,11 @@ class CascadeResult:
     def efficiency_ci95(self) -> tuple[float, float]:
         return binomial_ci(self.metastatic, self.cells)
 
+    def _whole_population(self, what: str) -> None:
+        if self.viable_only:
+            raise SimulationError(f"{what} needs every cell simulated; this run simulated only the cells that could "
+                                  "form a metastasis (viable_only): it gives the metastatic cells and efficiency")
+
     def stage(self, name: str) -> StageResult:
         for s in self.stages:
             if s.name == name:
@@ -121,10 +126,12 @@ class CascadeResult:
 
     def cumulative(self, name: str) -> float:
         """Fraction of all cells that got through stage ``name``."""
+        self._whole_population("the fraction through a stage")
         return self.stage(name).passed / self.cells
 
     def stage_table(self) -> pd.DataFrame:
         """One row per stage: entered, passed, fraction and cumulative fraction with 95% CIs."""
+        self._whole_population("the stage table")
         rows = []
         for s in self.stages:
             lo, hi = s.ci95
@@ -136,10 +143,12 @@ class CascadeResult:
 
     def phenotype_table(self) -> pd.DataFrame:
         """Fraction of each stage's survivors (columns) with each phenotype node on (rows)."""
+        self._whole_population("the phenotype table")
         return pd.DataFrame({s.name: {k: (v / s.passed if s.passed else float("nan")) for k, v in s.phenotypes.items()}
                              for s in self.stages})
 
     def odds_ratio(self, alt: AlterationResult) -> OddsRatio:
+        self._whole_population("an odds ratio")
         a = alt.carriers_metastatic
         b = alt.carriers - a
         c = self.metastatic - a
@@ -148,6 +157,7 @@ class CascadeResult:
 
     def enrichment(self) -> pd.DataFrame:
         """Each alteration's frequency among all cells and among metastasis-forming cells, odds ratio and CI."""
+        self._whole_population("the enrichment table")
         rows = []
         for alt in self.alterations:
             o = self.odds_ratio(alt)
@@ -162,6 +172,7 @@ class CascadeResult:
 
     def to_dict(self) -> dict:
         """JSON-ready summary (the ``--json`` output of ``metastasim cascade``)."""
+        self._whole_population("the summary")
         def num(x: float):
             return None if x != x else x  # NaN -> null
 
@@ -304,7 +315,8 @@ def run_cascade(
         those of the full run, at a fraction of its cost (about 0.4% of the cells
         are simulated in the curated experimental cascade); the counts of every
         other stage and the alteration carriers cover only the simulated cells
-        (``result.simulated``).  Used by screens, which read the efficiency only.
+        (``result.simulated``), so the tables that need them raise.  Used by screens
+        and the cascade facts, which read the cells through one stage only.
     """
     started = time.perf_counter()
     cells = int(cells)
@@ -320,6 +332,9 @@ def run_cascade(
     keep = set(keep_survivors)
     if keep - set(m.stages[:last]):
         raise SimulationError(f"keep_survivors names stages the run does not reach: {', '.join(sorted(keep))}")
+    if viable_only and keep - {m.stages[last - 1]}:
+        raise SimulationError("viable_only keeps the survivors of the last stage run only (run with until=STAGE "
+                              "for another)")
     kept: dict[str, list[np.ndarray]] = {name: [] for name in keep}
     whole, treatment = tuple(perturbations), tuple(treatment)
     if treatment_from is not None and treatment_from not in m.stages:

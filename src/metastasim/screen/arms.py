@@ -26,6 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from metastasim.errors import ModelError, UnknownNameError
 from metastasim.network.drugs import Drug, DrugTarget, find_drug
 from metastasim.network.model import Model
@@ -77,7 +79,12 @@ def _drug_arm(model: Model, drug: Drug, dose: float = 1.0, target: str | None = 
     perts = resolve_perturbations(model, drug.perturbations(dose, model=model), with_model=False)
     if dose == 1.0 and target is None:
         return Arm(drug.name, "drug", perts, target=drug.name)
-    return Arm(f"{drug.name}@{dose:g}", "dose", perts, target=target or drug.name, dose=dose)
+    return Arm(f"{drug.name}@{_dose_text(dose)}", "dose", perts, target=target or drug.name, dose=dose)
+
+
+def _dose_text(dose: float) -> str:
+    """The shortest text that reads back as ``dose`` (keys must not merge two doses)."""
+    return np.format_float_positional(dose, trim="-")
 
 
 def resolve_targets(model: Model, drugs: Mapping[str, Drug], targets: TargetSet | Sequence[str]) -> list[tuple[str, str]]:

@@ -84,8 +84,8 @@ class ScreenParams:
                              f"{', '.join(model.contexts) or 'none'}")
         for node in ("Proliferation", "Apoptosis"):
             model.resolve(node)  # the selectivity readout reads them (UnknownNameError otherwise)
-        contexts = tuple(dict.fromkeys(model.context(c).name for c in (*(self.contexts or model.contexts),
-                                                                         NORMAL_CONTEXT)))
+        chosen = {model.context(c).name for c in (*(self.contexts or model.contexts), NORMAL_CONTEXT)}
+        contexts = tuple(c for c in model.contexts if c in chosen)  # model order: the order given does not matter
         return ScreenParams(**{**asdict(self), "contexts": contexts})
 
     def to_dict(self) -> dict:
@@ -98,7 +98,8 @@ class ScreenParams:
 def run_key(params: ScreenParams, model: Model, spec: CascadeSpec) -> str:
     """What identifies a run: parameters, model dynamics, cascade and package version."""
     text = json.dumps({"params": params.to_dict(), "model": model.hash(), "cascade": spec.hash(),
-                       "version": __version__}, sort_keys=True)
+                       "contexts": {name: dict(c.inputs) for name, c in model.contexts.items()},
+                       "settings": asdict(model.settings), "version": __version__}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

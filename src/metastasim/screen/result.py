@@ -87,7 +87,8 @@ class ScreenResult:
             spared = min(1.0, 2.0 ** sel.estimate) if math.isfinite(sel.estimate) else math.nan
             row["prevented"] = prevented
             row["spared"] = spared
-            row["score"] = prevented * spared if prevented > 0 else prevented
+            # no normal cell proliferating in the control: selectivity undefined, the score is the effect alone
+            row["score"] = prevented * spared if prevented > 0 and math.isfinite(spared) else prevented
             row["seed"] = self.params.seed
             rows.append(row)
         return pd.DataFrame(rows).set_index("arm")
@@ -142,18 +143,22 @@ class ScreenResult:
                     continue
                 treated = self._metastatic(arm["key"], mode)
                 lfc = paired_log2_ratio(*paired_counts(control, treated))
-                rows.append({"target": target, "dose": arm["dose"], "ratio": len(treated) / max(len(control), 1),
+                ratio = len(treated) / len(control) if len(control) else math.nan  # no control cell: no ratio
+                rows.append({"target": target, "dose": arm["dose"], "ratio": ratio,
                              "lfc": lfc.estimate, "lfc_low": lfc.low, "lfc_high": lfc.high})
         t = pd.DataFrame(rows, columns=["target", "dose", "ratio", "lfc", "lfc_low", "lfc_high"])
         return t.drop_duplicates(["target", "dose"]).sort_values(["target", "dose"], kind="stable").reset_index(drop=True)
 
     def ic50(self) -> pd.DataFrame:
-        """A Hill fit per dosed target: IC50 (dose halving the efficiency; NaN if no dose did), Hill slope, max effect."""
+        """A Hill fit per dosed target: IC50 (dose halving the efficiency; NaN if no dose did; the lowest dose with
+        ``ic50_below`` if that one already did), Hill slope, max effect."""
         rows = []
         for target, group in self.dose_response().groupby("target", sort=True):
             fit = fit_ic50(group["dose"], group["ratio"])
-            rows.append({"target": target, "ic50": fit.ic50, "hill": fit.hill, "max_effect": fit.max_effect})
-        return pd.DataFrame(rows, columns=["target", "ic50", "hill", "max_effect"]).set_index("target")
+            rows.append({"target": target, "ic50": fit.ic50, "ic50_below": fit.below, "hill": fit.hill,
+                         "max_effect": fit.max_effect})
+        columns = ["target", "ic50", "ic50_below", "hill", "max_effect"]
+        return pd.DataFrame(rows, columns=columns).set_index("target")
 
     def phenotypes(self) -> pd.DataFrame:
         """Long table: arm, context, phenotype, probability, change from the control."""

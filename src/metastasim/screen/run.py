@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from metastasim.cascade.spec import CascadeSpec
-from metastasim.errors import ModelError
+from metastasim.errors import MetastasimError, ModelError, SimulationError, StoreError
+from metastasim.network.perturbations import describe
 from metastasim.network.model import Model
 from metastasim.screen.arms import CONTROL, Arm
 from metastasim.screen.evaluate import ScreenParams, evaluate_arm, run_key
@@ -71,7 +72,11 @@ def run_screen(
         key = run_key(params, model, spec)
         run_id = db.run(key, params.to_dict(), model=model.name or "", model_hash=model.hash(),
                         cascade_hash=spec.hash(), command=command)
-        done = db.finished(run_id)
+        done = {a["key"]: a for a in db.arms(run_id, [a.key for a in wanted])}
+        for arm in wanted:
+            if arm.key in done and tuple(done[arm.key]["perturbations"]) != tuple(map(describe, arm.perturbations)):
+                raise StoreError(f"{db.path}: run {run_id} holds an arm {arm.key} with other perturbations "
+                                 f"({'; '.join(done[arm.key]['perturbations'])}); use another --store")
         todo = [a for a in wanted if a.key not in done]
         count = len(wanted) - len(todo)
         if progress is not None:
@@ -129,7 +134,13 @@ def _execute(model, spec, arms, params, client, threads):
     futures = {client.submit(_timed, model_f, spec_f, arm, params, pure=False): arm for arm in arms}
     try:
         for future in as_completed(futures):
-            payload, elapsed = future.result()
+            try:
+                payload, elapsed = future.result()
+            except MetastasimError:
+                raise
+            except Exception as exc:  # a worker died, or the cluster went away
+                raise SimulationError(f"arm {futures[future].key} failed on the cluster: "
+                                      f"{type(exc).__name__}: {exc}") from None
             yield futures[future], payload, elapsed
     finally:
         client.cancel(list(futures))

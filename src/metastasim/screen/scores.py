@@ -126,12 +126,17 @@ def synergy(control: np.ndarray, a: np.ndarray, b: np.ndarray, ab: np.ndarray, *
 
 @dataclass(frozen=True)
 class DoseFit:
-    """A Hill curve ``f(d) = 1 / (1 + (d / ic50) ** hill)`` fitted to efficiency ratios; ``ic50`` is ``nan``
-    when no tested dose halves the efficiency (it is not extrapolated)."""
+    """A Hill curve ``f(d) = 1 / (1 + (d / ic50) ** hill)`` fitted to efficiency ratios.
+
+    The IC50 is never extrapolated: ``nan`` when no tested dose halves the
+    efficiency; when the lowest tested dose already does, ``ic50`` is that dose and
+    ``below`` is true (the IC50 lies below it).
+    """
 
     ic50: float
     hill: float
     max_effect: float  # 1 - the lowest efficiency ratio observed
+    below: bool = False
 
 
 def _hill(d, ic50, hill):
@@ -149,6 +154,8 @@ def fit_ic50(doses, ratios) -> DoseFit:
         return DoseFit(math.nan, math.nan, max_effect)
     order = np.argsort(d)
     d, f = d[order], f[order]
+    if f[0] <= 0.5:
+        return DoseFit(float(d[0]), math.nan, max_effect, below=True)
     # first crossing of one half, by linear interpolation from (0, 1): the start of the fit and its fallback
     xs, ys = np.concatenate([[0.0], d]), np.concatenate([[1.0], f])
     k = int(np.argmax(ys <= 0.5))

@@ -76,15 +76,28 @@ def _now() -> str:
 
 
 class ResultStore:
-    """A metastasim results store at ``path`` (created if missing; ``":memory:"`` for a throw-away one)."""
+    """A metastasim results store at ``path`` (created if missing; ``":memory:"`` for a throw-away one).
 
-    def __init__(self, path: str | os.PathLike):
+    ``readonly``: open an existing store only to read it (``metastasim results``); a
+    missing or empty file is then an error, not a new store.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, readonly: bool = False):
         self.path = str(path)
+        self.readonly = readonly
         fresh = self.path == ":memory:" or not Path(self.path).exists() or Path(self.path).stat().st_size == 0
         if not fresh and not Path(self.path).is_file():
             raise StoreError(f"{self.path}: not a file")
+        if readonly and fresh:
+            raise StoreError(f"{self.path}: no results store here (missing or empty file)")
+        if self.path != ":memory:" and not Path(self.path).resolve().parent.is_dir():
+            raise StoreError(f"{self.path}: no such folder {str(Path(self.path).parent)!r}")
         try:
-            self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            if readonly:
+                uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
+            else:
+                self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
             self._check_or_create(fresh)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a metastasim results store ({exc}); "
@@ -95,6 +108,8 @@ class ResultStore:
         app = db.execute("PRAGMA application_id").fetchone()[0]
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if app == 0 and not tables:
+            if self.readonly:
+                raise StoreError(f"{self.path}: an empty SQLite database, not a metastasim results store")
             fresh = True
         if not fresh:
             if app != APPLICATION_ID:
@@ -108,35 +123,42 @@ class ResultStore:
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok" or not {"runs", "arms"} <= tables:
                 raise StoreError(f"{self.path}: the results store is damaged ({check if check != 'ok' else 'tables missing'})")
+        if self.readonly:
+            return
         if self.path != ":memory:":
             db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = FULL")
         if fresh:
-            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            db.execute("BEGIN")
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute("COMMIT")
+            # identity and schema in one transaction: a kill during creation leaves an empty database,
+            # which the next open creates again
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0:  # nobody created it meanwhile
+                    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     # -- runs ---------------------------------------------------------------------
     def run(self, key: str, params: dict, *, model: str, model_hash: str, cascade_hash: str, command: str = "") -> int:
         """The id of the run ``key``, created if it is new."""
-        row = self._db.execute("SELECT id FROM runs WHERE key = ?", (key,)).fetchone()
-        if row:
-            return int(row[0])
-        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute("BEGIN IMMEDIATE")  # one writer at a time: two screens starting one run get one row
         try:
-            cur = self._db.execute(
-                "INSERT INTO runs (key, created, model, model_hash, cascade_hash, version, params, command) "
+            self._db.execute(
+                "INSERT OR IGNORE INTO runs (key, created, model, model_hash, cascade_hash, version, params, command) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (key, _now(), model, model_hash, cascade_hash, __version__, json.dumps(params, sort_keys=True), command))
+            row = self._db.execute("SELECT id FROM runs WHERE key = ?", (key,)).fetchone()
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        return int(cur.lastrowid)
+        return int(row[0])
 
     def runs(self) -> list[dict]:
         """Every run, oldest first, with its number of finished arms."""
