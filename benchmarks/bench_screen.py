@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     model, drugs, spec = load_model(), load_drugs(), load_cascade()
     params = ScreenParams(modes=("experimental",), cells=args.cells, contexts=("normoxia",), seed=1)
     single = singles(model, drugs, "all")
-    everything = list(pairs(single))
+    everything = list(pairs(model, single))
     chosen = [everything[i] for i in range(0, len(everything), max(1, len(everything) // args.pairs))][:args.pairs]
     _timed(model, spec, single[:2], params)  # first-call costs
 

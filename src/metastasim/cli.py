@@ -552,7 +552,7 @@ def screen(model, model_option, cfg, targets, overexpression, pairs, doses, mode
     wanted = targets if targets in ("genes", "drugs", "all") else _list(targets, "--targets")
     arms = singles(m, drugs, wanted, overexpression=overexpression)
     if pairs:
-        arms += all_pairs(arms)
+        arms += all_pairs(m, arms)
     if doses is not None:
         arms += dose_series(m, drugs, wanted, _list(doses, "--doses"))
     modes = ("experimental", "spontaneous") if mode == "both" else (mode,)

@@ -32,7 +32,7 @@ def test_a_local_cluster_of_two_worker_processes_gives_the_in_process_numbers(tm
 
     model, drugs, spec = load_model(), load_drugs(), load_cascade()
     arms = singles(model, drugs, TARGETS)
-    arms += pairs(arms)
+    arms += pairs(model, arms)
     here = run_screen(model, spec, arms, PARAMS, store=str(tmp_path / "here.sqlite"))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:

@@ -76,7 +76,7 @@ def test_arm_sets():
     assert {a.kind for a in every} == {"knockout", "overexpression", "drug"}
     assert len({a.key for a in every}) == len(every)
     both = singles(model, drugs, ["MYC"], overexpression=True)
-    assert [a.key for a in pairs(both)] == []  # KO and OE of one gene cannot be given together
+    assert [a.key for a in pairs(model, both)] == []  # KO and OE of one gene cannot be given together
     assert singles(model, drugs, ["cb-839"])[0].key == "telaglenastat"  # aliases, any case
     assert singles(model, drugs, ["XBP1"])[0].perturbations == (Knockout("XBP1"),)
     series = dose_series(model, drugs, ["GLS", "telaglenastat"], [0, 0.5, 1, 0.5])
@@ -94,7 +94,7 @@ def test_arm_sets():
         with pytest.raises(ModelError, match="dose"):
             dose_series(model, drugs, ["GLS"], bad)
     with pytest.raises(ModelError, match="needs its single arms"):
-        _with_members([CONTROL, *pairs(singles(model, drugs, ["MYC", "GLS"]))])
+        _with_members([CONTROL, *pairs(model, singles(model, drugs, ["MYC", "GLS"]))])
 
 
 def test_dose_series_of_a_screen_gives_a_monotone_response_and_an_ic50():

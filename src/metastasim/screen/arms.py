@@ -13,7 +13,7 @@ Examples
 >>> model, drugs = load_model(), load_drugs()
 >>> [a.key for a in singles(model, drugs, ["ATF4", "telaglenastat"])]
 ['KO(ATF4)', 'telaglenastat']
->>> [a.key for a in pairs(singles(model, drugs, ["ATF4", "MYC", "GLS"]))]
+>>> [a.key for a in pairs(model, singles(model, drugs, ["ATF4", "MYC", "GLS"]))]
 ['KO(ATF4) + KO(MYC)', 'KO(ATF4) + KO(GLS)', 'KO(MYC) + KO(GLS)']
 >>> [a.key for a in dose_series(model, drugs, ["GLS"], [0, 0.5, 1])]
 ['inhibit(GLS)@0.5', 'inhibit(GLS)@1']
@@ -22,7 +22,7 @@ Examples
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -131,43 +131,24 @@ def singles(model: Model, drugs: Mapping[str, Drug], targets: TargetSet | Sequen
     return arms
 
 
-def pairs(arms: Sequence[Arm]) -> list[Arm]:
+def pairs(model: Model, arms: Sequence[Arm]) -> list[Arm]:
     """Every pair of the given single arms, given together.
 
-    Pairs that would fix one node both on and off (a knock-out with an
-    over-expression of the same gene) are left out.  Inhibitions of one node by
-    both members combine as independent actions (Bliss).
+    Their perturbations combine as any perturbations do (see
+    :func:`~metastasim.network.perturbations.resolve_perturbations`): inhibitions of
+    one node by both members act independently (Bliss).  Pairs that would fix one node
+    both on and off (a knock-out with an over-expression of the same gene) are left out.
     """
     out = []
     for a, b in itertools.combinations(arms, 2):
         if a.kind == "pair" or b.kind == "pair":
             raise ModelError("pairs are built from single arms")
-        fixed_a = {p.node: type(p) for p in a.perturbations if isinstance(p, (Knockout, ForceOn))}
-        if any(isinstance(p, (Knockout, ForceOn)) and fixed_a.get(p.node, type(p)) is not type(p)
-               for p in b.perturbations):
+        try:
+            perts = resolve_perturbations(model, a.perturbations + b.perturbations, with_model=False)
+        except ModelError:  # the members fix one node to different values: they cannot be given together
             continue
-        out.append(Arm(f"{a.key} + {b.key}", "pair", _combine(a.perturbations + b.perturbations),
-                       members=(a.key, b.key)))
+        out.append(Arm(f"{a.key} + {b.key}", "pair", perts, members=(a.key, b.key)))
     return out
-
-
-def _combine(perturbations: Iterable[Perturbation]) -> tuple[Perturbation, ...]:
-    """Perturbations of two arms together: duplicates once; two inhibitions of one node combine (Bliss)."""
-    from metastasim.network.perturbations import Inhibit
-
-    out: list[Perturbation] = []
-    inhibited: dict[str, int] = {}
-    for p in perturbations:
-        if isinstance(p, Inhibit):
-            if p.node in inhibited:
-                k = inhibited[p.node]
-                out[k] = Inhibit(p.node, 1.0 - (1.0 - out[k].efficacy) * (1.0 - p.efficacy))
-                continue
-            inhibited[p.node] = len(out)
-        elif p in out:
-            continue
-        out.append(p)
-    return tuple(out)
 
 
 def dose_series(model: Model, drugs: Mapping[str, Drug], targets: TargetSet | Sequence[str],

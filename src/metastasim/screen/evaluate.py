@@ -103,22 +103,10 @@ def run_key(params: ScreenParams, model: Model, spec: CascadeSpec) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _compiled(model: Model):
-    """The compiled model, kept per process (a Dask worker keeps it between tasks)."""
-    key = model.hash()
-    if key not in _COMPILED:
-        _COMPILED.clear()
-        _COMPILED[key] = compile_model(model)
-    return _COMPILED[key]
-
-
-_COMPILED: dict[str, object] = {}
-
-
 def evaluate_arm(model: Model, spec: CascadeSpec, arm: Arm, params: ScreenParams, *,
                  threads: int | None = None) -> dict:
     """Simulate one arm; the raw outcomes as a JSON-ready dict (see the module notes)."""
-    compiled = _compiled(model)
+    compiled = compile_model(model)  # milliseconds; the cascade runs compile their own
     out: dict = {"key": arm.key, "modes": {}, "contexts": {}}
     for mode in params.modes:
         last = spec.mode(mode).stages[-1]

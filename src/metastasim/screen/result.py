@@ -75,8 +75,7 @@ class ScreenResult:
                             f"{mode}_efficiency_low": low, f"{mode}_efficiency_high": high,
                             f"{mode}_lfc": lfc.estimate, f"{mode}_lfc_low": lfc.low, f"{mode}_lfc_high": lfc.high})
             normal = self._normal(arm["key"])
-            sel = paired_log2_ratio(int((normal & control_normal).sum()), int((control_normal & ~normal).sum()),
-                                    int((normal & ~control_normal).sum()))
+            sel = paired_log2_ratio(*paired_counts(np.flatnonzero(control_normal), np.flatnonzero(normal)))
             row.update({"normal_fit": float(normal.mean()), "normal_lfc": sel.estimate,
                         "normal_lfc_low": sel.low, "normal_lfc_high": sel.high})
             ctx = arm["payload"]["contexts"][NORMAL_CONTEXT]
