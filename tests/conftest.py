@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,3 +25,14 @@ def shared() -> Path:
 
 def peer_model_dirs() -> list[Path]:
     return sorted(p for p in PEER_MODELS.iterdir() if p.is_dir()) if PEER_MODELS.is_dir() else []
+
+
+METASTASIM = Path(sys.executable).parent / "metastasim"
+
+
+@pytest.fixture(scope="session")
+def validation_json() -> dict:
+    """`metastasim validate --json` with its defaults, run once per session (the validation and report tests read it)."""
+    proc = subprocess.run([str(METASTASIM), "validate", "--json"], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)

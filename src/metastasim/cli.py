@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import sqlite3
 import sys
 import warnings
@@ -401,7 +400,7 @@ def cascade(model, model_option, cfg, drug, ko, oe, inhibit, mode, cells, seed, 
     Prints, per stage, the cells entering and passing with 95% CIs, the metastatic
     efficiency, the phenotypes of the survivors and which heritable alterations are
     enriched among metastasis-forming cells."""
-    from metastasim.cascade import load_cascade, read_cascade, run_cascade
+    from metastasim.cascade import compare_anchors, load_cascade, read_cascade, run_cascade
     from metastasim.engine import warm_up
     from metastasim.models import CURATED
 
@@ -423,7 +422,7 @@ def cascade(model, model_option, cfg, drug, ko, oe, inhibit, mode, cells, seed, 
         result = run_cascade(m, spec, mode=mode, cells=cells, seed=seed, perturbations=whole, treatment=treatment,
                              treatment_from=from_stage, alterations=not no_alterations, chunk_size=chunk_size,
                              threads=threads, progress=progress)
-    payload = {"model": m.name, **result.to_dict(), "anchors": _anchors(spec, result)}
+    payload = {"model": m.name, **result.to_dict(), "anchors": compare_anchors(spec, result)}
     if out:
         from metastasim.io._files import write_folder
 
@@ -437,28 +436,6 @@ def cascade(model, model_option, cfg, drug, ko, oe, inhibit, mode, cells, seed, 
         click.echo(json.dumps(payload, indent=1))
         return
     _print_cascade(m, result, payload["anchors"])
-
-
-def _anchors(spec, result) -> list[dict]:
-    """The calibration anchors of this mode beside the simulated cumulative fractions."""
-    out = []
-    for a in spec.anchors:
-        if a.mode != result.mode:
-            continue
-        sim = result.cumulative(a.stage)
-        out.append({"stage": a.stage, "measured": a.fraction, "simulated": sim,
-                    "ratio": sim / a.fraction if a.fraction else None, "reference": a.reference.id,
-                    "citation": _short_citation(a.reference.citation)})
-    return out
-
-
-def _short_citation(citation: str) -> str:
-    """``Luzzi et al. 1998`` from ``Luzzi KJ, MacDonald IC, ... Am J Pathol 1998;...`` (empty if none)."""
-    if not citation:
-        return ""
-    first = citation.split(",")[0].split()[0]
-    year = re.search(r"\b(19|20)\d\d\b", citation)
-    return f"{first}{' et al.' if ',' in citation else ''}{' ' + year.group(0) if year else ''}"
 
 
 def _print_cascade(model, result, anchors) -> None:
@@ -612,6 +589,68 @@ def results(run, store, top, as_json, csv_file, out) -> None:
     _report_screen(result, as_json, out, top)
 
 
+@cli.command()
+@click.option("--out", default="report", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for index.html (one self-contained file), summary.json and the screen's results.sqlite.")
+@click.option("--quick", is_flag=True, help="Fewer cells, trajectories, pairs and doses (about a minute); "
+                                            "the validation keeps its defaults.")
+@click.option("--cells", type=click.IntRange(min=1000), metavar="N",
+              help="Cells per cascade mode, and per screen arm (10 x N in the spontaneous cascade) "
+                   "[1,000,000; --quick: 100,000].")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=1, show_default=True, help="Random seed.")
+@click.option("--store", type=click.Path(dir_okay=False),
+              help="SQLite results store for the screen [OUT/results.sqlite]; a second run resumes from it.")
+@click.option("--threads", type=click.IntRange(min=0), help="Threads (0: all cores); results do not depend on it.")
+def report(out, quick, cells, seed, store, threads) -> None:
+    """Run the whole analysis of the curated model and write it as one HTML report.
+
+    The model's network and evidence, phenotypes across contexts and time courses of
+    the UPR and glutamine metabolism, the cascade in both modes with its calibration
+    and enriched alterations, a screen of every target and drug (pairs, doses), the
+    validation against published findings, and how to reproduce it all."""
+    from metastasim.engine import warm_up
+    from metastasim.report import build_report
+    from metastasim.report.analysis import ReportSettings
+
+    settings = ReportSettings.preset(quick=quick, cells=cells, seed=seed)
+    with _status("preparing the simulator (compiled once per machine, then cached)"):
+        warm_up()
+    with _parts_progress() as progress:
+        data, path = build_report(out, settings, store=store, threads=threads, command=settings.command(),
+                                  progress=progress)
+    from metastasim.report.html import summary
+
+    s = summary(data)
+    click.echo(f"metastasim report: {path} ({path.stat().st_size / 1e6:.1f} MB, {s['elapsed']:.0f} s)")
+    click.echo(f"  validation: {s['reproduced']}/{s['facts']} published findings reproduced ({s['score']:.1%})")
+    for mode, e in s["efficiency"].items():
+        click.echo(f"  metastatic efficiency ({mode}): {e['efficiency']} ({e['metastatic']:,} of {e['cells']:,} "
+                   f"cells; 95% CI {e['ci']})")
+    click.echo(f"  best targets of {s['arms']} screened arms: "
+               + "; ".join(f"{t['arm']} (prevents {t['prevented']}, spares {t['spared']})" for t in s["top"][:3]))
+    click.echo(f"  open it in a browser: {path.resolve().as_uri()}")
+
+
+@contextlib.contextmanager
+def _parts_progress():
+    """Progress bars for work in named parts; yields ``progress(part, done, total)`` (only on a terminal)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=_stderr_console()) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(part: str, done: int, total: int) -> None:
+            if part not in tasks:
+                tasks[part] = bar.add_task(part, total=total)
+            bar.update(tasks[part], completed=done, total=total)
+
+        yield update
+
+
 def _list(text: str, option: str) -> list[str]:
     items = [x.strip() for x in text.split(",")]
     if not all(items):
@@ -660,7 +699,7 @@ def _print_screen(result, top: int) -> None:
     sizes = ", ".join(f"{p.cells_of(m):,} cells ({m})" for m in p.modes)
     click.echo(f"screen run {result.run_id} ({result.run_key[:8]}) in {result.store}: {len(result.arms)} arms, "
                f"{result.computed} simulated now; {sizes}, {p.samples} trajectories per context, seed {p.seed}")
-    ctrl = len(result._by_key["control"]["payload"]["modes"][mode]["metastatic"])
+    ctrl = result.metastatic_cells("control", mode)
     click.echo(f"control: {ctrl:,} metastatic cells of {p.cells_of(mode):,} ({mode})")
     ranking = result.ranking()
     click.echo(f"\nsingle targets, best first (score = metastases prevented x normal cells spared; top {top} of "

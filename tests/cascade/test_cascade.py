@@ -167,8 +167,14 @@ def test_intervals_agree_with_scipy():
     ci = ref.confidence_interval(0.95)
     o = odds_ratio(30, 70, 100, 800)
     assert (o.estimate, o.low, o.high) == pytest.approx((ref.statistic, ci.low, ci.high), rel=1e-9)
-    zero = odds_ratio(0, 10, 5, 100)  # a zero cell: Haldane-Anscombe correction keeps it finite
-    assert zero.corrected and 0 < zero.low < zero.estimate < zero.high < math.inf
+    # sparse tables: scipy's conditional (Fisher) estimate and exact interval; no metastatic carrier gives 0
+    for table in ([[0, 10], [5, 100]], [[0, 5000], [2, 94998]], [[3, 40], [60, 2000]]):
+        ref = stats.contingency.odds_ratio(table, kind="conditional")
+        ci = ref.confidence_interval(0.95)
+        o = odds_ratio(*table[0], *table[1])
+        assert o.exact and (o.estimate, o.low, o.high) == pytest.approx((ref.statistic, ci.low, ci.high), rel=1e-9)
+    zero = odds_ratio(0, 5000, 2, 94998)
+    assert zero.estimate == 0 and zero.low == 0 and 1 < zero.high < math.inf
 
 
 def test_a_treatment_acts_only_from_its_stage_even_on_altered_nodes(toy):

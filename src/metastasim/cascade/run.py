@@ -207,6 +207,20 @@ class CascadeResult:
         }
 
 
+def compare_anchors(spec: CascadeSpec, result: CascadeResult) -> list[dict]:
+    """The spec's calibration anchors of ``result``'s mode beside the simulated cumulative fractions."""
+    out = []
+    for a in spec.anchors:
+        if a.mode != result.mode:
+            continue
+        sim = result.cumulative(a.stage)
+        low, high = binomial_ci(result.stage(a.stage).passed, result.cells)
+        out.append({"stage": a.stage, "measured": a.fraction, "simulated": sim, "simulated_ci95": [low, high],
+                    "ratio": sim / a.fraction if a.fraction else None, "reference": a.reference.id,
+                    "citation": a.reference.short if a.reference.citation else ""})
+    return out
+
+
 @dataclass(frozen=True)
 class _Step:
     name: str

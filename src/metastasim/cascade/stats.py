@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["binomial_ci", "OddsRatio", "odds_ratio", "Z95"]
+__all__ = ["binomial_ci", "OddsRatio", "odds_ratio", "Z95", "SPARSE"]
 
 #: Two-sided 95% normal quantile.
 Z95 = float(stats.norm.ppf(0.975))
@@ -38,6 +38,10 @@ def binomial_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return lo, hi
 
 
+#: Below this smallest cell count the odds ratio is the exact conditional one.
+SPARSE = 10
+
+
 @dataclass(frozen=True)
 class OddsRatio:
     """Odds of an outcome with an alteration over the odds without it, with a 95% CI."""
@@ -45,22 +49,26 @@ class OddsRatio:
     estimate: float
     low: float
     high: float
-    corrected: bool  # a zero cell was replaced by 0.5 (Haldane-Anscombe)
+    exact: bool  # conditional maximum-likelihood estimate and exact interval (a sparse table)
 
 
 def odds_ratio(a: int, b: int, c: int, d: int) -> OddsRatio:
     """Odds ratio of the 2x2 table ``[[a, b], [c, d]]`` (rows: with/without, columns: outcome yes/no).
 
-    Woolf's log interval; when a cell is 0, 0.5 is added to every cell
-    (Haldane–Anscombe) so the estimate and interval stay finite.  A row or column
-    that is empty gives an undefined ratio (nan, with the interval 0..inf).
+    The sample estimate with Woolf's log interval; when a cell holds fewer than
+    ``SPARSE`` counts (metastatic carriers of a rare alteration, typically), the
+    conditional maximum-likelihood estimate with its exact interval (Fisher), which
+    stays honest at zero counts: 0 metastatic carriers give an estimate of 0 and an
+    interval from 0, where adding 0.5 to every cell would report an enrichment.
+    A row or column that is empty gives an undefined ratio (nan, with the interval 0..inf).
     """
     if (a + b) == 0 or (c + d) == 0 or (a + c) == 0 or (b + d) == 0:
         return OddsRatio(math.nan, 0.0, math.inf, False)
-    corrected = min(a, b, c, d) == 0
-    if corrected:
-        a, b, c, d = (x + 0.5 for x in (a, b, c, d))
+    if min(a, b, c, d) < SPARSE:
+        result = stats.contingency.odds_ratio([[a, b], [c, d]], kind="conditional")
+        ci = result.confidence_interval(0.95)
+        return OddsRatio(float(result.statistic), float(ci.low), float(ci.high), True)
     estimate = (a * d) / (b * c)
     log_or = math.log(estimate)
     se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
-    return OddsRatio(float(estimate), float(np.exp(log_or - Z95 * se)), float(np.exp(log_or + Z95 * se)), corrected)
+    return OddsRatio(float(estimate), float(np.exp(log_or - Z95 * se)), float(np.exp(log_or + Z95 * se)), False)

@@ -21,6 +21,7 @@ import difflib
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 
@@ -49,6 +50,16 @@ class Reference:
     statement: str = ""
     citation: str = ""
     regulators: tuple[str, ...] = ()
+
+    @property
+    def short(self) -> str:
+        """``Luzzi et al. 1998`` from a citation ``Luzzi KJ, MacDonald IC, ... Am J Pathol 1998;...`` (else the id)."""
+        first = self.citation.split(",")[0].split()[0] if self.citation.strip() else ""
+        if not first[:1].isalpha():  # no leading author name ("[authors not displayed] Cancer Res 1962")
+            return self.id
+        year = re.search(r"\b(19|20)\d\d\b", self.citation)
+        several = "," in self.citation or "et al" in self.citation
+        return f"{first}{' et al.' if several else ''}{' ' + year.group(0) if year else ''}"
 
     @property
     def url(self) -> str:

@@ -1,5 +1,41 @@
 """Figures and reports of the curated model (the top layer: may import every other layer)."""
 
-from metastasim.report.network import MODULE_COLOURS, network_dot
+from __future__ import annotations
 
-__all__ = ["network_dot", "MODULE_COLOURS"]
+from metastasim.report.network import MODULE_COLOURS, network_dot, network_svg
+
+__all__ = ["network_dot", "network_svg", "MODULE_COLOURS", "build_report"]
+
+
+def build_report(out, settings=None, *, store=None, threads=None, command: str = "", progress=None):
+    """Run the analysis of the curated model and write ``out/index.html`` (and ``out/summary.json``).
+
+    ``settings`` is a :class:`~metastasim.report.analysis.ReportSettings` (default:
+    the full report).  The screen's arms go to ``store`` (default
+    ``out/results.sqlite``), so a second run with the same settings reads them back.
+    Returns the :class:`~metastasim.report.analysis.ReportData` and the path of the HTML file.
+    """
+    import json
+    from pathlib import Path
+
+    from metastasim.cascade import load_cascade
+    from metastasim.errors import MetastasimError
+    from metastasim.io._files import write_folder
+    from metastasim.models import load_drugs, load_model
+    from metastasim.report.analysis import ReportSettings, collect
+    from metastasim.report.html import render, summary
+    from metastasim.validation import load_facts
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise MetastasimError(f"{out}: exists and is not a folder")
+    settings = settings or ReportSettings()
+    if store is None:
+        out.mkdir(parents=True, exist_ok=True)
+        store = out / "results.sqlite"
+    data = collect(load_model(), load_cascade(), load_drugs(), load_facts(), settings, store=str(store),
+                   threads=threads, command=command, progress=progress)
+    html = render(data)
+    facts = {"summary": summary(data), "provenance": data.provenance, "timings": data.timings}
+    write_folder(out, {"index.html": html, "summary.json": json.dumps(facts, indent=1, default=str) + "\n"})
+    return data, out / "index.html"

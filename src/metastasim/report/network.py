@@ -6,10 +6,13 @@ Graphviz, so the diagram can be produced anywhere and drawn where ``dot`` is ins
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 from metastasim.network.expr import influence_signs
 from metastasim.network.model import Model
 
-__all__ = ["network_dot", "MODULE_COLOURS"]
+__all__ = ["network_dot", "network_svg", "MODULE_COLOURS"]
 
 #: Fill colours per module (Okabe-Ito palette, distinguishable with colour-blindness).
 MODULE_COLOURS = {
@@ -18,7 +21,7 @@ MODULE_COLOURS = {
     "isr": "#F0E442",
     "glutamine": "#56B4E9",
     "signalling": "#CC79A7",
-    "effectors": "#DDDDDD",
+    "effectors": "#FFFFFF",
     "phenotypes": "#009E73",
 }
 _EDGE = {"positive": ("#2B6E2B", "normal"), "negative": ("#B22222", "tee"), "dual": ("#555555", "odot"),
@@ -29,12 +32,14 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def network_dot(model: Model, *, title: str | None = None, clusters: bool = False) -> str:
+def network_dot(model: Model, *, title: str | None = None, clusters: bool = False, legend: bool = True) -> str:
     """DOT text of ``model``: nodes coloured by module, green arrows for activation, red bars for inhibition.
 
     Nodes are labelled by id (gene products by their HGNC symbol) with their full name as
     tooltip; inputs sit on the top rank and phenotypes on the bottom one.  ``clusters``
-    boxes each module (readable for small models only).
+    boxes each module (readable for small models only); ``legend`` adds a key of the
+    module colours.  Tight node spacing and merged parallel edges keep a model of ~100
+    nodes legible at the width of a page.
 
     >>> from metastasim.network import Model, Node, parse_rule
     >>> m = Model(name="toy")
@@ -43,8 +48,8 @@ def network_dot(model: Model, *, title: str | None = None, clusters: bool = Fals
     True
     """
     lines = ["digraph network {",
-             f"  graph [rankdir=TB, fontname=Helvetica, fontsize=22, labelloc=t, nodesep=0.15, ranksep=0.7, "
-             f"newrank=true, splines=true, label={_quote(title or model.name or '')}];",
+             f"  graph [rankdir=TB, fontname=Helvetica, fontsize=22, labelloc=t, nodesep=0.05, ranksep=0.5, "
+             f"newrank=true, splines=true, concentrate=true, label={_quote(title or model.name or '')}];",
              "  node [shape=box, style=\"rounded,filled\", fontname=Helvetica, fontsize=14, penwidth=0.6, "
              "margin=\"0.08,0.03\", height=0.3];",
              "  edge [penwidth=0.7, arrowsize=0.6];"]
@@ -66,10 +71,10 @@ def network_dot(model: Model, *, title: str | None = None, clusters: bool = Fals
         if boxed:
             lines.append("  }")
     present = [m for m in MODULE_COLOURS if m in modules]
-    if present and not clusters:
-        legend = "".join(f'<TR><TD BGCOLOR="{MODULE_COLOURS[m]}">{m}</TD></TR>' for m in present)
+    if present and legend and not clusters:
+        key = "".join(f'<TR><TD BGCOLOR="{MODULE_COLOURS[m]}">{m}</TD></TR>' for m in present)
         lines.append('  legend [shape=plaintext, style="", label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" '
-                     f'CELLPADDING="4">{legend}<TR><TD>green arrow: activates<BR/>red bar: inhibits</TD></TR>'
+                     f'CELLPADDING="4">{key}<TR><TD>green arrow: activates<BR/>red bar: inhibits</TD></TR>'
                      '</TABLE>>];')
     for target, node in model.nodes.items():
         if node.is_input:
@@ -79,3 +84,62 @@ def network_dot(model: Model, *, title: str | None = None, clusters: bool = Fals
             lines.append(f"  {_quote(source)} -> {_quote(target)} [color={_quote(colour)}, arrowhead={head}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def network_svg(model: Model, *, title: str | None = None) -> tuple[str, str]:
+    """The network as SVG text and the tool that laid it out (``"graphviz"`` or ``"matplotlib"``).
+
+    Graphviz's ``dot`` draws the diagram when it is installed (``apt install graphviz``);
+    otherwise a plainer layout in rows, one per module, is drawn with matplotlib.
+    """
+    dot = shutil.which("dot")
+    if dot:
+        try:
+            proc = subprocess.run([dot, "-Tsvg"], input=network_dot(model, title=title, legend=False),
+                                  capture_output=True, text=True, timeout=120, check=True)
+            text = proc.stdout
+            return text[text.index("<svg"):], "graphviz"  # sized by the page's style sheet
+        except (OSError, subprocess.SubprocessError, ValueError):
+            pass  # a broken Graphviz: fall back to the plain layout
+    return _rows_svg(model, title), "matplotlib"
+
+
+def _rows_svg(model: Model, title: str | None) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from metastasim.report.figures import svg
+
+    order = [m for m in MODULE_COLOURS if any(n.module == m for n in model.nodes.values())]
+    order += sorted({n.module for n in model.nodes.values()} - set(order))
+    rows = {m: [n for n in model.nodes.values() if n.module == m] for m in order}
+    width = max(len(r) for r in rows.values())
+    pos = {}
+    for y, (module, nodes) in enumerate(rows.items()):
+        for x, node in enumerate(nodes):
+            pos[node.id] = ((x + 0.5) * width / len(nodes), -y * 1.6 - (0.45 if x % 2 else 0.0))
+    with plt.rc_context({"svg.fonttype": "none", "font.family": "sans-serif", "svg.hashsalt": "metastasim"}):
+        fig, ax = plt.subplots(figsize=(max(12, width * 0.9), 1.6 * len(rows) + 1.5))
+        for target, node in model.nodes.items():
+            if node.is_input:
+                continue
+            for source, sign in influence_signs(node.rule).items():
+                colour, head = _EDGE[sign]
+                ax.annotate("", xy=pos[target], xytext=pos[source],
+                            arrowprops={"arrowstyle": "-|>" if head == "normal" else "-[", "color": colour,
+                                        "alpha": 0.45, "linewidth": 0.6, "shrinkA": 9, "shrinkB": 9})
+        for name, (x, y) in pos.items():
+            ax.text(x, y, name, ha="center", va="center", fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.25", "facecolor": MODULE_COLOURS.get(model.nodes[name].module,
+                                                                                        "#FFFFFF"),
+                          "edgecolor": "#333333", "linewidth": 0.5})
+        for y, module in enumerate(rows):
+            ax.text(-0.6, -y * 1.6, module, ha="right", va="center", fontsize=10, fontweight="bold")
+        ax.set_xlim(-3.5, width + 0.5)
+        ax.set_ylim(-1.6 * len(rows), 1.0)
+        ax.set_axis_off()
+        if title:
+            ax.set_title(title)
+        return svg(fig)

@@ -52,6 +52,10 @@ class ScreenResult:
     def rank_mode(self) -> str:
         return self.params.modes[0]
 
+    def metastatic_cells(self, key: str, mode: str | None = None) -> int:
+        """How many cells of arm ``key`` formed a metastasis in ``mode`` (default: the ranked mode)."""
+        return len(self._by_key[key]["payload"]["modes"][mode or self.rank_mode]["metastatic"])
+
     def _metastatic(self, key: str, mode: str) -> np.ndarray:
         return np.asarray(self._by_key[key]["payload"]["modes"][mode]["metastatic"], np.int64)
 

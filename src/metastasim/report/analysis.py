@@ -1,0 +1,204 @@
+"""The analysis behind the report: every number the HTML shows, computed from the curated model.
+
+:func:`collect` runs, in order, the phenotypes across contexts, time courses of the
+UPR arms and of glutamine metabolism, the cascade in both modes, a screen of every
+single target and drug followed by pairs of the best ones and dose series of the best
+drugs, and the validation.  Each part uses the same seed; all of it is reproducible
+from :class:`ReportSettings`, whatever the number of threads.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from metastasim._version import __version__
+from metastasim.analysis import by_context
+from metastasim.cascade import CascadeResult, CascadeSpec, run_cascade
+from metastasim.engine import compile_model, simulate
+from metastasim.errors import ModelError
+from metastasim.network.model import Model
+from metastasim.screen import ScreenParams, ScreenResult, dose_series, pairs, run_screen, singles
+from metastasim.screen.store import ResultStore
+from metastasim.validation import ValidationReport, validate
+
+__all__ = ["ReportSettings", "ReportData", "collect", "UPR_NODES", "GLUTAMINE_NODES", "COURSE_CONTEXTS"]
+
+#: Key nodes of each UPR arm (and the load they answer), drawn over time.
+UPR_NODES = ("UnfoldedProteins", "HSPA5", "ERN1", "XBP1", "EIF2AK3", "EIF2S1", "ATF4", "DDIT3", "ATF6")
+#: Key nodes of glutamine metabolism and what it feeds.
+GLUTAMINE_NODES = ("Glutamine", "SLC1A5", "GLS", "Glutamate", "aKG", "GSH", "ROS", "ASNS", "MTOR")
+#: Where the time courses are drawn: the tumour, the blood stream, the dormant niche.
+COURSE_CONTEXTS = ("primary", "circulation", "dormant_niche")
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """What decides the report's numbers.
+
+    ``cells`` go through the cascade in each mode for the funnel; the screen sends
+    ``cells`` cells per arm through the experimental cascade and ``10 x cells``
+    through the spontaneous one (only the cells that can form a metastasis are
+    simulated there, so that costs little).  ``samples`` trajectories per context
+    for the heat map and time courses; ``validation_samples`` per arm of each fact
+    (the default is ``metastasim validate``'s, so the score is the one it prints).
+    The screen pairs the ``top_pairs`` best single targets that lower metastasis
+    without abolishing it alone, with one another, and gives the ``top_drugs`` best
+    drugs at each of ``doses``.
+    """
+
+    cells: int = 1_000_000
+    seed: int = 1
+    samples: int = 10_000
+    screen_samples: int = 2000
+    validation_samples: int = 10_000
+    top_pairs: int = 8
+    top_drugs: int = 4
+    doses: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 1.0)
+    quick: bool = False
+
+    @classmethod
+    def preset(cls, *, quick: bool = False, cells: int | None = None, seed: int = 1) -> "ReportSettings":
+        """The defaults, or the ``--quick`` ones (fewer cells, trajectories, pairs and doses; same validation)."""
+        base = cls(cells=100_000, samples=2000, screen_samples=1000, top_pairs=5, top_drugs=3,
+                   doses=(0.25, 0.5, 1.0), quick=True) if quick else cls()
+        base = replace(base, seed=seed)
+        return replace(base, cells=cells) if cells is not None else base
+
+    def __post_init__(self) -> None:
+        for name in ("cells", "samples", "screen_samples", "validation_samples", "top_pairs", "top_drugs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ModelError(f"{name} must be a positive whole number, not {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ModelError(f"seed must be a whole number >= 0, not {self.seed!r}")
+
+    def screen_params(self) -> ScreenParams:
+        # the report reads the screen's cascade and its normal-cell readout (normoxia), not per-context phenotypes
+        return ScreenParams(modes=("experimental", "spontaneous"), cells=self.cells,
+                            spontaneous_cells=10 * self.cells, seed=self.seed, contexts=("normoxia",),
+                            samples=self.screen_samples)
+
+    def command(self) -> str:
+        """The ``metastasim report`` options that reproduce these settings."""
+        default = ReportSettings.preset(quick=self.quick, seed=self.seed)
+        parts = ["metastasim report"] + (["--quick"] if self.quick else [])
+        parts += [f"--cells {self.cells}"] if self.cells != default.cells else []
+        parts += [f"--seed {self.seed}"] if self.seed != 1 else []
+        if replace(self, cells=default.cells) != default:
+            raise ValueError("these settings are not reachable from the command line")
+        return " ".join(parts)
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows (tables and results), with the time each part took."""
+
+    model: Model
+    settings: ReportSettings
+    phenotypes: pd.DataFrame                     # phenotype x context: probability at the end of the run
+    courses: dict[str, pd.DataFrame]             # context -> time x node probabilities
+    cascades: dict[str, CascadeResult]           # mode -> full run (every cell simulated)
+    spec: CascadeSpec
+    screen: ScreenResult
+    validation: ValidationReport
+    timings: dict[str, float] = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def elapsed(self) -> float:
+        return sum(self.timings.values())
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def collect(model: Model, spec: CascadeSpec, drugs: dict, facts: list, settings: ReportSettings, *,
+            store: ResultStore | str | None = None, threads: int | None = None, command: str = "",
+            progress: Progress | None = None) -> ReportData:
+    """Run every analysis of the report; ``progress(part, done, total)`` is called as work advances."""
+    def tick(part: str) -> Callable[[int, int], None]:
+        return (lambda done, total: progress(part, done, total)) if progress is not None else None
+
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    compiled = compile_model(model)
+    s = settings
+
+    t = time.perf_counter()
+    phenotypes = by_context(model, nodes=[p for p in _phenotypes(model)], samples=s.samples, seed=s.seed,
+                            threads=threads, progress=tick("phenotypes by context"))
+    courses = {}
+    nodes = [n for n in (*UPR_NODES, *GLUTAMINE_NODES) if n in model.nodes]
+    for i, ctx in enumerate(c for c in COURSE_CONTEXTS if c in model.contexts):
+        result = simulate(model, context=ctx, sample_count=s.samples, seed=s.seed, threads=threads,
+                          compiled=compiled, record_states=False)
+        courses[ctx] = pd.DataFrame(result.node_probs[:, [result.node_ids.index(n) for n in nodes]],
+                                    index=pd.Index(result.times, name="time"), columns=nodes)
+        if progress is not None:
+            progress("time courses", i + 1, len(COURSE_CONTEXTS))
+    timings["phenotypes and time courses"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    cascades = {}
+    for mode in ("experimental", "spontaneous"):
+        cascades[mode] = run_cascade(model, spec, mode=mode, cells=s.cells, seed=s.seed, threads=threads,
+                                     progress=tick(f"cascade ({mode})"))
+    timings["cascade"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    screen = _screen(model, spec, drugs, s, store, threads, command, progress)
+    timings["screen"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    validation = validate(model, facts, drugs, samples=s.validation_samples, seed=s.seed, threads=threads,
+                          cascade=spec, progress=tick("validation"))
+    timings["validation"] = time.perf_counter() - t
+
+    provenance = {
+        "version": __version__, "model": model.name, "model_hash": model.hash(), "cascade_hash": spec.hash(),
+        "settings": asdict(settings), "command": command or settings.command(),
+        "validate_command": "metastasim validate" + (f" --samples {s.validation_samples}"
+                                                     if s.validation_samples != 10_000 else "")
+                            + (f" --seed {s.seed}" if s.seed != 1 else ""),
+        "screen_store": str(screen.store), "screen_run": screen.run_key[:8],
+        "python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
+        "platform": platform.platform(terse=True), "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "elapsed": time.perf_counter() - started,
+    }
+    return ReportData(model, settings, phenotypes, courses, cascades, spec, screen, validation, timings, provenance)
+
+
+def _phenotypes(model: Model) -> list[str]:
+    from metastasim.models import PHENOTYPES
+
+    return [p for p in PHENOTYPES if p in model.nodes]
+
+
+def _screen(model, spec, drugs, s: ReportSettings, store, threads, command, progress) -> ScreenResult:
+    """Every single target and drug; then pairs of the best singles and dose series of the best drugs."""
+    params = s.screen_params()
+    own = not isinstance(store, ResultStore)
+    db = ResultStore(":memory:" if store is None else store) if own else store
+    try:
+        first = singles(model, drugs, "all")
+        result = run_screen(model, spec, first, params, store=db, threads=threads, command=command,
+                            progress=(lambda d, n: progress("screen: single targets", d, n)) if progress else None)
+        ranking = result.ranking()
+        helpful = ranking[ranking["prevented"] > 0]
+        # a target that alone leaves no metastatic cell leaves nothing for a partner to add: not paired
+        partial = helpful[helpful[f"{result.rank_mode}_metastatic"] > 0]
+        order = list(partial.index[: s.top_pairs])
+        best = sorted((a for a in first if a.key in order), key=lambda a: order.index(a.key))
+        top_drugs = list(helpful[helpful["kind"] == "drug"].index[: s.top_drugs])
+        second = first + pairs(model, best) + dose_series(model, drugs, top_drugs, s.doses)
+        return run_screen(model, spec, second, params, store=db, threads=threads, command=command,
+                          progress=(lambda d, n: progress("screen: pairs and doses", d, n)) if progress else None)
+    finally:
+        if own:
+            db.close()
