@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_cascade.py
 	$(BIN)/python benchmarks/bench_screen.py --full
+	$(BIN)/python benchmarks/bench_report.py --full
 
 # The network figure of the README (needs Graphviz's `dot`: apt install graphviz).
 figures: $(STAMP)

@@ -85,13 +85,14 @@ class ReportSettings:
                             samples=self.screen_samples)
 
     def command(self) -> str:
-        """The ``metastasim report`` options that reproduce these settings."""
+        """The ``metastasim report`` command that reproduces these settings (the Python call where none does)."""
         default = ReportSettings.preset(quick=self.quick, seed=self.seed)
+        if replace(self, cells=default.cells) != default:
+            return f"python -c 'from metastasim.report import build_report; from metastasim.report.analysis " \
+                   f"import ReportSettings; build_report(\"report\", {self!r})'"
         parts = ["metastasim report"] + (["--quick"] if self.quick else [])
         parts += [f"--cells {self.cells}"] if self.cells != default.cells else []
         parts += [f"--seed {self.seed}"] if self.seed != 1 else []
-        if replace(self, cells=default.cells) != default:
-            raise ValueError("these settings are not reachable from the command line")
         return " ".join(parts)
 
 

@@ -24,7 +24,10 @@ MODULE_COLOURS = {
     "effectors": "#FFFFFF",
     "phenotypes": "#009E73",
 }
-_EDGE = {"positive": ("#2B6E2B", "normal"), "negative": ("#B22222", "tee"), "dual": ("#555555", "odot"),
+# phenotypes are ovals and inputs dashed: told apart from the other modules without colour
+_SHAPES = {"phenotypes": ", shape=ellipse", "inputs": ', style="rounded,filled,dashed", penwidth=1.2'}
+# blue arrows and vermilion bars: told apart by colour with any colour vision, and by their heads
+_EDGE = {"positive": ("#1F63A8", "normal"), "negative": ("#D55E00", "tee"), "dual": ("#555555", "odot"),
          "unknown": ("#555555", "dot")}
 
 
@@ -33,7 +36,7 @@ def _quote(text: str) -> str:
 
 
 def network_dot(model: Model, *, title: str | None = None, clusters: bool = False, legend: bool = True) -> str:
-    """DOT text of ``model``: nodes coloured by module, green arrows for activation, red bars for inhibition.
+    """DOT text of ``model``: nodes coloured by module, blue arrows for activation, vermilion bars for inhibition.
 
     Nodes are labelled by id (gene products by their HGNC symbol) with their full name as
     tooltip; inputs sit on the top rank and phenotypes on the bottom one.  ``clusters``
@@ -67,14 +70,14 @@ def network_dot(model: Model, *, title: str | None = None, clusters: bool = Fals
         for name in names:
             node = model.nodes[name]
             lines.append(f"    {_quote(name)} [fillcolor={_quote(colour)}, tooltip={_quote(node.name or name)}"
-                         + (", shape=ellipse" if module == "phenotypes" else "") + "];")
+                         + _SHAPES.get(module, "") + "];")
         if boxed:
             lines.append("  }")
     present = [m for m in MODULE_COLOURS if m in modules]
     if present and legend and not clusters:
         key = "".join(f'<TR><TD BGCOLOR="{MODULE_COLOURS[m]}">{m}</TD></TR>' for m in present)
         lines.append('  legend [shape=plaintext, style="", label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" '
-                     f'CELLPADDING="4">{key}<TR><TD>green arrow: activates<BR/>red bar: inhibits</TD></TR>'
+                     f'CELLPADDING="4">{key}<TR><TD>blue arrow: activates<BR/>vermilion bar: inhibits</TD></TR>'
                      '</TABLE>>];')
     for target, node in model.nodes.items():
         if node.is_input:
