@@ -62,3 +62,28 @@ def test_enrichment_figure_takes_zero_and_open_intervals():
 def test_figures_are_reproducible():
     table = pd.DataFrame([[0.1, 0.9], [0.5, 0.0]], index=["EMT", "Dormancy"], columns=["normoxia", "hypoxia"])
     assert figures.phenotype_heatmap(table) == figures.phenotype_heatmap(table)
+
+
+@pytest.mark.parametrize("seed", [3, 1])  # seed 3: one metastatic control cell (experimental); seed 1: none
+def test_a_report_where_nothing_metastasises_still_renders(seed):
+    """1,000 cells leave (nearly) no metastatic cell: no pair or dose series to draw, undefined changes.
+    The report must still render, say so, and never print a NaN."""
+    from metastasim.cascade import load_cascade
+    from metastasim.models import load_drugs
+    from metastasim.report.analysis import collect
+    from metastasim.report.html import render
+    from metastasim.validation import load_facts
+
+    model = load_model()
+    facts = [f for f in load_facts() if f.level == "cell"][:3]
+    settings = ReportSettings(cells=1000, seed=seed, samples=200, screen_samples=100, validation_samples=100,
+                              top_pairs=3, top_drugs=2, doses=(0.5, 1.0))
+    data = collect(model, load_cascade(), load_drugs(), facts, settings)
+    assert data.cascades["spontaneous"].metastatic == 0  # the degenerate case this test is about
+    html = render(data)
+    text = re.sub(r'src="data:[^"]*"|<svg.*?</svg>|<script.*?</script>', "", html, flags=re.S)
+    assert not re.search(r"\bnan\b|\binf\b", text, flags=re.I)
+    assert data.screen.synergy().empty and "no pairs to show" in html
+    if seed == 1:  # no control metastasis: nothing can be prevented, so no drug is dosed either
+        assert data.screen.dose_response().empty and "no dose series" in html
+    assert f'data-score="{data.validation.score}"' in html

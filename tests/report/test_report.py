@@ -86,13 +86,13 @@ def test_the_command_writes_one_file_and_prints_a_summary(rendered):
         "index.html", "summary.json"]
     assert str(html) in proc.stdout and "validation:" in proc.stdout and "best targets" in proc.stdout
     assert proc.stderr == ""  # not a terminal: no progress bar, and no warning
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["provenance"]["model_hash"] == load_model().hash()
     assert summary["provenance"]["command"] == "metastasim report --quick"
 
 
 def test_the_file_is_self_contained(rendered):
-    text = (Path(rendered[0]) / "index.html").read_text()
+    text = (Path(rendered[0]) / "index.html").read_text(encoding="utf-8")
     # nothing is loaded from elsewhere: no external script, style sheet, image, font or frame
     assert not re.search(r'<(script|img|link|iframe|source|embed)\b[^>]*\b(src|href)="(?!data:|#)', text)
     assert "@import" not in text and not re.search(r"url\((?!['\"]?(data:|#))", text)
@@ -118,11 +118,14 @@ def test_every_section_and_figure_is_present_and_drawn(page_log):
         assert min(size) > 150, f"figure {figure} is not drawn ({size})"
     # the network: one box per node of the model, with activation and inhibition edges
     model = load_model()
-    nodes = page.evaluate("Array.from(document.querySelectorAll('#network-box g.node title'))"
-                          ".map(t => t.textContent)")
     if page.get_attribute("#network-box", "data-layout") == "graphviz":
-        assert set(nodes) >= set(model.nodes)
+        nodes = page.evaluate("Array.from(document.querySelectorAll('#network-box g.node title'))"
+                              ".map(t => t.textContent)")
+        assert set(nodes) == set(model.nodes)
         assert page.locator("#network-box g.edge").count() > len(model.nodes)
+    else:  # the row layout: every node's label is drawn
+        labels = page.evaluate("Array.from(document.querySelectorAll('#network-box text')).map(t => t.textContent)")
+        assert set(model.nodes) <= set(labels)
     box = page.locator("#network-box svg").bounding_box()
     assert box["width"] > 800 and box["height"] > 400
 
@@ -133,10 +136,11 @@ def test_tables_hold_every_node_target_and_fact(page_log):
     assert page.locator("#nodes-table tbody tr").count() == len(model.nodes)
     assert page.locator("#ranking-table tbody tr").count() == len(gene_nodes(model)) + len(drugs)
     assert page.locator("#validation-table tbody tr").count() == len(facts)
-    # every reference is a link to its DOI / PubMed page
-    links = page.evaluate("Array.from(document.querySelectorAll('#nodes-table a')).map(a => a.href)")
-    assert len(links) >= len(model.nodes)
-    assert all(re.match(r"https://(doi\.org|pubmed\.ncbi\.nlm\.nih\.gov|pmc\.ncbi\.nlm\.nih\.gov)/|https?://", u)
+    # every reference of the model is a link to its DOI / PubMed page, and nothing else is linked
+    links = page.evaluate("Array.from(document.querySelectorAll('#nodes-table a')).map(a => a.getAttribute('href'))")
+    expected = {r.url for n in model.nodes.values() for r in (*n.references, *n.evidence)}
+    assert set(links) == expected and "" not in expected
+    assert all(u.startswith(("https://doi.org/", "https://pubmed.ncbi.nlm.nih.gov/", "https://pmc.ncbi.nlm.nih.gov/"))
                for u in links)
     # the heat map (an SVG image whose text stays text) names every phenotype and context
     src = page.get_attribute("#fig-phenotypes", "src")

@@ -15,6 +15,7 @@ the chunk: no Python object per cell.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -174,7 +175,7 @@ class CascadeResult:
         """JSON-ready summary (the ``--json`` output of ``metastasim cascade``)."""
         self._whole_population("the summary")
         def num(x: float):
-            return None if x != x else x  # NaN -> null
+            return x if math.isfinite(x) else None  # NaN and infinity -> null (JSON has neither)
 
         stages = []
         for s in self.stages:
@@ -191,8 +192,7 @@ class CascadeResult:
             o = self.odds_ratio(alt)
             enrichment.append({"id": alt.id, "node": alt.node, "change": alt.change, "frequency": alt.frequency,
                                "carriers": alt.carriers, "carriers_metastatic": alt.carriers_metastatic,
-                               "odds_ratio": num(o.estimate), "ci95": [o.low, o.high if o.high != float("inf")
-                                                                       else None]})
+                               "odds_ratio": num(o.estimate), "ci95": [num(o.low), num(o.high)]})
         return {
             "mode": self.mode, "cells": self.cells, "seed": self.seed,
             "perturbations": list(self.perturbations),

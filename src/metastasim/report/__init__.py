@@ -12,10 +12,13 @@ def build_report(out, settings=None, *, store=None, threads=None, command: str =
 
     ``settings`` is a :class:`~metastasim.report.analysis.ReportSettings` (default:
     the full report).  The screen's arms go to ``store`` (default
-    ``out/results.sqlite``), so a second run with the same settings reads them back.
+    ``out/results.sqlite``, created first), so a second run with the same settings
+    reads them back, and one that was interrupted resumes; the HTML and the summary
+    are written only at the end, all at once.
     Returns the :class:`~metastasim.report.analysis.ReportData` and the path of the HTML file.
     """
     import json
+    import time
     from pathlib import Path
 
     from metastasim.cascade import load_cascade
@@ -33,9 +36,11 @@ def build_report(out, settings=None, *, store=None, threads=None, command: str =
     if store is None:
         out.mkdir(parents=True, exist_ok=True)
         store = out / "results.sqlite"
+    started = time.perf_counter()
     data = collect(load_model(), load_cascade(), load_drugs(), load_facts(), settings, store=str(store),
                    threads=threads, command=command, progress=progress)
     html = render(data)
+    data.provenance["total_elapsed"] = time.perf_counter() - started  # with the figures and the HTML
     facts = {"summary": summary(data), "provenance": data.provenance, "timings": data.timings}
     write_folder(out, {"index.html": html, "summary.json": json.dumps(facts, indent=1, default=str) + "\n"})
     return data, out / "index.html"

@@ -1,8 +1,10 @@
 """The report's figures, drawn with matplotlib and returned as SVG text.
 
-Colours are the Okabe-Ito palette for categories and cividis / a blue-orange
+Colours are the Okabe-Ito palette for categories and cividis / a purple-orange
 diverging map for values, all distinguishable with the common colour-vision
 deficiencies; line styles and markers repeat the distinction where it matters.
+Figures are drawn on :class:`matplotlib.figure.Figure` objects, never through pyplot,
+so building a report leaves the caller's matplotlib backend and figures alone.
 """
 
 from __future__ import annotations
@@ -10,17 +12,15 @@ from __future__ import annotations
 import io
 import math
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps, rc_context
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg")
+from metastasim.screen.scores import fit_ic50
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from metastasim.screen.scores import fit_ic50  # noqa: E402
-
-__all__ = ["OKABE_ITO", "svg", "phenotype_heatmap", "time_courses", "funnel", "enrichment", "ranking",
+__all__ = ["OKABE_ITO", "svg", "subplots", "phenotype_heatmap", "time_courses", "funnel", "enrichment", "ranking",
            "synergy_heatmap", "dose_response"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette (its yellow darkened: lines on white must stay visible).
@@ -42,9 +42,18 @@ def svg(fig) -> str:
     """The figure as standalone SVG text (no XML prolog; scales with its container)."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
-    plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg"):]
+
+
+def _cmap(name: str):
+    return colormaps[name]
+
+
+def subplots(figsize: tuple[float, float], **kwargs):
+    """A figure and its axes, without pyplot (no global state, no backend switch)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(**kwargs)
 
 
 def _label_colour(value: float, vmin: float, vmax: float, cmap) -> str:
@@ -54,9 +63,9 @@ def _label_colour(value: float, vmin: float, vmax: float, cmap) -> str:
 
 def phenotype_heatmap(table: pd.DataFrame) -> str:
     """Phenotypes (rows) x contexts (columns): probability of the phenotype at the end of the run."""
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(1.0 + 0.85 * table.shape[1], 0.9 + 0.42 * table.shape[0]))
-        cmap = plt.get_cmap("cividis")
+    with rc_context(_STYLE):
+        fig, ax = subplots((1.0 + 0.85 * table.shape[1], 0.9 + 0.42 * table.shape[0]))
+        cmap = _cmap("cividis")
         image = ax.imshow(table.values, cmap=cmap, vmin=0, vmax=1, aspect="auto")
         ax.set_xticks(range(table.shape[1]), [c.replace("_", " ") for c in table.columns], rotation=35, ha="right")
         ax.set_yticks(range(table.shape[0]), table.index)
@@ -75,9 +84,9 @@ def time_courses(courses: dict[str, pd.DataFrame], groups: dict[str, dict[str, t
     """
     contexts = list(courses)
     styles = ("-", "--", "-.", ":")
-    with plt.rc_context(_STYLE):
-        fig, axes = plt.subplots(len(groups), len(contexts), figsize=(3.6 * len(contexts) + 2.2, 3.0 * len(groups)),
-                                 sharex=True, sharey=True, squeeze=False)
+    with rc_context(_STYLE):
+        fig, axes = subplots((3.6 * len(contexts) + 2.2, 3.0 * len(groups)), nrows=len(groups), ncols=len(contexts),
+                             sharex=True, sharey=True, squeeze=False)
         for row, (title, subgroups) in enumerate(groups.items()):
             for col, ctx in enumerate(contexts):
                 ax = axes[row, col]
@@ -105,8 +114,8 @@ def time_courses(courses: dict[str, pd.DataFrame], groups: dict[str, dict[str, t
 def funnel(stages: dict[str, pd.DataFrame], anchors: dict[str, list[dict]]) -> str:
     """Per mode: the fraction of all cells through each stage (log scale, 95% CIs) and the measured anchors."""
     modes = list(stages)
-    with plt.rc_context(_STYLE):
-        fig, axes = plt.subplots(1, len(modes), figsize=(5.4 * len(modes), 4.0), squeeze=False)
+    with rc_context(_STYLE):
+        fig, axes = subplots((5.4 * len(modes), 4.0), nrows=1, ncols=len(modes), squeeze=False)
         for ax, mode in zip(axes[0], modes):
             t = stages[mode]
             x = np.arange(len(t) + 1)
@@ -139,8 +148,8 @@ def enrichment(tables: dict[str, pd.DataFrame]) -> str:
     modes = list(tables)
     names = list(dict.fromkeys(a for t in tables.values() for a in t.index))
     markers = ("o", "s", "^")
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(7.0, 0.9 + 0.45 * len(names)))
+    with rc_context(_STYLE):
+        fig, ax = subplots((7.0, 0.9 + 0.45 * len(names)))
         finite = [v for t in tables.values() for v in (*t["ci95_low"], *t["ci95_high"], *t["odds_ratio"])
                   if np.isfinite(v) and v > 0]
         lo_lim, hi_lim = (min(finite) / 1.5, max(finite) * 1.5) if finite else (0.1, 10.0)
@@ -157,17 +166,18 @@ def enrichment(tables: dict[str, pd.DataFrame]) -> str:
                 high = r.ci95_high if np.isfinite(r.ci95_high) else hi_lim
                 ax.plot([low, high], [y, y], color=OKABE_ITO[m], linewidth=1.5)
                 est = r.odds_ratio
-                first = i == next(k for k, n in enumerate(names) if n in t.index)
                 if np.isfinite(est):  # an estimate of 0 (no metastatic carrier) sits at the left edge
-                    ax.plot([max(est, lo_lim)], [y], markers[m % 3] if est > 0 else "<", color=OKABE_ITO[m],
-                            label=mode if first else None)
+                    ax.plot([max(est, lo_lim)], [y], markers[m % 3] if est > 0 else "<", color=OKABE_ITO[m])
+                elif est == np.inf:  # every metastatic cell a carrier: at the right edge
+                    ax.plot([hi_lim], [y], ">", color=OKABE_ITO[m])
         ax.axvline(1.0, color="#555555", linewidth=0.8, linestyle="--")
         ax.set_xscale("log")
         ax.set_xlim(lo_lim, hi_lim)
         ax.set_yticks(range(len(names)), names)
         ax.invert_yaxis()
         ax.set_xlabel("odds ratio of forming a metastasis, carriers vs non-carriers (95% CI)")
-        ax.legend(frameon=False, fontsize=9, loc="lower right")
+        ax.legend([Line2D([], [], color=OKABE_ITO[m], marker=markers[m % 3]) for m in range(len(modes))], modes,
+                  frameon=False, fontsize=9, loc="lower right")
         ax.grid(alpha=0.25, axis="x", which="both")
         fig.tight_layout()
         return svg(fig)
@@ -176,17 +186,17 @@ def enrichment(tables: dict[str, pd.DataFrame]) -> str:
 def ranking(table: pd.DataFrame, mode: str, other: str | None = None, top: int = 20) -> str:
     """Best single targets: log2 change of metastatic efficiency (95% CI), coloured by normal cells spared."""
     t = table.head(top)
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(8.0, 1.0 + 0.34 * len(t)))
-        cmap = plt.get_cmap("cividis")
+    with rc_context(_STYLE):
+        fig, ax = subplots((8.0, 1.0 + 0.34 * len(t)))
+        cmap = _cmap("cividis").with_extremes(bad="#FFFFFF")  # selectivity undefined: an open marker
         y = np.arange(len(t))
         for yi, (_, r) in zip(y, t.iterrows()):
             ax.plot([r[f"{mode}_lfc_low"], r[f"{mode}_lfc_high"]], [yi, yi], color="#444444", linewidth=1.2)
             if other is not None:
                 ax.plot([r[f"{other}_lfc"]], [yi + 0.22], "|", color=OKABE_ITO[5], markersize=7, markeredgewidth=1.6)
-        spared = t["spared"].fillna(1.0).to_numpy()
+        spared = t["spared"].to_numpy(dtype=float)
         points = ax.scatter(t[f"{mode}_lfc"], y, c=spared, cmap=cmap, vmin=0, vmax=1, s=46, zorder=3,
-                            edgecolors="black", linewidths=0.5)
+                            plotnonfinite=True, edgecolors="black", linewidths=0.5)
         if other is not None:
             ax.plot([], [], "|", color=OKABE_ITO[5], markersize=7, markeredgewidth=1.6, label=f"{other} cascade")
             ax.plot([], [], "o", color="#888888", markeredgecolor="black", label=f"{mode} cascade (95% CI)")
@@ -211,11 +221,11 @@ def synergy_heatmap(table: pd.DataFrame, order: list[str]) -> str:
             i, j = sorted((order.index(r.a), order.index(r.b)))
             values[i, j] = r.bliss
             significant[i, j] = r.bliss_low > 0 or r.bliss_high < 0
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(2.2 + 0.75 * n, 1.6 + 0.6 * n))
+    with rc_context(_STYLE):
+        fig, ax = subplots((2.2 + 0.75 * n, 1.6 + 0.6 * n))
         finite = np.abs(values[np.isfinite(values)])
         limit = max(float(finite.max()) if finite.size else 0.0, 0.05)
-        cmap = plt.get_cmap("PuOr_r")
+        cmap = _cmap("PuOr_r")
         image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit)
         for (i, j), v in np.ndenumerate(values):
             if np.isfinite(v):
@@ -234,8 +244,8 @@ def dose_response(table: pd.DataFrame) -> str:
     """Efficiency relative to the control at each dose (95% CI) with the fitted Hill curve and IC50."""
     targets = list(dict.fromkeys(table["target"]))
     markers = ("o", "s", "^", "D", "v", "P")
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(6.8, 4.2))
+    with rc_context(_STYLE):
+        fig, ax = subplots((6.8, 4.2))
         grid = np.linspace(0, 1, 201)
         for k, target in enumerate(targets):
             g = table[table["target"] == target].sort_values("dose")

@@ -78,7 +78,8 @@ def _cascade(data: ReportData) -> dict:
             "anchors": [{**a, "measured_pct": _pct(a["measured"]), "simulated_pct": _pct(a["simulated"]),
                          "ci": " to ".join(_pct(x) for x in a["simulated_ci95"]),
                          "url": Reference(a["reference"]).url} for a in anchors[mode]],
-            "enrichment": [{"alteration": k, "node": r.node, "change": r.change, "frequency": _pct(r.frequency),
+            "enrichment": [{"alteration": k, "node": r.node, "change": r.change,
+                            "frequency": _pct(r.carriers / result.cells),
                             "frequency_metastatic": _pct(r.frequency_metastatic), "odds_ratio": _num(r.odds_ratio),
                             "ci": f"{_num(r.ci95_low)} to {_num(r.ci95_high)}"} for k, r in enrich[mode].iterrows()],
         }
@@ -101,20 +102,23 @@ def _targets(data: ReportData) -> dict:
     rows = []
     for arm, r in ranking.iterrows():
         rows.append({"rank": int(r["rank"]), "arm": arm, "kind": r["kind"],
-                     "lfc": f"{r[f'{mode}_lfc']:+.2f}", "lfc_ci": f"{r[f'{mode}_lfc_low']:+.2f} to "
-                                                           f"{r[f'{mode}_lfc_high']:+.2f}",
-                     "other": f"{r[f'{other}_lfc']:+.2f} ({r[f'{other}_lfc_low']:+.1f} to "
-                              f"{r[f'{other}_lfc_high']:+.1f})" if other else "",
+                     "lfc": _num(r[f"{mode}_lfc"], "{:+.2f}"),
+                     "lfc_ci": f"{_num(r[f'{mode}_lfc_low'], '{:+.2f}')} to {_num(r[f'{mode}_lfc_high'], '{:+.2f}')}",
+                     "other": f"{_num(r[f'{other}_lfc'], '{:+.2f}')} ({_num(r[f'{other}_lfc_low'], '{:+.1f}')} to "
+                              f"{_num(r[f'{other}_lfc_high'], '{:+.1f}')})" if other else "",
                      "efficiency": _pct(r[f"{mode}_efficiency"]), "prevented": _pct(r["prevented"]),
-                     "spared": _pct(r["spared"]), "score": f"{r['score']:.3f}",
+                     "spared": _pct(r["spared"]), "score": _num(r["score"], "{:.3f}"),
                      "perturbations": r["perturbations"]})
-    synergy_rows = [{"pair": k, "f_a": f"{r.f_a:.2f}", "f_b": f"{r.f_b:.2f}", "f_ab": f"{r.f_ab:.2f}",
-                     "bliss": f"{r.bliss:+.3f}", "bliss_ci": f"{r.bliss_low:+.3f} to {r.bliss_high:+.3f}",
-                     "hsa": f"{r.hsa:+.3f}", "hsa_ci": f"{r.hsa_low:+.3f} to {r.hsa_high:+.3f}"}
+    synergy_rows = [{"pair": k, "f_a": _num(r.f_a, "{:.2f}"), "f_b": _num(r.f_b, "{:.2f}"),
+                     "f_ab": _num(r.f_ab, "{:.2f}"), "bliss": _num(r.bliss, "{:+.3f}"),
+                     "bliss_ci": f"{_num(r.bliss_low, '{:+.3f}')} to {_num(r.bliss_high, '{:+.3f}')}",
+                     "hsa": _num(r.hsa, "{:+.3f}"),
+                     "hsa_ci": f"{_num(r.hsa_low, '{:+.3f}')} to {_num(r.hsa_high, '{:+.3f}')}"}
                     for k, r in syn.iterrows()]
     ic50_rows = [{"target": k, "ic50": "–" if r.ic50 != r.ic50 else f"{'< ' if r.ic50_below else ''}{r.ic50:.3g}",
                   "hill": _num(r.hill, "{:.2g}"), "max_effect": _pct(r.max_effect)} for k, r in ic50.iterrows()]
-    figs = {"ranking": _img(figures.ranking(ranking, mode, other, TOP_RANKED), "Ranked single targets", "fig-ranking")}
+    figs = {"ranking": _img(figures.ranking(ranking, mode, other, TOP_RANKED), "Ranked single targets", "fig-ranking"),
+            "synergy": None, "doses": None}  # the last two only when there are pairs / dose series to draw
     if len(order) >= 2:
         figs["synergy"] = _img(figures.synergy_heatmap(syn, order), "Synergy of the top pairs", "fig-synergy")
     if len(doses):
@@ -174,4 +178,5 @@ def summary(data: ReportData) -> dict:
                "metastatic": r.metastatic, "cells": r.cells} for m, r in data.cascades.items()}
     return {"score": data.validation.score, "reproduced": data.validation.reproduced,
             "facts": len(data.validation.results), "efficiency": eff, "top": top,
-            "arms": len(data.screen.arms), "elapsed": data.provenance.get("elapsed", data.elapsed)}
+            "arms": len(data.screen.arms),
+            "elapsed": data.provenance.get("total_elapsed", data.provenance.get("elapsed", data.elapsed))}

@@ -99,7 +99,7 @@ def network_svg(model: Model, *, title: str | None = None) -> tuple[str, str]:
     if dot:
         try:
             proc = subprocess.run([dot, "-Tsvg"], input=network_dot(model, title=title, legend=False),
-                                  capture_output=True, text=True, timeout=120, check=True)
+                                  capture_output=True, text=True, encoding="utf-8", timeout=120, check=True)
             text = proc.stdout
             return text[text.index("<svg"):], "graphviz"  # sized by the page's style sheet
         except (OSError, subprocess.SubprocessError, ValueError):
@@ -108,12 +108,9 @@ def network_svg(model: Model, *, title: str | None = None) -> tuple[str, str]:
 
 
 def _rows_svg(model: Model, title: str | None) -> str:
-    import matplotlib
+    from matplotlib import rc_context
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from metastasim.report.figures import svg
+    from metastasim.report.figures import subplots, svg
 
     order = [m for m in MODULE_COLOURS if any(n.module == m for n in model.nodes.values())]
     order += sorted({n.module for n in model.nodes.values()} - set(order))
@@ -123,8 +120,8 @@ def _rows_svg(model: Model, title: str | None) -> str:
     for y, (module, nodes) in enumerate(rows.items()):
         for x, node in enumerate(nodes):
             pos[node.id] = ((x + 0.5) * width / len(nodes), -y * 1.6 - (0.45 if x % 2 else 0.0))
-    with plt.rc_context({"svg.fonttype": "none", "font.family": "sans-serif", "svg.hashsalt": "metastasim"}):
-        fig, ax = plt.subplots(figsize=(max(12, width * 0.9), 1.6 * len(rows) + 1.5))
+    with rc_context({"svg.fonttype": "none", "font.family": "sans-serif", "svg.hashsalt": "metastasim"}):
+        fig, ax = subplots((max(12, width * 0.9), 1.6 * len(rows) + 1.5))
         for target, node in model.nodes.items():
             if node.is_input:
                 continue

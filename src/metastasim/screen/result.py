@@ -86,8 +86,12 @@ class ScreenResult:
             base = self._by_key["control"]["payload"]["contexts"][NORMAL_CONTEXT]
             row["normal_proliferation_change"] = ctx["Proliferation"] - base["Proliferation"]
             row["normal_apoptosis_change"] = ctx["Apoptosis"] - base["Apoptosis"]
-            prevented = 1.0 - 2.0 ** row[f"{self.rank_mode}_lfc"]
-            spared = min(1.0, 2.0 ** sel.estimate) if math.isfinite(sel.estimate) else math.nan
+            # observed ratios (the log-fold changes add 0.5 to an empty arm: a bound, right for a CI, not a share)
+            base_count = len(self._metastatic("control", self.rank_mode))
+            count = row[f"{self.rank_mode}_metastatic"]
+            prevented = 1.0 - count / base_count if base_count else math.nan
+            base_fit = float(control_normal.mean())
+            spared = min(1.0, row["normal_fit"] / base_fit) if base_fit > 0 else math.nan
             row["prevented"] = prevented
             row["spared"] = spared
             # no normal cell proliferating in the control: selectivity undefined, the score is the effect alone
@@ -99,9 +103,10 @@ class ScreenResult:
     def ranking(self) -> pd.DataFrame:
         """Single targets and drugs, best first.
 
-        ``score`` = fraction of metastases prevented (``1 - 2**lfc`` in the ranked
-        mode) times the fraction of normal cells spared (proliferating and alive in
-        ``normoxia``, relative to the control, at most 1); arms that raise the
+        ``score`` = fraction of the control's metastases prevented (``1 - treated /
+        control`` cells in the ranked mode; NaN without any in the control) times the
+        fraction of normal cells spared (proliferating and alive in ``normoxia``,
+        relative to the control, at most 1); arms that raise the
         efficiency keep their negative ``prevented`` as score.  Ties are broken by the
         upper end of the log-fold change's CI (more certainly lower first).
         """
