@@ -111,10 +111,6 @@ class ReportData:
     timings: dict[str, float] = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
 
-    @property
-    def elapsed(self) -> float:
-        return sum(self.timings.values())
-
 
 Progress = Callable[[str, int, int], None]
 
@@ -132,17 +128,18 @@ def collect(model: Model, spec: CascadeSpec, drugs: dict, facts: list, settings:
     s = settings
 
     t = time.perf_counter()
-    phenotypes = by_context(model, nodes=[p for p in _phenotypes(model)], samples=s.samples, seed=s.seed,
+    phenotypes = by_context(model, nodes=_phenotypes(model), samples=s.samples, seed=s.seed,
                             threads=threads, progress=tick("phenotypes by context"))
     courses = {}
     nodes = [n for n in (*UPR_NODES, *GLUTAMINE_NODES) if n in model.nodes]
-    for i, ctx in enumerate(c for c in COURSE_CONTEXTS if c in model.contexts):
+    contexts = [c for c in COURSE_CONTEXTS if c in model.contexts]
+    for i, ctx in enumerate(contexts):
         result = simulate(model, context=ctx, sample_count=s.samples, seed=s.seed, threads=threads,
                           compiled=compiled, record_states=False)
         courses[ctx] = pd.DataFrame(result.node_probs[:, [result.node_ids.index(n) for n in nodes]],
                                     index=pd.Index(result.times, name="time"), columns=nodes)
         if progress is not None:
-            progress("time courses", i + 1, len(COURSE_CONTEXTS))
+            progress("time courses", i + 1, len(contexts))
     timings["phenotypes and time courses"] = time.perf_counter() - t
 
     t = time.perf_counter()

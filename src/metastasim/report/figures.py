@@ -46,10 +46,6 @@ def svg(fig) -> str:
     return text[text.index("<svg"):]
 
 
-def _cmap(name: str):
-    return colormaps[name]
-
-
 def subplots(figsize: tuple[float, float], **kwargs):
     """A figure and its axes, without pyplot (no global state, no backend switch)."""
     fig = Figure(figsize=figsize)
@@ -65,7 +61,7 @@ def phenotype_heatmap(table: pd.DataFrame) -> str:
     """Phenotypes (rows) x contexts (columns): probability of the phenotype at the end of the run."""
     with rc_context(_STYLE):
         fig, ax = subplots((1.0 + 0.85 * table.shape[1], 0.9 + 0.42 * table.shape[0]))
-        cmap = _cmap("cividis")
+        cmap = colormaps["cividis"]
         image = ax.imshow(table.values, cmap=cmap, vmin=0, vmax=1, aspect="auto")
         ax.set_xticks(range(table.shape[1]), [c.replace("_", " ") for c in table.columns], rotation=35, ha="right")
         ax.set_yticks(range(table.shape[0]), table.index)
@@ -188,7 +184,7 @@ def ranking(table: pd.DataFrame, mode: str, other: str | None = None, top: int =
     t = table.head(top)
     with rc_context(_STYLE):
         fig, ax = subplots((8.0, 1.0 + 0.34 * len(t)))
-        cmap = _cmap("cividis").with_extremes(bad="#FFFFFF")  # selectivity undefined: an open marker
+        cmap = colormaps["cividis"].with_extremes(bad="#FFFFFF")  # selectivity undefined: an open marker
         y = np.arange(len(t))
         for yi, (_, r) in zip(y, t.iterrows()):
             ax.plot([r[f"{mode}_lfc_low"], r[f"{mode}_lfc_high"]], [yi, yi], color="#444444", linewidth=1.2)
@@ -225,7 +221,7 @@ def synergy_heatmap(table: pd.DataFrame, order: list[str]) -> str:
         fig, ax = subplots((2.2 + 0.75 * n, 1.6 + 0.6 * n))
         finite = np.abs(values[np.isfinite(values)])
         limit = max(float(finite.max()) if finite.size else 0.0, 0.05)
-        cmap = _cmap("PuOr_r")
+        cmap = colormaps["PuOr_r"]
         image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit)
         for (i, j), v in np.ndenumerate(values):
             if np.isfinite(v):

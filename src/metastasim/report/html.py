@@ -179,4 +179,4 @@ def summary(data: ReportData) -> dict:
     return {"score": data.validation.score, "reproduced": data.validation.reproduced,
             "facts": len(data.validation.results), "efficiency": eff, "top": top,
             "arms": len(data.screen.arms),
-            "elapsed": data.provenance.get("total_elapsed", data.provenance.get("elapsed", data.elapsed))}
+            "elapsed": data.provenance.get("total_elapsed", data.provenance["elapsed"])}
