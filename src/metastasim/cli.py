@@ -707,11 +707,15 @@ def _print_screen(result, top: int) -> None:
     others = [m for m in p.modes if m != mode]
     rows = [["rank", "arm", f"log2 change ({mode})", "95% CI", "prevented", "normal cells spared", "score"]
             + [f"log2 change ({m}, 95% CI)" for m in others]]
+    def fmt(x: float, spec: str) -> str:  # undefined (no metastatic or normal cell in the control): "-"
+        return format(x, spec) if x == x and abs(x) != float("inf") else "-"
+
     for arm, r in ranking.head(top).iterrows():
-        rows.append([str(r["rank"]), arm, f"{r[f'{mode}_lfc']:+.2f}",
-                     f"{r[f'{mode}_lfc_low']:+.2f} to {r[f'{mode}_lfc_high']:+.2f}", f"{r['prevented']:.0%}",
-                     f"{r['spared']:.0%}", f"{r['score']:.3f}"]
-                    + [f"{r[f'{m}_lfc']:+.2f} ({r[f'{m}_lfc_low']:+.1f} to {r[f'{m}_lfc_high']:+.1f})" for m in others])
+        rows.append([str(r["rank"]), arm, fmt(r[f"{mode}_lfc"], "+.2f"),
+                     f"{fmt(r[f'{mode}_lfc_low'], '+.2f')} to {fmt(r[f'{mode}_lfc_high'], '+.2f')}",
+                     fmt(r["prevented"], ".0%"), fmt(r["spared"], ".0%"), fmt(r["score"], ".3f")]
+                    + [f"{fmt(r[f'{m}_lfc'], '+.2f')} ({fmt(r[f'{m}_lfc_low'], '+.1f')} to "
+                       f"{fmt(r[f'{m}_lfc_high'], '+.1f')})" for m in others])
     _echo_rows(rows, right=(0, 2, 4, 5, 6, 7))
     syn = result.synergy()
     if len(syn):
