@@ -601,7 +601,8 @@ def results(run, store, top, as_json, csv_file, out) -> None:
 @click.option("--store", type=click.Path(dir_okay=False),
               help="SQLite results store for the screen [OUT/results.sqlite]; a second run resumes from it.")
 @click.option("--threads", type=click.IntRange(min=0), help="Threads (0: all cores); results do not depend on it.")
-def report(out, quick, cells, seed, store, threads) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json (headline numbers, provenance) instead.")
+def report(out, quick, cells, seed, store, threads, as_json) -> None:
     """Run the whole analysis of the curated model and write it as one HTML report.
 
     The model's network and evidence, phenotypes across contexts and time courses of
@@ -618,6 +619,9 @@ def report(out, quick, cells, seed, store, threads) -> None:
     with _parts_progress() as progress:
         data, path = build_report(out, settings, store=store, threads=threads, command=settings.command(),
                                   progress=progress)
+    if as_json:
+        click.echo((path.parent / "summary.json").read_text(encoding="utf-8"), nl=False)
+        return
     from metastasim.report.html import summary
 
     s = summary(data)

@@ -194,6 +194,20 @@ def test_screenshots_at_laptop_and_projector_size(rendered, browser, name):
     assert (ARTIFACTS / f"report-{name}.png").stat().st_size > 20_000
 
 
+def test_json_prints_the_summary_file(rendered, tmp_path):
+    # the store of the rendered report is reused: the screen is read back, the rest recomputed (about a minute)
+    out = rendered[0]
+    proc = subprocess.run([str(METASTASIM), "report", "--quick", "--out", str(tmp_path / "again"), "--store",
+                           str(out / "results.sqlite"), "--json"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    printed = json.loads(proc.stdout)
+    assert printed == json.loads((tmp_path / "again" / "summary.json").read_text(encoding="utf-8"))
+    first = json.loads((out / "summary.json").read_text(encoding="utf-8"))["summary"]
+    # the same seed gives the same report (only the times differ)
+    assert {k: v for k, v in printed["summary"].items() if k != "elapsed"} == \
+        {k: v for k, v in first.items() if k != "elapsed"}
+
+
 def test_bad_options_end_in_one_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
