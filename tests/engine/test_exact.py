@@ -6,8 +6,8 @@ description only (rules, rates, initial states), never from the package's compil
 arrays:
 
 - generator ``Q``: in state ``s``, an off node turns on at its ``rate_up`` and an on node
-  turns off at its ``rate_down``, each evaluated with the node's rule (``@logic``) in
-  ``s``; ``Q[s, s ^ (1 << i)]`` is the rate of flipping node ``i``.  Knockout, ForceOn and
+  turns off at its ``rate_down``, each evaluated with the node's rule (``@logic``) and
+  the states of the nodes the rate reads (graded rates) in ``s``; ``Q[s, s ^ (1 << i)]`` is the rate of flipping node ``i``.  Knockout, ForceOn and
   SetInput fix a node (it never flips, and it starts at its fixed value); Inhibit(X, e)
   multiplies both up rates of X by ``1 - e``;
 - initial distribution ``p0``: independent nodes, on with probability ``node.initial``,
@@ -85,7 +85,7 @@ def flip_rates(model, perturbations) -> np.ndarray:
         for i, name in enumerate(ids):
             if name in fixed:
                 continue
-            up_t, up_f, down_t, down_f = model.rate_values(name)
+            up_t, up_f, down_t, down_f = model.rate_values(name, values)
             logic = model.nodes[name].rule.evaluate(values)
             if values[name]:
                 rates[s, i] = down_t if logic else down_f
@@ -346,6 +346,25 @@ time_tick = 0.5;
 """
 
 
+# (8) graded rates that read other nodes' states: C's up rate sums its drivers (B counts
+# double), its down rate falls when A is on; D's down rate reads B, which its rule does not
+GRADED_BND = """
+Node A { logic = !A; rate_up = @logic ? 0.8 : 0; rate_down = @logic ? 0 : 0.5; }
+Node B { logic = !C; rate_up = @logic ? 1.2 : 0; rate_down = @logic ? 0 : 0.3; }
+Node C { logic = A | B; rate_up = @logic ? $k * (A + 2 * B) / 3 : 0.05 * A; rate_down = 0.4 + 0.6 * !A; }
+Node D { logic = C; rate_up = @logic ? 2 : 0; rate_down = @logic ? 0 : (B ? 3 : 0.5); }
+"""
+GRADED_CFG = """
+$k = 1.5;
+A.istate = 0;
+B.istate = 1;
+C.istate = 0;
+D.istate = 0;
+max_time = 10;
+time_tick = 0.5;
+"""
+
+
 def oscillator():
     return parse_maboss(OSCILLATOR_BND, OSCILLATOR_CFG)
 
@@ -368,7 +387,12 @@ def ten_nodes():
     return parse_maboss(TEN_BND, TEN_CFG)
 
 
-MODELS = {"oscillator": oscillator, "bistable": bistable, "joint": joint, "leaky": leaky, "ten_nodes": ten_nodes}
+def graded():
+    return parse_maboss(GRADED_BND, GRADED_CFG)
+
+
+MODELS = {"oscillator": oscillator, "bistable": bistable, "joint": joint, "leaky": leaky, "ten_nodes": ten_nodes,
+          "graded": graded}
 
 
 def run_and_check(name: str, perturbations=(), *, seed: int, discrete: bool = False, tick: float | None = None,
@@ -409,6 +433,7 @@ def test_exact_solver_matches_closed_form():
     ("joint", 13),
     ("leaky", 14),
     ("ten_nodes", 15),
+    ("graded", 16),
 ])
 def test_continuous_time_matches_exact(name, seed):
     run_and_check(name, seed=seed)
@@ -432,7 +457,7 @@ def test_perturbed_matches_exact(name, perturbations, seed):
 # discrete time
 # ---------------------------------------------------------------------------
 
-DISCRETE = [("oscillator", 31), ("bistable", 32), ("leaky", 33)]
+DISCRETE = [("oscillator", 31), ("bistable", 32), ("leaky", 33), ("graded", 34)]
 
 
 @pytest.mark.parametrize("name, seed", DISCRETE)

@@ -1,7 +1,7 @@
 """Side by side with MaBoSS itself (cmaboss, MaBoSS's engine as a Python extension).
 
 These cover what the recorded reference outputs do not: discrete time, rates that act
-while a rule is false, joint initial states, mutations written with ``$Low_X`` /
+while a rule is false, rates that read other nodes' states, joint initial states, mutations written with ``$Low_X`` /
 ``$High_X`` and ``1E308`` rates, and MaBoSS's operator precedence.  Both tools read the
 same ``.bnd``/``.cfg`` text; node probabilities must agree in every time window
 (two-proportion z-test, |z| <= 4.5 as in ``test_maboss_reference.py``).
@@ -49,6 +49,15 @@ CASES = {
         "$nb_mutable = 1; $Low_X = 0; $High_X = 0; $Low_Y = 1; $High_Y = 0;\n"
         "I.istate = -1; X.istate = 1; Y.istate = 1; Z.istate = 0;\n"
         "max_time = 8; time_tick = 0.25;",
+    ),
+    "rates that read other nodes' states": (
+        """
+        Node A { logic = !A; rate_up = @logic ? 0.8 : 0; rate_down = @logic ? 0 : 0.5; }
+        Node B { logic = !C; rate_up = @logic ? 1.2 : 0; rate_down = @logic ? 0 : 0.3; }
+        Node C { logic = A | B; rate_up = @logic ? 1.5 * (A + 2 * B) / 3 : 0.05 * A; rate_down = 0.4 + 0.6 * !A; }
+        Node D { logic = C; rate_up = @logic ? 2 : 0; rate_down = @logic ? 0 : (B ? 3 : 0.5); }
+        """,
+        "A.istate = 0; B.istate = 1; C.istate = 0; D.istate = 0; max_time = 10; time_tick = 0.5;",
     ),
     "precedence and conditional logic": (
         """

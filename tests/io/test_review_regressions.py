@@ -32,7 +32,8 @@ def test_yaml_rule_errors_point_into_the_file(text, line, column):
 
 
 @pytest.mark.parametrize("text, message, line", [
-    ("nodes:\n  A:\n    rule: A\n    rate_up: '@logic ? B : 0'\n  B: {input: true}\n", "reads node", 4),
+    ("nodes:\n  A:\n    rule: A\n    rate_up: '@logic ? C : 0'\n  B: {input: true}\n", "reads C, which is never defined", 4),
+    ("nodes:\n  A:\n    rule: A\n    rate_up: '@logic ? 1 - 2 * B : 0'\n  B: {input: true}\n", "when its rule is true, B=1", 4),
     ("nodes:\n  A: {input: true}\ninitial_states:\n  - nodes: [A, Z]\n    states: []\n", "unknown node 'Z'", 4),
     ("nodes:\n  A: {input: true}\ninitial_states:\n  - nodes: [[A], B]\n    states: []\n", "node names", 4),
     ("parameters:\n  k-on: 2\nnodes:\n  A: {input: true}\n", "invalid parameter name", 2),

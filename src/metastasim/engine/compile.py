@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from metastasim.engine.kernel import TABLE_MAX_INPUTS
+from metastasim.errors import ModelError
 from metastasim.network.expr import OP_CONST, OP_NOT, OP_VAR, truth_table
 from metastasim.network.model import Model
 from metastasim.network.perturbations import ForceOn, Inhibit, Knockout, Perturbation, SetInput
@@ -47,6 +48,9 @@ class CompiledModel:
     up_f: np.ndarray
     dn_t: np.ndarray        # float64[n]: rate_down with the rule true / false
     dn_f: np.ndarray
+    gr_off: np.ndarray      # int64[n]: offset of node i's rate rows in gr_up/gr_dn, -1 if its rates read no node
+    gr_up: np.ndarray       # float64: rate_up / rate_down per row of the node's truth table
+    gr_dn: np.ndarray       #   (graded nodes: rates that read other nodes' states)
     base: np.ndarray        # int64[n]: initial value of nodes whose initial state is certain
     grp_ptr: np.ndarray     # int64[g+1]: nodes of random initial-state group g
     grp_node: np.ndarray    # int64
@@ -68,7 +72,7 @@ class CompiledModel:
 
     def perturbed(self, perturbations: tuple[Perturbation, ...]) -> "CompiledModel":
         """A copy with resolved perturbations applied (node names must be ids)."""
-        up_t, up_f = self.up_t.copy(), self.up_f.copy()
+        up_t, up_f, gr_up = self.up_t.copy(), self.up_f.copy(), self.gr_up
         forced = self.forced.copy()
         for p in perturbations:
             i = self.position[p.node]
@@ -81,7 +85,12 @@ class CompiledModel:
             elif isinstance(p, Inhibit):
                 up_t[i] *= 1.0 - p.efficacy
                 up_f[i] *= 1.0 - p.efficacy
-        return replace(self, up_t=up_t, up_f=up_f, forced=forced,
+                if self.gr_off[i] >= 0:
+                    if gr_up is self.gr_up:
+                        gr_up = gr_up.copy()
+                    lo = self.gr_off[i]
+                    gr_up[lo:lo + (1 << int(self.in_ptr[i + 1] - self.in_ptr[i]))] *= 1.0 - p.efficacy
+        return replace(self, up_t=up_t, up_f=up_f, gr_up=gr_up, forced=forced,
                        perturbations=self.perturbations + tuple(perturbations))
 
 
@@ -109,6 +118,32 @@ def _program(rule, position: dict[str, int]) -> tuple[list[int], list[int], int]
     return ops, args, max_depth
 
 
+def _rate_rows(model: Model, node_id: str, reads: list[str], rate_reads: tuple[str, ...],
+               table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """rate_up and rate_down of a graded node for every row of its truth table.
+
+    Row ``r`` has ``reads[b]`` on where bit ``b`` of ``r`` is set; its rule value is ``table[r]``.
+    The rates depend only on the rule value and the nodes they read, so each distinct
+    combination is evaluated once.
+    """
+    bits = [reads.index(name) for name in rate_reads]
+    rows = np.arange(len(table))
+    key = np.zeros(len(table), np.int64)
+    for k, b in enumerate(bits):
+        key |= ((rows >> b) & 1) << k
+    key = key << 1 | table.astype(np.int64)
+    up = np.empty(len(table))
+    dn = np.empty(len(table))
+    for combo in np.unique(key).tolist():
+        states = {name: (combo >> (k + 1)) & 1 for k, name in enumerate(rate_reads)}
+        u_t, u_f, d_t, d_f = model.rate_values(node_id, states)
+        logic = combo & 1
+        where = key == combo
+        up[where] = u_t if logic else u_f
+        dn[where] = d_t if logic else d_f
+    return up, dn
+
+
 def compile_model(model: Model) -> CompiledModel:
     """Compile ``model`` (which must be valid) to arrays.
 
@@ -133,10 +168,25 @@ def compile_model(model: Model) -> CompiledModel:
     code_arg: list[int] = []
     max_stack = 1
     edges: list[tuple[int, int, int]] = []  # (source, dependent, bit)
+    gr_off = np.full(n, -1, np.int64)
+    gr_up: list[np.ndarray] = []
+    gr_dn: list[np.ndarray] = []
+    gr_len = 0
     for i, node in enumerate(model.nodes.values()):
-        reads = sorted(node.rule.variables(), key=position.__getitem__)
+        rate_reads = model.rate_reads(node.id)
+        reads = sorted(node.rule.variables() | set(rate_reads), key=position.__getitem__)
+        if rate_reads and len(reads) > TABLE_MAX_INPUTS:
+            raise ModelError(f"{node.id}: its rule and rates read {len(reads)} nodes; a node whose rates read "
+                             f"nodes may read at most {TABLE_MAX_INPUTS} in all", path=node.source or model.source,
+                             line=node.line_of("rate_up"))
         if len(reads) <= TABLE_MAX_INPUTS:
             table = truth_table(node.rule, reads)
+            if rate_reads:
+                up, dn = _rate_rows(model, node.id, reads, rate_reads, table)
+                gr_off[i] = gr_len
+                gr_up.append(up)
+                gr_dn.append(dn)
+                gr_len += len(table)
             tab_off[i] = table_len
             tables.append(table)
             table_len += len(table)
@@ -160,7 +210,9 @@ def compile_model(model: Model) -> CompiledModel:
         dep_ptr[src + 1] += 1
     dep_ptr = np.cumsum(dep_ptr)
 
-    rates = np.array([model.rate_values(name) for name in ids], dtype=np.float64).reshape(n, 4)
+    # graded nodes keep 0 here: the kernel reads their rates from gr_up / gr_dn
+    rates = np.array([(0.0,) * 4 if model.rate_reads(name) else model.rate_values(name) for name in ids],
+                     dtype=np.float64).reshape(n, 4)
     rates = np.minimum(rates, RATE_CAP)
 
     # initial states: certain values go to `base`; random singles and joint groups are sampled
@@ -218,6 +270,9 @@ def compile_model(model: Model) -> CompiledModel:
         up_f=rates[:, 1].copy(),
         dn_t=rates[:, 2].copy(),
         dn_f=rates[:, 3].copy(),
+        gr_off=gr_off,
+        gr_up=np.minimum(np.concatenate(gr_up), RATE_CAP) if gr_up else np.zeros(1),
+        gr_dn=np.minimum(np.concatenate(gr_dn), RATE_CAP) if gr_dn else np.zeros(1),
         base=base,
         grp_ptr=arr(grp_ptr),
         grp_node=arr(grp_node),

@@ -7,6 +7,8 @@ threads.  Work per transition is proportional to what changes:
   integer that each flip of an input updates with one XOR, so re-evaluating a
   dependent rule costs one table read;
 - larger rules run as a small postfix program;
+- a node whose rates read other nodes (MaBoSS allows ``rate_up = $k * (A + B)``)
+  has its rates tabulated per truth-table row, so they too cost one read;
 - only nodes with a positive rate sit in the *active* list that the next event is
   drawn from.
 
@@ -79,9 +81,12 @@ def _eval_program(i, x, code_ptr, code_op, code_arg, stack):
 
 
 @njit(cache=True, inline="always")
-def _rate(i, x, L, frozen, up_t, up_f, dn_t, dn_f):
+def _rate(i, x, L, frozen, up_t, up_f, dn_t, dn_f, gr_off, gr_up, gr_dn, idx):
     if frozen[i]:
         return 0.0
+    g = gr_off[i]
+    if g >= 0:  # graded node: its rates read other nodes, tabulated by its truth-table row
+        return gr_dn[g + idx[i]] if x[i] else gr_up[g + idx[i]]
     if x[i]:
         return dn_t[i] if L[i] else dn_f[i]
     return up_t[i] if L[i] else up_f[i]
@@ -134,7 +139,7 @@ def simulate_block(
     first, count, n_slots, stream, key0, key1,
     kind, in_ptr, in_var, tab_off, tables, code_ptr, code_op, code_arg, max_stack,
     dep_ptr, dep_node, dep_bit,
-    up_t, up_f, dn_t, dn_f,
+    up_t, up_f, dn_t, dn_f, gr_off, gr_up, gr_dn,
     base, grp_ptr, grp_node, oc_ptr, oc_cum, oc_vptr, oc_val,
     forced, traj_forced, init_words, traj_ids,
     out_bit, max_time, tick, n_win, discrete, fx,
@@ -236,7 +241,7 @@ def simulate_block(
                 pos[i] = -1
                 r[i] = 0.0
             for i in range(n):
-                na, total = _set_active(i, _rate(i, x, L, frozen, up_t, up_f, dn_t, dn_f), r, act, pos, na, total)
+                na, total = _set_active(i, _rate(i, x, L, frozen, up_t, up_f, dn_t, dn_f, gr_off, gr_up, gr_dn, idx), r, act, pos, na, total)
             code = np.uint64(0)
             for i in range(n):
                 if out_bit[i] >= 0 and x[i]:
@@ -303,11 +308,11 @@ def simulate_block(
                         newl = np.int64(tables[tab_off[d] + idx[d]])
                     else:
                         newl = _eval_program(d, x, code_ptr, code_op, code_arg, stack)
-                    if newl != L[d]:
+                    if newl != L[d] or gr_off[d] >= 0:
                         L[d] = newl
                         if d != j:
-                            na, total = _set_active(d, _rate(d, x, L, frozen, up_t, up_f, dn_t, dn_f), r, act, pos, na, total)
-                na, total = _set_active(j, _rate(j, x, L, frozen, up_t, up_f, dn_t, dn_f), r, act, pos, na, total)
+                            na, total = _set_active(d, _rate(d, x, L, frozen, up_t, up_f, dn_t, dn_f, gr_off, gr_up, gr_dn, idx), r, act, pos, na, total)
+                na, total = _set_active(j, _rate(j, x, L, frozen, up_t, up_f, dn_t, dn_f, gr_off, gr_up, gr_dn, idx), r, act, pos, na, total)
             # ---- close the trajectory ------------------------------------------
             for i in range(n):
                 if x[i]:

@@ -161,7 +161,7 @@ class _Run:
             self.first + lo, count, slots or self.n_threads, self.stream, self.keys[0], self.keys[1],
             cm.kind, cm.in_ptr, cm.in_var, cm.tab_off, cm.tables, cm.code_ptr, cm.code_op, cm.code_arg,
             cm.max_stack, cm.dep_ptr, cm.dep_node, cm.dep_bit,
-            cm.up_t, cm.up_f, cm.dn_t, cm.dn_f,
+            cm.up_t, cm.up_f, cm.dn_t, cm.dn_f, cm.gr_off, cm.gr_up, cm.gr_dn,
             cm.base, cm.grp_ptr, cm.grp_node, cm.oc_ptr, cm.oc_cum, cm.oc_vptr, cm.oc_val,
             cm.forced, forcing, init, ids,
             self.out_bit, float(s.max_time), float(s.time_tick), self.n_win, bool(s.discrete_time), self.fx,

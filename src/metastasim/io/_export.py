@@ -18,7 +18,7 @@ def check_lossless(model: Model, fmt: str, *, drop_rates: bool, drop_initial_sta
     With ``drop_*`` set, warn instead.  ``deterministic_initial`` says whether the
     format can hold 0/1 initial states (SBML-qual can, bnet cannot).
     """
-    custom_rates = [n for n in model.nodes if model.rate_values(n) != _DEFAULT_VALUES]
+    custom_rates = [n for n in model.nodes if model.rate_reads(n) or model.rate_values(n) != _DEFAULT_VALUES]
     custom_rates += [f"mutation {p}" for p in model.perturbations]
     if custom_rates:
         message = (

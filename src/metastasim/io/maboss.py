@@ -21,6 +21,7 @@ Nodes without an initial state start on with probability 0.5, as in MaBoSS.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import os
 import re
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from metastasim.errors import MetastasimError, ModelError, ParseError
 from metastasim.io._files import atomic_write_many, read_text
 from metastasim.network.expr import Var, parse_rule
-from metastasim.network.model import JointInitial, Model, Node, is_identity
+from metastasim.network.model import MAX_RATE_READS, JointInitial, Model, Node, is_identity
 from metastasim.network.perturbations import ForceOn, Knockout
 from metastasim.network.rates import Rate, format_number, parse_rate
 from metastasim.network.settings import Settings
@@ -450,9 +451,6 @@ def _build_node(block: _NodeBlock, path: str | None) -> Node:
                 rate = parse_rate(text)
             except ModelError as exc:
                 raise _located(exc, path, line, col) from None
-            if rate.nodes():
-                raise ModelError(f"{attr} of {block.name} reads node(s) {', '.join(sorted(rate.nodes()))}; "
-                                 "only @logic, numbers and $parameters are supported", path=path, line=line)
             setattr(node, attr, rate)
     for attr in ("description", "name", "symbol"):
         if attr in attrs:
@@ -490,9 +488,18 @@ def _check_rates(model: Model, blocks: list[_NodeBlock], path: str | None, param
         for attr in ("rate_up", "rate_down"):
             rate: Rate = getattr(node, attr)
             where = (path, block.attrs.get(attr, ("", block.line, 0, False))[1])
-            for logic in (True, False):
+            reads = sorted(rate.nodes())
+            unknown = [name for name in reads if name not in model.nodes]
+            if unknown:
+                raise ModelError(f"{attr} of {node.id} reads {', '.join(unknown)}, which "
+                                 f"{'is' if len(unknown) == 1 else 'are'} never defined as a node",
+                                 path=where[0], line=where[1])
+            if len(reads) > MAX_RATE_READS:
+                raise ModelError(f"{attr} of {node.id} reads {len(reads)} nodes; at most {MAX_RATE_READS} "
+                                 "are supported", path=where[0], line=where[1])
+            for logic, states in itertools.product((True, False), itertools.product((0, 1), repeat=len(reads))):
                 try:
-                    value = rate.evaluate(model.parameters, logic=logic)
+                    value = rate.evaluate(model.parameters, logic=logic, nodes=dict(zip(reads, states)))
                 except ModelError as exc:
                     raise ModelError(f"{attr} of {node.id}: {exc.message}", path=where[0], line=where[1]) from None
                 if value >= 0 and value != math.inf:

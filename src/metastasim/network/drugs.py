@@ -106,6 +106,8 @@ def _inhibition(node: str, removed: float, model: Model | None) -> Inhibit:
     if model is None or removed >= 1:
         return Inhibit(node, removed)
     node_id = model.resolve(node)
+    if model.rate_reads(node_id):
+        return Inhibit(node_id, removed)  # graded rates: no single steady level to aim at
     u, _, d, _ = model.rate_values(node_id)
     if not (u > 0 and d > 0 and math.isfinite(u) and math.isfinite(d)):
         return Inhibit(node_id, removed)  # no turnover while induced: only the onset can be slowed

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -35,6 +36,8 @@ __all__ = ["Reference", "Context", "Node", "JointInitial", "Model", "is_identity
 
 DEFAULT_RATE_UP = up_rate(1)
 DEFAULT_RATE_DOWN = down_rate(1)
+#: Most nodes one node's rates may read (the rates are tabulated over their states).
+MAX_RATE_READS = 12
 
 
 @dataclass(frozen=True)
@@ -302,14 +305,23 @@ class Model:
             for n in self.nodes.values()
         }
 
-    def rate_values(self, node_id: str) -> tuple[float, float, float, float]:
-        """``(up if rule true, up if rule false, down if rule true, down if rule false)``."""
+    def rate_reads(self, node_id: str) -> tuple[str, ...]:
+        """The nodes whose states ``node_id``'s rates read (sorted; empty for most nodes)."""
+        node = self.nodes[node_id]
+        return tuple(sorted(node.rate_up.nodes() | node.rate_down.nodes()))
+
+    def rate_values(self, node_id: str, nodes: Mapping[str, int] | None = None) -> tuple[float, float, float, float]:
+        """``(up if rule true, up if rule false, down if rule true, down if rule false)``.
+
+        A node whose rates read other nodes (:meth:`rate_reads`) needs their states in ``nodes``.
+        """
         node = self.nodes[node_id]
         values = []
         for field_name in ("rate_up", "rate_down"):
             rate: Rate = getattr(node, field_name)
             try:
-                values += [rate.evaluate(self.parameters, logic=True), rate.evaluate(self.parameters, logic=False)]
+                values += [rate.evaluate(self.parameters, logic=True, nodes=nodes),
+                           rate.evaluate(self.parameters, logic=False, nodes=nodes)]
             except ModelError as exc:
                 raise ModelError(f"{field_name} of {node_id}: {exc.message}", path=node.source or self.source,
                                  line=node.line_of(field_name)) from None
@@ -341,14 +353,27 @@ class Model:
                     f"initial probability of {node.id} must be in [0, 1], not {node.initial!r}",
                     path=node.source or self.source, line=node.line_of("initial"),
                 )
-            for k, (label, value) in enumerate(zip(labels, self.rate_values(node.id))):
-                if not math.isfinite(value) or value < 0:
-                    when = "true" if k % 2 == 0 else "false"
-                    raise ModelError(
-                        f"{label} of {node.id} is {value:g} when its rule is {when}: "
-                        "rates must be finite and non-negative",
-                        path=node.source or self.source, line=node.line_of(label),
-                    )
+            reads = self.rate_reads(node.id)
+            unknown = [name for name in reads if name not in self.nodes]
+            if unknown:
+                label = "rate_up" if unknown[0] in node.rate_up.nodes() else "rate_down"
+                raise ModelError(f"{label} of {node.id} reads {', '.join(unknown)}, which "
+                                 f"{'is' if len(unknown) == 1 else 'are'} never defined as a node",
+                                 path=node.source or self.source, line=node.line_of(label))
+            if len(reads) > MAX_RATE_READS:
+                raise ModelError(f"the rates of {node.id} read {len(reads)} nodes; at most {MAX_RATE_READS} are supported",
+                                 path=node.source or self.source, line=node.line_of("rate_up"))
+            for states in itertools.product((0, 1), repeat=len(reads)):
+                at = dict(zip(reads, states))
+                for k, (label, value) in enumerate(zip(labels, self.rate_values(node.id, at))):
+                    if not math.isfinite(value) or value < 0:
+                        when = "true" if k % 2 == 0 else "false"
+                        where = "".join(f", {name}={v}" for name, v in at.items())
+                        raise ModelError(
+                            f"{label} of {node.id} is {value:g} when its rule is {when}{where}: "
+                            "rates must be finite and non-negative",
+                            path=node.source or self.source, line=node.line_of(label),
+                        )
         for ctx in self.contexts.values():
             for name, value in ctx.inputs.items():
                 if name not in self.nodes or not self.nodes[name].is_input:

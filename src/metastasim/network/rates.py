@@ -1,17 +1,22 @@
 """Transition rates in MaBoSS's language.
 
 A rate is an arithmetic expression over numbers, named parameters (``$u_X``), the
-node's own rule (``@logic``) and MaBoSS's conditional ``c ? a : b``.  MaBoSS reads
-``rate_up`` as the rate at which an *off* node turns on, whatever its rule says; the
-usual ``rate_up = @logic ? $u : 0`` makes it turn on only while the rule holds.
-metastasim keeps the expression as written and reduces it, for simulation, to the
-four numbers the engine needs: the up and down rates with the rule true and false.
+node's own rule (``@logic``), the states of other nodes (0 or 1, as in MaBoSS) and
+MaBoSS's conditional ``c ? a : b``.  MaBoSS reads ``rate_up`` as the rate at which an
+*off* node turns on, whatever its rule says; the usual ``rate_up = @logic ? $u : 0``
+makes it turn on only while the rule holds.  metastasim keeps the expression as
+written and reduces it, for simulation, to the four numbers the engine needs (the up
+and down rates with the rule true and false) or, for a rate that reads nodes, to a
+table of those rates over the states of the nodes it reads.
 
 Examples
 --------
 >>> r = parse_rate("@logic ? $u : 0")
 >>> r.evaluate({"u": 2.5}, logic=True), r.evaluate({"u": 2.5}, logic=False)
 (2.5, 0.0)
+>>> graded = parse_rate("@logic ? $u * (A + B) / 2 : 0")
+>>> graded.evaluate({"u": 2.0}, logic=True, nodes={"A": 1, "B": 0})
+1.0
 >>> up_rate(3).to_string()
 '@logic ? 3 : 0'
 """
@@ -98,12 +103,14 @@ class Rate:
         return frozenset(n[1] for n in self._walk() if n[0] == "alias")
 
     def nodes(self) -> frozenset[str]:
-        """Node names read directly (MaBoSS allows it; the engine does not)."""
+        """Node names read directly (their state, 0 or 1, as in MaBoSS)."""
         return frozenset(n[1] for n in self._walk() if n[0] == "node")
 
     # -- evaluation --------------------------------------------------------
-    def evaluate(self, params: Mapping[str, float], *, logic: bool) -> float:
-        """Value with the given parameter values and the node's rule true or false.
+    def evaluate(self, params: Mapping[str, float], *, logic: bool,
+                 nodes: Mapping[str, int] | None = None) -> float:
+        """Value with the given parameter values, the node's rule true or false and,
+        for a rate that reads nodes, their states (0 or 1) in ``nodes``.
 
         Only the taken branch of a conditional is evaluated, as in MaBoSS.
 
@@ -111,10 +118,10 @@ class Rate:
         ------
         ModelError
             If it reads an undefined parameter, an attribute other than
-            ``@logic``, or a node's value.
+            ``@logic``, or a node whose state is not given.
         """
         try:
-            return _eval(self.ast, params, logic)
+            return _eval(self.ast, params, logic, nodes or {})
         except RecursionError:
             raise ModelError("rate expression nested too deeply to evaluate") from None
 
@@ -153,7 +160,7 @@ def _truth(x: float) -> bool:
     return x != 0.0
 
 
-def _eval(node: Ast, params: Mapping[str, float], logic: bool) -> float:
+def _eval(node: Ast, params: Mapping[str, float], logic: bool, nodes: Mapping[str, int]) -> float:
     kind = node[0]
     if kind == "num":
         return node[1]
@@ -167,22 +174,22 @@ def _eval(node: Ast, params: Mapping[str, float], logic: bool) -> float:
             raise ModelError(f"@{node[1]}: only @logic may appear in a rate")
         return 1.0 if logic else 0.0
     if kind == "node":
-        raise ModelError(
-            f"a rate that reads node {node[1]!r} directly is not supported; "
-            "use @logic, numbers and $parameters"
-        )
+        try:
+            return 1.0 if nodes[node[1]] else 0.0
+        except KeyError:
+            raise ModelError(f"the rate reads node {node[1]!r}, whose state is not given") from None
     if kind == "cond":
-        branch = node[2] if _truth(_eval(node[1], params, logic)) else node[3]
-        return _eval(branch, params, logic)
+        branch = node[2] if _truth(_eval(node[1], params, logic, nodes)) else node[3]
+        return _eval(branch, params, logic, nodes)
     if kind == "un":
-        v = _eval(node[2], params, logic)
+        v = _eval(node[2], params, logic, nodes)
         return {"neg": -v, "pos": v, "not": float(not _truth(v))}[node[1]]
-    op, a = node[1], _eval(node[2], params, logic)
+    op, a = node[1], _eval(node[2], params, logic, nodes)
     if op == "and" and not _truth(a):
         return 0.0
     if op == "or" and _truth(a):
         return 1.0
-    b = _eval(node[3], params, logic)
+    b = _eval(node[3], params, logic, nodes)
     if op == "mul":
         return a * b
     if op == "div":
