@@ -93,7 +93,8 @@ def test_every_node_and_every_regulator_has_evidence(model):
             refs = node.evidence
             assert refs, f"the rule of {node.id} has no evidence"
             covered = {r for ref in refs for r in ref.regulators}
-            reads = node.rule.variables()
+            # graded rates read nodes too: each of those needs evidence as well
+            reads = node.rule.variables() | set(model.rate_reads(node.id))
             assert reads <= covered, f"{node.id}: no evidence for {sorted(reads - covered)}"
         # at least one reference of each node and rule is a DOI or a PMID
         assert any(LITERATURE_ID.match(r.id) for r in refs), node.id

@@ -250,10 +250,11 @@ def _read_node(r: _Reader, name: Any, spec: Any, line: int) -> Node:
     if "evidence" in spec:
         node.evidence = r.references(spec["evidence"], f"the rule of {name}", spec.lines["evidence"])
         reads = node.rule.variables()
+        rate_reads = node.rate_up.nodes() | node.rate_down.nodes()
         for ref, ref_line in zip(node.evidence, getattr(spec["evidence"], "lines", [])):
-            stray = [x for x in ref.regulators if x not in reads]
+            stray = [x for x in ref.regulators if x not in reads and x not in rate_reads]
             if stray:
-                raise r.error(f"evidence of {name} names {', '.join(stray)}, which its rule does not read", ref_line)
+                raise r.error(f"evidence of {name} names {', '.join(stray)}, which neither its rule nor its rates read", ref_line)
     if "module" in spec:
         node.module = r.text(spec["module"], f"module of {name}", spec.lines["module"])
     node.source = r.path

@@ -12,7 +12,9 @@ target's own rates: a node that turns on at ``u`` and is turned over at ``d`` wh
 induced is active a fraction ``u / (u + d)`` of the time, so removing a fraction ``f``
 of that activity needs ``rate_up`` multiplied by ``p1 d / ((1 - p1) u)`` with
 ``p1 = (1 - f) u / (u + d)``.  (Multiplying ``rate_up`` by ``1 - f`` removes much less
-than ``f`` of a target that is turned over slowly.)
+than ``f`` of a target that is turned over slowly.)  For a graded target, whose rates
+read other nodes, ``u`` and ``d`` are those of its fully induced state (every node its
+rates read on).
 
 Examples
 --------
@@ -106,9 +108,9 @@ def _inhibition(node: str, removed: float, model: Model | None) -> Inhibit:
     if model is None or removed >= 1:
         return Inhibit(node, removed)
     node_id = model.resolve(node)
-    if model.rate_reads(node_id):
-        return Inhibit(node_id, removed)  # graded rates: no single steady level to aim at
-    u, _, d, _ = model.rate_values(node_id)
+    # a graded node (rates that read other nodes): the fraction is of its fully induced
+    # activity, every node its rates read on
+    u, _, d, _ = model.rate_values(node_id, dict.fromkeys(model.rate_reads(node_id), 1))
     if not (u > 0 and d > 0 and math.isfinite(u) and math.isfinite(d)):
         return Inhibit(node_id, removed)  # no turnover while induced: only the onset can be slowed
     p1 = (1 - removed) * u / (u + d)

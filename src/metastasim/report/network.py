@@ -6,6 +6,7 @@ Graphviz, so the diagram can be produced anywhere and drawn where ``dot`` is ins
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 
@@ -29,6 +30,30 @@ _SHAPES = {"phenotypes": ", shape=ellipse", "inputs": ', style="rounded,filled,d
 # blue arrows and vermilion bars: told apart by colour with any colour vision, and by their heads
 _EDGE = {"positive": ("#1F63A8", "normal"), "negative": ("#D55E00", "tee"), "dual": ("#555555", "odot"),
          "unknown": ("#555555", "dot")}
+
+
+def _influences(model: Model, target: str) -> list[tuple[str, str, bool]]:
+    """``(source, sign, through_rate)`` for every node ``target`` reads.
+
+    Nodes read by the rule get the rule's sign; nodes read only by a graded rate get
+    the sign of their effect on the steady level ``up / (up + down)`` while the rule
+    holds (positive if switching them on never lowers it).
+    """
+    out = [(source, sign, False) for source, sign in sorted(influence_signs(model.nodes[target].rule).items())]
+    reads = model.rate_reads(target)
+    for source in sorted(set(reads) - model.nodes[target].rule.variables()):
+        others = [r for r in reads if r != source]
+        moves = set()
+        for states in itertools.product((0, 1), repeat=len(others)):
+            level = []
+            for v in (0, 1):
+                u, _, d, _ = model.rate_values(target, {**dict(zip(others, states)), source: v})
+                level.append(u / (u + d) if u + d > 0 else 0.0)
+            moves.add((level[1] > level[0]) - (level[1] < level[0]))
+        sign = "positive" if moves <= {0, 1} and 1 in moves else "negative" if moves <= {0, -1} and -1 in moves \
+            else "dual" if {1, -1} <= moves else "unknown"
+        out.append((source, sign, True))
+    return out
 
 
 def _quote(text: str) -> str:
@@ -77,14 +102,16 @@ def network_dot(model: Model, *, title: str | None = None, clusters: bool = Fals
     if present and legend and not clusters:
         key = "".join(f'<TR><TD BGCOLOR="{MODULE_COLOURS[m]}">{m}</TD></TR>' for m in present)
         lines.append('  legend [shape=plaintext, style="", label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" '
-                     f'CELLPADDING="4">{key}<TR><TD>blue arrow: activates<BR/>vermilion bar: inhibits</TD></TR>'
+                     f'CELLPADDING="4">{key}<TR><TD>blue arrow: activates<BR/>vermilion bar: inhibits<BR/>'
+                     'dotted: acts through a graded rate</TD></TR>'
                      '</TABLE>>];')
     for target, node in model.nodes.items():
         if node.is_input:
             continue
-        for source, sign in sorted(influence_signs(node.rule).items()):
+        for source, sign, through_rate in _influences(model, target):
             colour, head = _EDGE[sign]
-            lines.append(f"  {_quote(source)} -> {_quote(target)} [color={_quote(colour)}, arrowhead={head}];")
+            style = ", style=dotted" if through_rate else ""
+            lines.append(f"  {_quote(source)} -> {_quote(target)} [color={_quote(colour)}, arrowhead={head}{style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -125,11 +152,12 @@ def _rows_svg(model: Model, title: str | None) -> str:
         for target, node in model.nodes.items():
             if node.is_input:
                 continue
-            for source, sign in influence_signs(node.rule).items():
+            for source, sign, through_rate in _influences(model, target):
                 colour, head = _EDGE[sign]
                 ax.annotate("", xy=pos[target], xytext=pos[source],
                             arrowprops={"arrowstyle": "-|>" if head == "normal" else "-[", "color": colour,
-                                        "alpha": 0.45, "linewidth": 0.6, "shrinkA": 9, "shrinkB": 9})
+                                        "alpha": 0.45, "linewidth": 0.6, "shrinkA": 9, "shrinkB": 9,
+                                        "linestyle": ":" if through_rate else "-"})
         for name, (x, y) in pos.items():
             ax.text(x, y, name, ha="center", va="center", fontsize=8,
                     bbox={"boxstyle": "round,pad=0.25", "facecolor": MODULE_COLOURS.get(model.nodes[name].module,
