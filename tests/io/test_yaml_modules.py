@@ -74,7 +74,7 @@ def test_errors_in_a_module_name_the_module_file(split_model):
 
 def test_evidence_must_name_regulators_the_rule_reads_and_real_identifiers(split_model):
     (split_model / "core.yaml").write_text(CORE.replace("rule: Food & !Stress", "rule: Food"))
-    with pytest.raises(ModelError, match="names Stress, which its rule does not read") as info:
+    with pytest.raises(ModelError, match="names Stress, which neither its rule nor its rates read") as info:
         read_yaml(split_model / "model.yaml")
     assert info.value.path.endswith("core.yaml") and info.value.line == 7
     (split_model / "core.yaml").write_text(CORE.replace('id: "pmid:2"', 'id: "PMID 2"'))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import warnings
 
@@ -105,14 +106,24 @@ def test_every_node_and_every_regulator_has_evidence(model):
             assert ref.url.startswith("https://")
 
 
+def rate_table(model, name) -> list[tuple[float, float, float, float]]:
+    """The node's four rates in every combination of the states its rates read (one row if none)."""
+    reads = model.rate_reads(name)
+    return [model.rate_values(name, dict(zip(reads, states))) for states in itertools.product((0, 1), repeat=len(reads))]
+
+
 def test_rates_encode_time_scales(model):
-    """Phenotype programmes switch more slowly than transcription, transcription more slowly than signalling."""
+    """Phenotype programmes switch more slowly than transcription, transcription more slowly than signalling.
+
+    A graded node's fastest up rate (its drivers all on) sets its time scale; graded
+    sums may exceed the base rate, but not reach the next faster class.
+    """
     p = model.parameters
     assert p["fast"] > p["gene"] > p["slow"] > 0
-    up = {n: model.rate_values(n)[0] for n in model.nodes if not model.nodes[n].is_input}
+    up = {n: max(row[0] for row in rate_table(model, n)) for n in model.nodes if not model.nodes[n].is_input}
     assert all(up[n] == p["slow"] for n in PHENOTYPES)
-    assert all(up[n] == p["fast"] for n in ("EIF2S1", "EIF2AK3", "ERN1", "MTOR", "PRKAA1", "Glutamine"))
-    assert all(up[n] == p["gene"] for n in ("XBP1", "DDIT3", "ASNS", "SNAI1", "VEGFA", "CDKN1B"))
+    assert all(p["fast"] <= up[n] < 2 * p["fast"] for n in ("EIF2S1", "EIF2AK3", "ERN1", "MTOR", "PRKAA1", "Glutamine"))
+    assert all(p["gene"] <= up[n] < p["fast"] for n in ("XBP1", "DDIT3", "ASNS", "SNAI1", "VEGFA", "CDKN1B"))
 
 
 def test_contexts_set_every_input_and_nothing_else(model):
@@ -206,7 +217,8 @@ def test_round_trip_through_every_format(model):
     back = parse_maboss(bnd, cfg)
     _same_tables(model, back)
     for name in model.nodes:
-        assert back.rate_values(name) == model.rate_values(name), name
+        assert back.rate_reads(name) == model.rate_reads(name), name
+        assert rate_table(back, name) == rate_table(model, name), name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for text, parse in ((to_bnet(model, drop_rates=True, drop_initial_states=True), parse_bnet),
@@ -228,4 +240,4 @@ def test_initial_state_is_a_growing_attached_cell(model):
     assert {"CDH1", "Proliferation", "MTOR", "Glutamine"} <= on
     assert not on & {"EMT", "Apoptosis", "Dormancy", "DDIT3"}
     assert all(node.initial in (0.0, 1.0) for node in model.nodes.values() if not node.is_input)
-    assert np.isfinite([model.rate_values(n) for n in model.nodes]).all()
+    assert np.isfinite([row for n in model.nodes for row in rate_table(model, n)]).all()
