@@ -42,9 +42,13 @@ class ReportSettings:
     """What decides the report's numbers.
 
     ``cells`` go through the cascade in each mode for the funnel; the screen sends
-    ``cells`` cells per arm through the experimental cascade and ``10 x cells``
-    through the spontaneous one (only the cells that can form a metastasis are
-    simulated there, so that costs little).  ``samples`` trajectories per context
+    ``cells`` cells per arm through the experimental cascade, which the ranking,
+    the pairs and the dose series read, and ``5 x cells`` through the spontaneous
+    one, whose change is shown beside.  Only the cells that can form a metastasis
+    are simulated, but in the spontaneous mode that still means 24 + 12 hours in the
+    hypoxic primary tumour for every cell that may invade: it is three quarters of
+    the screen's time at 5 x (the CLI's ``screen`` default, 10 x, would make the
+    default report about 10 minutes long).  ``samples`` trajectories per context
     for the heat map and time courses; ``validation_samples`` per arm of each fact
     (the default is ``metastasim validate``'s, so the score is the one it prints).
     The screen pairs the ``top_pairs`` best single targets that lower metastasis
@@ -81,7 +85,7 @@ class ReportSettings:
     def screen_params(self) -> ScreenParams:
         # the report reads the screen's cascade and its normal-cell readout (normoxia), not per-context phenotypes
         return ScreenParams(modes=("experimental", "spontaneous"), cells=self.cells,
-                            spontaneous_cells=10 * self.cells, seed=self.seed, contexts=("normoxia",),
+                            spontaneous_cells=5 * self.cells, seed=self.seed, contexts=("normoxia",),
                             samples=self.screen_samples)
 
     def command(self) -> str:
