@@ -592,7 +592,7 @@ def results(run, store, top, as_json, csv_file, out) -> None:
 @cli.command()
 @click.option("--out", default="report", show_default=True, type=click.Path(file_okay=False),
               help="Folder for index.html (one self-contained file), summary.json and the screen's results.sqlite.")
-@click.option("--quick", is_flag=True, help="Fewer cells, trajectories, pairs and doses (about a minute); "
+@click.option("--quick", is_flag=True, help="Fewer cells, trajectories, pairs and doses (about a minute and a half); "
                                             "the validation keeps its defaults.")
 @click.option("--cells", type=click.IntRange(min=1000), metavar="N",
               help="Cells per cascade mode, and per screen arm (5 x N in the spontaneous cascade) "

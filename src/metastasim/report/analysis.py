@@ -46,9 +46,9 @@ class ReportSettings:
     the pairs and the dose series read, and ``5 x cells`` through the spontaneous
     one, whose change is shown beside.  Only the cells that can form a metastasis
     are simulated, but in the spontaneous mode that still means 24 + 12 hours in the
-    hypoxic primary tumour for every cell that may invade: it is three quarters of
-    the screen's time at 5 x (the CLI's ``screen`` default, 10 x, would make the
-    default report about 10 minutes long).  ``samples`` trajectories per context
+    hypoxic primary tumour for every cell that may invade: at the CLI ``screen``'s
+    default of 10 x it was three quarters of the screen's time and made the default
+    report about 10 minutes long.  ``samples`` trajectories per context
     for the heat map and time courses; ``validation_samples`` per arm of each fact
     (the default is ``metastasim validate``'s, so the score is the one it prints).
     The screen pairs the ``top_pairs`` best single targets that lower metastasis
