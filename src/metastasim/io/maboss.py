@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from metastasim.errors import MetastasimError, ModelError, ParseError
 from metastasim.io._files import atomic_write_many, read_text
 from metastasim.network.expr import Var, parse_rule
-from metastasim.network.model import MAX_RATE_READS, JointInitial, Model, Node, is_identity
+from metastasim.network.model import JointInitial, Model, Node, is_identity
 from metastasim.network.perturbations import ForceOn, Knockout
 from metastasim.network.rates import Rate, format_number, parse_rate
 from metastasim.network.settings import Settings
@@ -488,15 +488,10 @@ def _check_rates(model: Model, blocks: list[_NodeBlock], path: str | None, param
         for attr in ("rate_up", "rate_down"):
             rate: Rate = getattr(node, attr)
             where = (path, block.attrs.get(attr, ("", block.line, 0, False))[1])
+            problem = model.rate_reads_problem(node.id, attr)  # located here: the .bnd line of the rate
+            if problem:
+                raise ModelError(problem[1], path=where[0], line=where[1])
             reads = sorted(rate.nodes())
-            unknown = [name for name in reads if name not in model.nodes]
-            if unknown:
-                raise ModelError(f"{attr} of {node.id} reads {', '.join(unknown)}, which "
-                                 f"{'is' if len(unknown) == 1 else 'are'} never defined as a node",
-                                 path=where[0], line=where[1])
-            if len(reads) > MAX_RATE_READS:
-                raise ModelError(f"{attr} of {node.id} reads {len(reads)} nodes; at most {MAX_RATE_READS} "
-                                 "are supported", path=where[0], line=where[1])
             for logic, states in itertools.product((True, False), itertools.product((0, 1), repeat=len(reads))):
                 try:
                     value = rate.evaluate(model.parameters, logic=logic, nodes=dict(zip(reads, states)))

@@ -310,6 +310,27 @@ class Model:
         node = self.nodes[node_id]
         return tuple(sorted(node.rate_up.nodes() | node.rate_down.nodes()))
 
+    def rate_reads_problem(self, node_id: str, field_name: str | None = None) -> tuple[str, str] | None:
+        """What is wrong with the nodes that ``node_id``'s rates read, or None.
+
+        ``(field to point at, message)``: a read node that is never defined, or more
+        than :data:`MAX_RATE_READS` of them.  ``field_name`` (``rate_up`` or
+        ``rate_down``) checks that rate alone; by default both, whose reads the engine
+        tabulates together.
+        """
+        node = self.nodes[node_id]
+        fields = (field_name,) if field_name else ("rate_up", "rate_down")
+        for name in fields:
+            unknown = sorted(n for n in getattr(node, name).nodes() if n not in self.nodes)
+            if unknown:
+                return name, (f"{name} of {node_id} reads {', '.join(unknown)}, which "
+                              f"{'is' if len(unknown) == 1 else 'are'} never defined as a node")
+        reads = getattr(node, field_name).nodes() if field_name else self.rate_reads(node_id)
+        if len(reads) > MAX_RATE_READS:
+            who = f"{field_name} of {node_id} reads" if field_name else f"the rates of {node_id} read"
+            return field_name or "rate_up", f"{who} {len(reads)} nodes; at most {MAX_RATE_READS} are supported"
+        return None
+
     def rate_values(self, node_id: str, nodes: Mapping[str, int] | None = None) -> tuple[float, float, float, float]:
         """``(up if rule true, up if rule false, down if rule true, down if rule false)``.
 
@@ -353,16 +374,10 @@ class Model:
                     f"initial probability of {node.id} must be in [0, 1], not {node.initial!r}",
                     path=node.source or self.source, line=node.line_of("initial"),
                 )
+            problem = self.rate_reads_problem(node.id)
+            if problem:
+                raise ModelError(problem[1], path=node.source or self.source, line=node.line_of(problem[0]))
             reads = self.rate_reads(node.id)
-            unknown = [name for name in reads if name not in self.nodes]
-            if unknown:
-                label = "rate_up" if unknown[0] in node.rate_up.nodes() else "rate_down"
-                raise ModelError(f"{label} of {node.id} reads {', '.join(unknown)}, which "
-                                 f"{'is' if len(unknown) == 1 else 'are'} never defined as a node",
-                                 path=node.source or self.source, line=node.line_of(label))
-            if len(reads) > MAX_RATE_READS:
-                raise ModelError(f"the rates of {node.id} read {len(reads)} nodes; at most {MAX_RATE_READS} are supported",
-                                 path=node.source or self.source, line=node.line_of("rate_up"))
             for states in itertools.product((0, 1), repeat=len(reads)):
                 at = dict(zip(reads, states))
                 for k, (label, value) in enumerate(zip(labels, self.rate_values(node.id, at))):
