@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from metastasim.errors import ModelError
+from metastasim.io import parse_maboss
 from metastasim.models import load_model
 from metastasim.report import figures, network
 from metastasim.report.analysis import ReportSettings
@@ -43,6 +44,21 @@ def test_network_with_graphviz_has_every_node_and_edge_kind():
     assert "#1f63a8" in svg.lower() and "#d55e00" in svg.lower()  # activations and inhibitions
 
 
+def test_network_signs_a_graded_rate_that_reads_a_node_only_while_the_rule_fails():
+    # B's rule is S; A lowers B's leak while S is off (as p38 lowers active integrin beta1
+    # in the curated model): A inhibits B, and the figure must say so, not draw it unsigned.
+    bnd = """
+    Node S { logic = S; rate_up = 0; rate_down = 0; }
+    Node A { logic = A; rate_up = 0; rate_down = 0; }
+    Node B { logic = S; rate_up = @logic ? 1.0 : 1.0 * (1 - A); rate_down = @logic ? 0.0 : 0.5; }
+    Node C { logic = S; rate_up = @logic ? 1.0 + A : 0.0; rate_down = @logic ? 1.0 : 0.5; }
+    """
+    dot = network.network_dot(parse_maboss(bnd))
+    assert '"A" -> "B" [color="#D55E00", arrowhead=tee, style=dotted]' in dot
+    assert '"A" -> "C" [color="#1F63A8", arrowhead=normal, style=dotted]' in dot
+    assert '"S" -> "B" [color="#1F63A8", arrowhead=normal]' in dot
+
+
 def test_network_without_graphviz_falls_back_to_rows(monkeypatch):
     monkeypatch.setattr(network.shutil, "which", lambda name: None)
     model = load_model()
@@ -64,7 +80,7 @@ def test_figures_are_reproducible():
     assert figures.phenotype_heatmap(table) == figures.phenotype_heatmap(table)
 
 
-@pytest.mark.parametrize("seed", [2, 0])  # seed 2: one metastatic control cell (experimental); seed 0: none
+@pytest.mark.parametrize("seed", [3, 1])  # seed 3: one metastatic control cell (experimental); seed 1: none
 def test_a_report_where_nothing_metastasises_still_renders(seed):
     """1,000 cells leave (nearly) no metastatic cell: no pair or dose series to draw, undefined changes.
     The report must still render, say so, and never print a NaN."""
@@ -80,7 +96,7 @@ def test_a_report_where_nothing_metastasises_still_renders(seed):
                               top_pairs=3, top_drugs=2, doses=(0.5, 1.0))
     data = collect(model, load_cascade(), load_drugs(), facts, settings)
     assert data.cascades["spontaneous"].metastatic == 0  # the degenerate case this test is about
-    assert data.cascades["experimental"].metastatic == (1 if seed == 2 else 0)  # a model change moves these seeds
+    assert data.cascades["experimental"].metastatic == (1 if seed == 3 else 0)  # a model change moves these seeds
     html = render(data)
     text = re.sub(r'src="data:[^"]*"|<svg.*?</svg>|<script.*?</script>', "", html, flags=re.S)
     assert not re.search(r"\bnan\b|\binf\b", text, flags=re.I)

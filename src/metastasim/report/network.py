@@ -36,8 +36,8 @@ def _influences(model: Model, target: str) -> list[tuple[str, str, bool]]:
     """``(source, sign, through_rate)`` for every node ``target`` reads.
 
     Nodes read by the rule get the rule's sign; nodes read only by a graded rate get
-    the sign of their effect on the steady level ``up / (up + down)`` while the rule
-    holds (positive if switching them on never lowers it).
+    the sign of their effect on the steady level ``up / (up + down)``, whether the rule
+    holds or not (positive if switching them on never lowers it).
     """
     out = [(source, sign, False) for source, sign in sorted(influence_signs(model.nodes[target].rule).items())]
     reads = model.rate_reads(target)
@@ -45,11 +45,10 @@ def _influences(model: Model, target: str) -> list[tuple[str, str, bool]]:
         others = [r for r in reads if r != source]
         moves = set()
         for states in itertools.product((0, 1), repeat=len(others)):
-            level = []
-            for v in (0, 1):
-                u, _, d, _ = model.rate_values(target, {**dict(zip(others, states)), source: v})
-                level.append(u / (u + d) if u + d > 0 else 0.0)
-            moves.add((level[1] > level[0]) - (level[1] < level[0]))
+            rates = [model.rate_values(target, {**dict(zip(others, states)), source: v}) for v in (0, 1)]
+            for up, down in ((0, 2), (1, 3)):  # rule true, rule false
+                level = [r[up] / (r[up] + r[down]) if r[up] + r[down] > 0 else 0.0 for r in rates]
+                moves.add((level[1] > level[0]) - (level[1] < level[0]))
         sign = "positive" if moves <= {0, 1} and 1 in moves else "negative" if moves <= {0, -1} and -1 in moves \
             else "dual" if {1, -1} <= moves else "unknown"
         out.append((source, sign, True))
