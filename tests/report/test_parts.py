@@ -80,7 +80,7 @@ def test_figures_are_reproducible():
     assert figures.phenotype_heatmap(table) == figures.phenotype_heatmap(table)
 
 
-@pytest.mark.parametrize("seed", [3, 1])  # seed 3: one metastatic control cell (experimental); seed 1: none
+@pytest.mark.parametrize("seed", [1, 3])  # seed 1: one metastatic control cell (experimental); seed 3: none
 def test_a_report_where_nothing_metastasises_still_renders(seed):
     """1,000 cells leave (nearly) no metastatic cell: no pair or dose series to draw, undefined changes.
     The report must still render, say so, and never print a NaN."""
@@ -96,11 +96,11 @@ def test_a_report_where_nothing_metastasises_still_renders(seed):
                               top_pairs=3, top_drugs=2, doses=(0.5, 1.0))
     data = collect(model, load_cascade(), load_drugs(), facts, settings)
     assert data.cascades["spontaneous"].metastatic == 0  # the degenerate case this test is about
-    assert data.cascades["experimental"].metastatic == (1 if seed == 3 else 0)  # a model change moves these seeds
+    assert data.cascades["experimental"].metastatic == (1 if seed == 1 else 0)  # a model change moves these seeds
     html = render(data)
     text = re.sub(r'src="data:[^"]*"|<svg.*?</svg>|<script.*?</script>', "", html, flags=re.S)
     assert not re.search(r"\bnan\b|\binf\b", text, flags=re.I)
     assert data.screen.synergy().empty and "no pairs to show" in html
-    if seed == 0:  # no control metastasis: nothing can be prevented, so no drug is dosed either
+    if seed == 3:  # no control metastasis: nothing can be prevented, so no drug is dosed either
         assert data.screen.dose_response().empty and "no dose series" in html
     assert f'data-score="{data.validation.score}"' in html
