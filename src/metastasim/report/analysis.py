@@ -43,12 +43,12 @@ class ReportSettings:
 
     ``cells`` go through the cascade in each mode for the funnel; the screen sends
     ``cells`` cells per arm through the experimental cascade, which the ranking,
-    the pairs and the dose series read, and ``5 x cells`` through the spontaneous
-    one, whose change is shown beside.  Only the cells that can form a metastasis
-    are simulated, but in the spontaneous mode that still means 24 + 12 hours in the
-    hypoxic primary tumour for every cell that may invade: at the CLI ``screen``'s
-    default of 10 x it was three quarters of the screen's time and made the default
-    report about 10 minutes long.  ``samples`` trajectories per context
+    the pairs and the dose series read.  The screen leaves out the spontaneous mode
+    (``metastasim screen`` runs both): even with only the cells that can form a
+    metastasis simulated, each of them spends 24 + 12 hours in the hypoxic primary
+    tumour, so that mode took three fifths of the screen's time (at 5 x ``cells``,
+    for about 27 metastatic control cells) and brought a fresh clone's ``make run``
+    to 12 minutes, against its limit of 10.  ``samples`` trajectories per context
     for the heat map and time courses; ``validation_samples`` per arm of each fact
     (the default is ``metastasim validate``'s, so the score is the one it prints).
     The screen pairs the ``top_pairs`` best single targets that lower metastasis
@@ -84,8 +84,7 @@ class ReportSettings:
 
     def screen_params(self) -> ScreenParams:
         # the report reads the screen's cascade and its normal-cell readout (normoxia), not per-context phenotypes
-        return ScreenParams(modes=("experimental", "spontaneous"), cells=self.cells,
-                            spontaneous_cells=5 * self.cells, seed=self.seed, contexts=("normoxia",),
+        return ScreenParams(modes=("experimental",), cells=self.cells, seed=self.seed, contexts=("normoxia",),
                             samples=self.screen_samples)
 
     def command(self) -> str:
