@@ -595,7 +595,7 @@ def results(run, store, top, as_json, csv_file, out) -> None:
 @click.option("--quick", is_flag=True, help="Fewer cells, trajectories, pairs and doses (about a minute and a half); "
                                             "the validation keeps its defaults.")
 @click.option("--cells", type=click.IntRange(min=1000), metavar="N",
-              help="Cells per cascade mode, and per screen arm (5 x N in the spontaneous cascade) "
+              help="Cells per cascade mode, and per screen arm (the screen reads the experimental cascade) "
                    "[1,000,000; --quick: 100,000].")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=1, show_default=True, help="Random seed.")
 @click.option("--store", type=click.Path(dir_okay=False),
