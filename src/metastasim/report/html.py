@@ -124,8 +124,9 @@ def _targets(data: ReportData) -> dict:
     if len(doses):
         figs["doses"] = _img(figures.dose_response(doses), "Dose response of the top drugs", "fig-doses")
     p = screen.params
-    return {"mode": mode, "other": other, "ranking": rows, "synergy": synergy_rows, "ic50": ic50_rows,
-            "figures": figs, "control": control, "cells": {m: p.cells_of(m) for m in p.modes},
+    left_out = [m for m in data.spec.modes if m not in p.modes]  # cascade modes the screen did not run
+    return {"mode": mode, "other": other, "left_out": left_out, "ranking": rows, "synergy": synergy_rows,
+            "ic50": ic50_rows, "figures": figs, "control": control, "cells": {m: p.cells_of(m) for m in p.modes},
             "samples": p.samples, "top": TOP_RANKED, "pairs_of": order, "n_arms": len(screen.arms),
             "drugs_dosed": list(ic50.index)}
 
