@@ -24,22 +24,36 @@ import numpy as np
 import pandas as pd
 
 from metastasim._version import __version__
-from metastasim.cascade.spec import CascadeSpec, Mode, PassRule
+from metastasim.cascade.plan import ALTERATION_STREAM, Step, plan_run
+from metastasim.cascade.spec import CascadeSpec
 from metastasim.cascade.stats import OddsRatio, binomial_ci, odds_ratio
-from metastasim.engine import compile_model, simulate
 from metastasim.engine.result import unpack_states
 from metastasim.engine.rng import uniforms_of
 from metastasim.engine.simulator import DEFAULT_CHUNK, resolve_threads
 from metastasim.errors import SimulationError
 from metastasim.network.model import Model
-from metastasim.network.perturbations import (
-    ForceOn, Knockout, Perturbation, SetInput, describe, resolve_perturbations,
-)
+from metastasim.network.perturbations import Perturbation
 
-__all__ = ["run_cascade", "CascadeResult", "StageResult", "AlterationResult", "DECISION_STREAM", "ALTERATION_STREAM"]
+__all__ = ["run_cascade", "CascadeResult", "StageResult", "AlterationResult", "DECISION_STREAM", "ALTERATION_STREAM",
+           "ESTIMATORS", "default_estimator"]
 
 DECISION_STREAM = 1000
-ALTERATION_STREAM = 2000
+
+#: ``auto`` picks, per mode, the estimator that gives the tighter interval per second (:func:`default_estimator`).
+ESTIMATORS = ("auto", "direct", "splitting")
+DEFAULT_REPLICATES = 10
+DEFAULT_ESS_THRESHOLD = 0.5
+
+
+def default_estimator(mode: str) -> str:
+    """The estimator ``auto`` means for ``mode``: splitting for the whole (spontaneous) cascade, direct otherwise.
+
+    Measured by ``benchmarks/bench_rare.py``: in the spontaneous mode (efficiency about
+    1e-6) splitting reaches a given interval width far sooner; in the experimental mode
+    (about 2e-4) the direct estimator with its exact binomial interval is as fast and
+    gives every cell's fate.
+    """
+    return "splitting" if mode == "spontaneous" else "direct"
 
 
 @dataclass
@@ -95,6 +109,7 @@ class CascadeResult:
     simulated: int = -1  # cells simulated (== cells unless ``viable_only``)
     viable_only: bool = False
     version: str = __version__
+    estimator = "direct"
 
     def __post_init__(self) -> None:
         if self.simulated < 0:
@@ -129,6 +144,11 @@ class CascadeResult:
         """Fraction of all cells that got through stage ``name``."""
         self._whole_population("the fraction through a stage")
         return self.stage(name).passed / self.cells
+
+    def cumulative_ci95(self, name: str) -> tuple[float, float]:
+        """95% CI of :meth:`cumulative` (exact binomial)."""
+        self._whole_population("the fraction through a stage")
+        return binomial_ci(self.stage(name).passed, self.cells)
 
     def stage_table(self) -> pd.DataFrame:
         """One row per stage: entered, passed, fraction and cumulative fraction with 95% CIs."""
@@ -194,7 +214,7 @@ class CascadeResult:
                                "carriers": alt.carriers, "carriers_metastatic": alt.carriers_metastatic,
                                "odds_ratio": num(o.estimate), "ci95": [num(o.low), num(o.high)]})
         return {
-            "mode": self.mode, "cells": self.cells, "seed": self.seed,
+            "estimator": "direct", "mode": self.mode, "cells": self.cells, "seed": self.seed,
             "perturbations": list(self.perturbations),
             "treatment": {"perturbations": list(self.treatment), "from_stage": self.treatment_from},
             "stages": stages,
@@ -214,41 +234,14 @@ def compare_anchors(spec: CascadeSpec, result: CascadeResult) -> list[dict]:
         if a.mode != result.mode:
             continue
         sim = result.cumulative(a.stage)
-        low, high = binomial_ci(result.stage(a.stage).passed, result.cells)
+        low, high = result.cumulative_ci95(a.stage)
         out.append({"stage": a.stage, "measured": a.fraction, "simulated": sim, "simulated_ci95": [low, high],
                     "ratio": sim / a.fraction if a.fraction else None, "reference": a.reference.id,
                     "citation": a.reference.short if a.reference.citation else ""})
     return out
 
 
-@dataclass(frozen=True)
-class _Step:
-    name: str
-    context: str
-    duration: float
-    perturbations: tuple[Perturbation, ...]
-    fixed: frozenset[str]  # nodes the user's perturbations fix in this step (they win over alterations)
-    stream: int
-    rule: PassRule | None
-
-
-def _steps(model: Model, spec: CascadeSpec, mode: Mode, whole: tuple[Perturbation, ...],
-           treatment: tuple[Perturbation, ...], treatment_from: str | None, position) -> list[_Step]:
-    settings = [("prepare", mode.prepare.context, mode.prepare.duration, mode.prepare.inputs, None)]
-    settings += [(s.name, s.context, s.duration, s.inputs, s) for s in (spec.stages[name] for name in mode.stages)]
-    start = mode.stages.index(treatment_from) + 1 if treatment_from is not None else 1
-    steps = []
-    for k, (name, context, duration, inputs, stage) in enumerate(settings):
-        user = whole + (treatment if k >= start else ())
-        fixed = frozenset(model.resolve(p.node) for p in user if isinstance(p, (Knockout, ForceOn, SetInput)))
-        given = tuple(SetInput(model.resolve(n), v) for n, v in inputs if model.resolve(n) not in fixed) + user
-        perts = resolve_perturbations(model, given, context=context)
-        rule = PassRule.compile(stage, position, model) if stage is not None else None
-        steps.append(_Step(name, context, duration, perts, fixed, k, rule))
-    return steps
-
-
-def _viable_cells(seed: int, steps: list[_Step], cells: int, block: int = 1 << 20) -> np.ndarray:
+def _viable_cells(seed: int, steps: tuple[Step, ...], cells: int, block: int = 1 << 20) -> np.ndarray:
     """Numbers of the cells whose pass draw is below the best pass probability of every stage."""
     out = []
     for lo in range(0, cells, block):
@@ -282,7 +275,10 @@ def run_cascade(
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     viable_only: bool = False,
-) -> CascadeResult:
+    estimator: str = "direct",
+    replicates: int = DEFAULT_REPLICATES,
+    ess_threshold: float = DEFAULT_ESS_THRESHOLD,
+):
     """Send ``cells`` cells through the cascade of ``spec`` in ``mode``.
 
     Parameters
@@ -333,39 +329,33 @@ def run_cascade(
         and the cascade facts, which read the cells through one stage only.
     """
     started = time.perf_counter()
+    if estimator not in ESTIMATORS:
+        raise SimulationError(f"unknown estimator {estimator!r}; choose from {', '.join(ESTIMATORS)}")
+    if estimator == "auto":
+        estimator = default_estimator(mode)
+    if estimator == "splitting":
+        if keep_survivors or viable_only:
+            raise SimulationError("the splitting estimator follows weighted clones, not numbered cells: "
+                                  "keep_survivors and viable_only go with estimator='direct'")
+        from metastasim.cascade.splitting import run_splitting
+
+        return run_splitting(model, spec, mode=mode, cells=cells, replicates=replicates, seed=seed,
+                             perturbations=perturbations, treatment=treatment, treatment_from=treatment_from,
+                             alterations=alterations, until=until, chunk_size=chunk_size, threads=threads,
+                             progress=progress, ess_threshold=ess_threshold)
     cells = int(cells)
     if cells < 1:
         raise SimulationError(f"a cascade needs at least one cell, not {cells}")
-    if chunk_size < 1:
-        raise SimulationError(f"chunk_size must be at least 1, not {chunk_size}")
-    m = spec.mode(mode)
-    spec.check(model)
-    if until is not None and until not in m.stages:
-        raise SimulationError(f"until: mode {mode} has no stage {until!r}; stages: {', '.join(m.stages)}")
-    last = m.stages.index(until) + 1 if until is not None else len(m.stages)
+    plan = plan_run(model, spec, mode=mode, perturbations=perturbations, treatment=treatment,
+                    treatment_from=treatment_from, alterations=alterations, until=until, chunk_size=chunk_size)
+    m, steps, alts = plan.mode, plan.steps, plan.alterations
     keep = set(keep_survivors)
-    if keep - set(m.stages[:last]):
+    if keep - set(m.stages[:plan.last]):
         raise SimulationError(f"keep_survivors names stages the run does not reach: {', '.join(sorted(keep))}")
-    if viable_only and keep - {m.stages[last - 1]}:
+    if viable_only and keep - {m.stages[plan.last - 1]}:
         raise SimulationError("viable_only keeps the survivors of the last stage run only (run with until=STAGE "
                               "for another)")
     kept: dict[str, list[np.ndarray]] = {name: [] for name in keep}
-    whole, treatment = tuple(perturbations), tuple(treatment)
-    if treatment_from is not None and treatment_from not in m.stages:
-        raise SimulationError(f"treatment_from: mode {mode} has no stage {treatment_from!r}; "
-                              f"stages: {', '.join(m.stages)}")
-    compiled = compile_model(model)
-    position = compiled.position
-    n = compiled.n_nodes
-    steps = _steps(model, spec, m, whole, treatment, treatment_from, position)[: last + 1]
-    alts = spec.alterations if alterations else ()
-    alt_ids = [model.resolve(a.node) for a in alts]
-    alt_nodes = np.array([position[node] for node in alt_ids], np.int64)
-    # per step, the altered nodes a perturbation of the user fixes there: its value wins over the cell's
-    overridden = [[position[node] for node in alt_ids if node in step.fixed] for step in steps]
-    # continuous time: one averaging window per step (only final states are used); discrete: the model's tick
-    tick = None if model.settings.discrete_time else "duration"
-    pheno = [position[model.resolve(p)] for p in spec.phenotypes]
     stage_results = [StageResult(s.name, s.context, s.duration, phenotypes=dict.fromkeys(spec.phenotypes, 0),
                                  case_entered=[0] * len(spec.stages[s.name].cases),
                                  case_passed=[0] * len(spec.stages[s.name].cases),
@@ -381,30 +371,17 @@ def run_cascade(
     for ids in chunks:
         done = cells if viable_only else done + len(ids)
         simulated += len(ids)
-        forcing = np.full((len(ids), n), -1, np.int64)
-        carry = np.zeros((len(ids), len(alts)), bool)
-        for j, alt in enumerate(alts):
-            carry[:, j] = uniforms_of(seed, ALTERATION_STREAM + j, ids) < alt.frequency
-            forcing[carry[:, j], alt_nodes[j]] = alt.value
+        carry = plan.draw_alterations(seed, ids)
         for j, res in enumerate(alt_results):
             res.carriers += int(carry[:, j].sum())
         state = None
         for k, step in enumerate(steps):
             if len(ids) == 0:
                 break
-            step_forcing = forcing
-            if overridden[k]:
-                step_forcing = forcing.copy()
-                step_forcing[:, overridden[k]] = -1
-            result = simulate(model, step.perturbations, sample_count=len(ids), max_time=step.duration,
-                              time_tick=step.duration if tick else None, seed=seed,
-                              threads=n_threads, record_states=False, keep_final_states=True,
-                              initial_states=state, trajectory_forcing=step_forcing, trajectory_ids=ids,
-                              stream=step.stream, compiled=compiled, chunk_size=len(ids))
-            state = result.final_states
+            state = plan.simulate_step(k, ids, state, carry, seed=seed, stream=step.stream, threads=n_threads)
             if step.rule is None:
                 continue
-            bits = unpack_states(state, n)
+            bits = unpack_states(state, plan.n_nodes)
             case = step.rule.case_of(bits)
             passed = uniforms_of(seed, DECISION_STREAM + step.stream, ids) < step.rule.p[case]
             sr = stage_results[k - 1]
@@ -413,9 +390,9 @@ def run_cascade(
             for c in range(len(sr.case_entered)):
                 sr.case_entered[c] += int((case == c).sum())
                 sr.case_passed[c] += int((passed & (case == c)).sum())
-            for name, p in zip(spec.phenotypes, pheno):
+            for name, p in zip(spec.phenotypes, plan.phenotype_positions):
                 sr.phenotypes[name] += int(bits[passed, p].sum())
-            ids, state, forcing, carry = ids[passed], state[passed], forcing[passed], carry[passed]
+            ids, state, carry = ids[passed], state[passed], carry[passed]
             if step.name in kept:
                 kept[step.name].append(ids)
         if len(ids) and len(alts):
@@ -426,11 +403,9 @@ def run_cascade(
 
     return CascadeResult(
         mode=mode, cells=cells, seed=int(seed),
-        perturbations=tuple(describe(p) for p in resolve_perturbations(model, whole)),
-        treatment=tuple(describe(p) for p in resolve_perturbations(model, treatment)),
-        treatment_from=(treatment_from or m.stages[0]) if treatment else None,
-        stages=stage_results, alterations=alt_results, model_hash=compiled.model_hash,
-        complete=last == len(m.stages),
+        perturbations=plan.perturbation_labels, treatment=plan.treatment_labels, treatment_from=plan.treatment_from,
+        stages=stage_results, alterations=alt_results, model_hash=plan.compiled.model_hash,
+        complete=plan.last == len(m.stages),
         survivors={name: np.concatenate(parts) if parts else np.zeros(0, np.uint64) for name, parts in kept.items()},
         elapsed=time.perf_counter() - started, threads=n_threads, simulated=simulated, viable_only=viable_only,
     )
