@@ -15,6 +15,11 @@ PEER_MODELS = SHARED / "peer-models"
 MABOSS_REFERENCE = SHARED / "reference" / "maboss"
 DATA = Path(__file__).resolve().parent / "data"
 
+# Helper modules shared by tests (``import exact_chain``) live in this folder, which has no ``__init__.py``:
+# put it on the path whatever pytest's import mode and whichever test file is run alone.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 
 @pytest.fixture(scope="session")
 def shared() -> Path:

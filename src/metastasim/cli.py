@@ -380,7 +380,14 @@ def _print_validation(report, table) -> None:
 @click.option("--mode", type=click.Choice(["experimental", "spontaneous"]), default="experimental",
               show_default=True, help="Cells injected into the circulation, or leaving the primary tumour.")
 @click.option("--cells", type=click.IntRange(min=1), default=100_000, show_default=True,
-              help="Cells sent through the cascade.")
+              help="Cells sent through the cascade (splitting: the working population of every stage, shared "
+                   "among the replicates).")
+@click.option("--estimator", type=click.Choice(["auto", "direct", "splitting"]), default="auto", show_default=True,
+              help="direct: count the cells that pass every stage; splitting: weighted clones resampled between "
+                   "stages (for rare outcomes); auto: splitting for the spontaneous mode, direct for the "
+                   "experimental one.")
+@click.option("--replicates", type=int, default=10, show_default=True,
+              help="Splitting: independent replicates, whose spread gives the intervals (at least 2).")
 @click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), default=1, show_default=True, help="Random seed.")
 @click.option("--from-stage", metavar="STAGE",
               help="Give the drugs (--drug) only from this stage on, e.g. after dissemination; "
@@ -393,17 +400,25 @@ def _print_validation(report, table) -> None:
 @click.option("--threads", type=click.IntRange(min=0), help="Threads (0: all cores); results do not depend on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--out", type=click.Path(file_okay=False), help="Also write the tables as CSV and the JSON here.")
-def cascade(model, model_option, cfg, drug, ko, oe, inhibit, mode, cells, seed, from_stage, no_alterations,
-            cascade_file, chunk_size, threads, as_json, out) -> None:
+def cascade(model, model_option, cfg, drug, ko, oe, inhibit, mode, cells, estimator, replicates, seed, from_stage,
+            no_alterations, cascade_file, chunk_size, threads, as_json, out) -> None:
     """Send a population of cells through the metastatic cascade and count who gets through.
 
     Prints, per stage, the cells entering and passing with 95% CIs, the metastatic
     efficiency, the phenotypes of the survivors and which heritable alterations are
     enriched among metastasis-forming cells."""
-    from metastasim.cascade import compare_anchors, load_cascade, read_cascade, run_cascade
+    from metastasim.cascade import compare_anchors, default_estimator, load_cascade, read_cascade, run_cascade
     from metastasim.engine import warm_up
     from metastasim.models import CURATED
 
+    estimator = default_estimator(mode) if estimator == "auto" else estimator
+    if estimator == "splitting":
+        if replicates < 2:
+            raise click.BadParameter(f"splitting needs at least 2 replicates, not {replicates}",
+                                     param_hint="'--replicates'")
+        if cells < 2 * replicates:
+            raise click.BadParameter(f"splitting needs at least 2 cells per replicate: {cells} cells for "
+                                     f"{replicates} replicates", param_hint="'--cells'")
     m = _load(model if model or model_option else CURATED, model_option, cfg)
     spec = read_cascade(cascade_file) if cascade_file else load_cascade()
     spec.check(m)
@@ -418,10 +433,11 @@ def cascade(model, model_option, cfg, drug, ko, oe, inhibit, mode, cells, seed, 
     whole, treatment = (others, drugs) if from_stage else (drugs + others, [])
     with _status("preparing the simulator (compiled once per machine, then cached)"):
         warm_up()
-    with _progress(cells, "cells through the cascade", cells >= 20_000) as progress:
+    label = "clone-steps" if estimator == "splitting" else "cells through the cascade"
+    with _progress(cells, label, cells >= 20_000) as progress:
         result = run_cascade(m, spec, mode=mode, cells=cells, seed=seed, perturbations=whole, treatment=treatment,
                              treatment_from=from_stage, alterations=not no_alterations, chunk_size=chunk_size,
-                             threads=threads, progress=progress)
+                             threads=threads, progress=progress, estimator=estimator, replicates=replicates)
     payload = {"model": m.name, **result.to_dict(), "anchors": compare_anchors(spec, result)}
     if out:
         from metastasim.io._files import write_folder
@@ -435,14 +451,54 @@ def cascade(model, model_option, cfg, drug, ko, oe, inhibit, mode, cells, seed, 
     if as_json:
         click.echo(json.dumps(payload, indent=1))
         return
-    _print_cascade(m, result, payload["anchors"])
+    if estimator == "splitting":
+        _print_splitting(m, result, payload["anchors"])
+    else:
+        _print_cascade(m, result, payload["anchors"])
+
+
+def _pct(x: float) -> str:
+    return "-" if x != x else (f"{100 * x:.3g}%" if x >= 1e-4 or x == 0 else f"{100 * x:.2g}%")
+
+
+def _print_tail(result, anchors, metastatic: str) -> None:
+    """The lines both estimators print after their stage table."""
+    lo, hi = result.efficiency_ci95
+    click.echo(f"metastatic efficiency: {_pct(result.efficiency)} (95% CI {_pct(lo)}-{_pct(hi)}; {metastatic})")
+    if anchors:
+        cited = sorted({a["citation"] or a["reference"] for a in anchors})
+        click.echo(f"calibration ({'; '.join(cited)}): " + "; ".join(
+            f"{a['stage']} {_pct(a['simulated'])} vs {_pct(a['measured'])} measured" for a in anchors))
+    click.echo("\nphenotypes of the survivors of each stage (fraction with the node on)")
+    click.echo(result.phenotype_table().to_string(float_format="{:.2f}".format))
+
+
+def _print_splitting(model, result, anchors) -> None:
+    """Plain-text tables of a splitting run: estimated fractions with their 95% CIs."""
+    perts = ", ".join(result.perturbations + tuple(f"{t} from {result.treatment_from}" for t in result.treatment))
+    click.echo(f"{model.name}: {result.mode} cascade, splitting estimator: {result.cells:,} clones per stage in "
+               f"{result.replicates} replicates, seed {result.seed}, perturbations: {perts or 'none'} "
+               f"({result.elapsed:.1f} s on {result.threads} threads)")
+    rows = [["stage", "context", "fraction", "95% CI", "of all cells", "95% CI", "ESS"]]
+    for name, r in result.stage_table().iterrows():
+        rows.append([name, r.context, _pct(r.fraction), f"{_pct(r.ci95_low)}-{_pct(r.ci95_high)}",
+                     _pct(r.cumulative), f"{_pct(r.cumulative_low)}-{_pct(r.cumulative_high)}", f"{r.ess:,.0f}"])
+    _echo_rows(rows, right=(2, 4, 6))
+    _print_tail(result, anchors, f"{result.replicates} replicates")
+    enrich = result.enrichment()
+    if len(enrich):
+        click.echo("\nheritable alterations among metastasis-forming cells (weighted)")
+        rows = [["alteration", "node", "change", "frequency", "in metastases", "odds ratio", "95% CI"]]
+        for aid, r in enrich.iterrows():
+            rows.append([aid, r.node, r.change, _pct(r.frequency), _pct(r.frequency_metastatic),
+                         "-" if r.odds_ratio != r.odds_ratio else f"{r.odds_ratio:.2f}",
+                         f"{r.ci95_low:.2f}-{r.ci95_high:.2f}"])
+        _echo_rows(rows, right=(3, 4, 5, 6))
 
 
 def _print_cascade(model, result, anchors) -> None:
     """Plain-text tables: stages, efficiency, anchors, survivors' phenotypes, enrichment."""
-    def pct(x: float) -> str:
-        return "-" if x != x else (f"{100 * x:.3g}%" if x >= 1e-4 or x == 0 else f"{100 * x:.2g}%")
-
+    pct = _pct
     perts = ", ".join(result.perturbations + tuple(f"{t} from {result.treatment_from}" for t in result.treatment))
     click.echo(f"{model.name}: {result.mode} cascade, {result.cells:,} cells, seed {result.seed}, "
                f"perturbations: {perts or 'none'} ({result.elapsed:.1f} s on {result.threads} threads)")
@@ -452,15 +508,7 @@ def _print_cascade(model, result, anchors) -> None:
         rows.append([s.name, s.context, f"{s.entered:,}", f"{s.passed:,}", pct(s.fraction),
                      f"{pct(lo)}-{pct(hi)}" if s.entered else "-", pct(s.passed / result.cells)])
     _echo_rows(rows, right=(2, 3, 4, 6))
-    lo, hi = result.efficiency_ci95
-    click.echo(f"metastatic efficiency: {pct(result.efficiency)} (95% CI {pct(lo)}-{pct(hi)}; "
-               f"{result.metastatic:,} of {result.cells:,} cells)")
-    if anchors:
-        cited = sorted({a["citation"] or a["reference"] for a in anchors})
-        click.echo(f"calibration ({'; '.join(cited)}): " + "; ".join(
-            f"{a['stage']} {pct(a['simulated'])} vs {pct(a['measured'])} measured" for a in anchors))
-    click.echo("\nphenotypes of the survivors of each stage (fraction with the node on)")
-    click.echo(result.phenotype_table().to_string(float_format="{:.2f}".format))
+    _print_tail(result, anchors, f"{result.metastatic:,} of {result.cells:,} cells")
     enrich = result.enrichment()
     if len(enrich):
         click.echo(f"\nheritable alterations among the {result.metastatic:,} metastasis-forming cells")

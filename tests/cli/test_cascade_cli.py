@@ -22,11 +22,18 @@ def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def spontaneous():
-    return json.loads(run("--mode", "spontaneous", "--cells", "3000", "--seed", "4", "--json").stdout)
+    return json.loads(run("--mode", "spontaneous", "--estimator", "direct", "--cells", "3000", "--seed", "4",
+                          "--json").stdout)
+
+
+@pytest.fixture(scope="module")
+def splitting():
+    return json.loads(run("--mode", "spontaneous", "--cells", "4000", "--replicates", "4", "--seed", "4",
+                          "--json").stdout)
 
 
 def test_json_contract(spontaneous):
-    assert CONTRACT <= spontaneous.keys()
+    assert CONTRACT <= spontaneous.keys() and spontaneous["estimator"] == "direct"
     assert spontaneous["mode"] == "spontaneous" and spontaneous["cells"] == 3000 and spontaneous["seed"] == 4
     names = [s["name"] for s in spontaneous["stages"]]
     assert names == ["invasion", "intravasation", "circulation", "extravasation", "dormancy", "micrometastasis",
@@ -43,6 +50,24 @@ def test_json_contract(spontaneous):
     assert spontaneous["efficiency_ci95"][0] <= spontaneous["efficiency"] <= spontaneous["efficiency_ci95"][1]
     assert spontaneous["perturbations"] == []
     assert {e["id"] for e in spontaneous["enrichment"]} >= {"MYC_gain", "DDIT3_loss", "XBP1_gain", "MAPK1_gain"}
+
+
+def test_splitting_is_the_spontaneous_default_and_its_json_contract(splitting):
+    assert CONTRACT <= splitting.keys()
+    assert splitting["estimator"] == "splitting" and splitting["replicates"] == 4 and splitting["cells"] == 4000
+    cumulative = 1.0
+    for s in splitting["stages"]:
+        assert {"name", "fraction", "ci95", "cumulative", "cumulative_ci95", "ess", "cases"} <= s.keys()
+        low, high = s["cumulative_ci95"]
+        assert 0 <= low <= s["cumulative"] <= high and s["cumulative"] <= cumulative
+        assert s["fraction"] == pytest.approx(s["cumulative"] / cumulative, rel=1e-9)
+        assert 0 < s["ess"] <= 1000  # per replicate: 4,000 clones in 4 replicates
+        assert sum(c["entered"] for c in s["cases"]) == pytest.approx(cumulative, rel=1e-9)
+        assert sum(c["passed"] for c in s["cases"]) == pytest.approx(s["cumulative"], rel=1e-9)
+        cumulative = s["cumulative"]
+    assert splitting["efficiency"] == cumulative > 0
+    assert splitting["efficiency_ci95"][0] < splitting["efficiency"] < splitting["efficiency_ci95"][1]
+    assert {e["id"] for e in splitting["enrichment"]} >= {"MYC_gain", "XBP1_gain"}
 
 
 def test_drug_from_a_stage_and_a_table(tmp_path):
@@ -65,11 +90,17 @@ def test_drug_from_a_stage_and_a_table(tmp_path):
     (["--drug", "CB-839", "--from-stage", "orbit"], "mode experimental has no stage 'orbit'"),
     (["--from-stage", "dormancy"], "--from-stage needs at least one --drug"),
     (["--mode", "orthotopic"], "orthotopic"),
+    (["--estimator", "bootstrap"], "'bootstrap' is not one of 'auto', 'direct', 'splitting'"),
+    (["--mode", "spontaneous", "--cells", "1"], "at least 2 cells per replicate"),
+    (["--estimator", "splitting", "--replicates", "1"], "at least 2 replicates, not 1"),
+    (["--estimator", "splitting", "--replicates", "0", "--out", "never"], "at least 2 replicates, not 0"),
 ])
-def test_bad_input_is_one_line_and_exit_2(args, message):
-    proc = run(*args, ok=False)
+def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
+    proc = subprocess.run([str(METASTASIM), "cascade", *args], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
     assert proc.returncode == 2
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1 and not proc.stdout
+    assert not list(tmp_path.iterdir())  # nothing written
 
 
 def test_bad_cascade_file_names_file_and_line(tmp_path):

@@ -147,9 +147,9 @@ class SplittingResult:
         rows = []
         for s in self.stages:
             f, lo, hi = s.fraction_ci
-            c, clo, chi = replicate_ci([s.cumulative], [1])
+            _, clo, chi = replicate_ci([s.cumulative], [1])
             rows.append({"stage": s.name, "context": s.context, "fraction": f, "ci95_low": lo, "ci95_high": hi,
-                         "cumulative": c, "cumulative_low": clo, "cumulative_high": chi,
+                         "cumulative": float(s.cumulative.mean()), "cumulative_low": clo, "cumulative_high": chi,
                          "ess": float(s.ess.mean()), "resampled": int(s.resampled.sum())})
         return pd.DataFrame(rows).set_index("stage")
 
@@ -183,12 +183,12 @@ class SplittingResult:
         stages = []
         for s in self.stages:
             f, lo, hi = s.fraction_ci
-            c, clo, chi = replicate_ci([s.cumulative], [1])
+            _, clo, chi = replicate_ci([s.cumulative], [1])
             total = s.cumulative.sum()
             stages.append({
                 "name": s.name, "context": s.context, "duration": s.duration,
                 "fraction": _num(f), "ci95": [_num(lo), _num(hi)],
-                "cumulative": c, "cumulative_ci95": [_num(clo), _num(chi)],
+                "cumulative": float(s.cumulative.mean()), "cumulative_ci95": [_num(clo), _num(chi)],
                 "ess": float(s.ess.mean()), "ess_fraction": float(s.ess.sum() / self.cells),
                 "resampled_replicates": int(s.resampled.sum()),
                 "phenotypes": {k: _num(float(v.sum() / total)) if total > 0 else None for k, v in s.phenotypes.items()},
