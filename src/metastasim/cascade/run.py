@@ -275,7 +275,7 @@ def run_cascade(
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     viable_only: bool = False,
-    estimator: str = "direct",
+    estimator: str = "auto",
     replicates: int = DEFAULT_REPLICATES,
     ess_threshold: float = DEFAULT_ESS_THRESHOLD,
 ):
@@ -327,12 +327,24 @@ def run_cascade(
         other stage and the alteration carriers cover only the simulated cells
         (``result.simulated``), so the tables that need them raise.  Used by screens
         and the cascade facts, which read the cells through one stage only.
+    estimator
+        ``direct`` counts the cells that pass every stage (the result is a
+        :class:`CascadeResult`); ``splitting`` follows weighted clones resampled
+        between stages, for rare outcomes (a
+        :class:`~metastasim.cascade.splitting.SplittingResult`: the same tables, as
+        estimates with intervals from replicates; ``cells`` is then the working
+        population of every stage); ``auto``: :func:`default_estimator` of the mode,
+        or ``direct`` when ``keep_survivors`` or ``viable_only`` ask for numbered cells.
+    replicates, ess_threshold
+        Splitting only: independent replicates (at least 2), and the effective
+        sample size, as a fraction of a replicate's clones, below which a replicate
+        is resampled after a stage (see :func:`~metastasim.cascade.splitting.run_splitting`).
     """
     started = time.perf_counter()
     if estimator not in ESTIMATORS:
         raise SimulationError(f"unknown estimator {estimator!r}; choose from {', '.join(ESTIMATORS)}")
-    if estimator == "auto":
-        estimator = default_estimator(mode)
+    if estimator == "auto":  # numbered cells (survivors, viable_only) exist in the direct estimator only
+        estimator = "direct" if keep_survivors or viable_only else default_estimator(mode)
     if estimator == "splitting":
         if keep_survivors or viable_only:
             raise SimulationError("the splitting estimator follows weighted clones, not numbered cells: "

@@ -221,7 +221,8 @@ def _run_cascade_arms(model, cascade, cascade_plan, seed, threads, compiled, pro
         for stage in arm["keep"]:  # only the cells that can get through this stage: the same cells as a full run
             result = run_cascade(model, cascade, mode=mode, cells=cells, seed=seed, perturbations=arm["whole"],
                                  treatment=arm["treatment"], treatment_from=arm["from"], until=stage,
-                                 keep_survivors=[stage], threads=threads, viable_only=True)
+                                 keep_survivors=[stage], threads=threads, viable_only=True,
+                                 estimator="direct")
             survivors[key][stage] = result.survivors[stage]
         if progress is not None:
             progress(done + i + 1, total)
