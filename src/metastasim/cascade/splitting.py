@@ -285,7 +285,7 @@ def run_splitting(
     the other arguments mean what they mean for
     :func:`~metastasim.cascade.run_cascade`.  A replicate is resampled after a stage
     when the effective sample size of its weights falls below ``ess_threshold`` times
-    its size (1: after every stage; 0: only when no clone is left).
+    its size (1: after every stage; 0: never).
     """
     started = time.perf_counter()
     cells, replicates = int(cells), int(replicates)
