@@ -538,11 +538,14 @@ def _echo_rows(rows: list[list[str]], right: tuple[int, ...] = ()) -> None:
               help="Also a dose series of each target: drugs at these fractions of their maximal effect, genes "
                    "inhibited by these fractions of their activity; fits an IC50.")
 @click.option("--mode", type=click.Choice(["experimental", "spontaneous", "both"]), default="both",
-              show_default=True, help="Cascade mode(s) read; the ranking reads the experimental one when both.")
+              show_default=True, help="Cascade mode(s) read; the ranking reads the spontaneous one (the whole "
+                                      "cascade) when both.")
 @click.option("--cells", type=click.IntRange(min=1), default=1_000_000, show_default=True,
-              help="Cells per arm in the experimental cascade.")
-@click.option("--spontaneous-cells", type=click.IntRange(min=1),
-              help="Cells per arm in the spontaneous cascade [10 x --cells: its efficiency is ~25 times lower].")
+              help="Cells per arm in the experimental cascade (direct estimator, cell by cell).")
+@click.option("--spontaneous-cells", type=click.IntRange(min=1), default=20_000, show_default=True,
+              help="Working population per stage and arm in the spontaneous cascade (splitting estimator).")
+@click.option("--replicates", type=int, default=10, show_default=True,
+              help="Replicates of the splitting estimator, whose pairing with the control's gives the intervals.")
 @click.option("--contexts", metavar="LIST", help="Contexts for the phenotype readout [all; normoxia always].")
 @click.option("--samples", type=click.IntRange(min=1), default=2000, show_default=True,
               help="Trajectories per context (phenotype and normal-cell readouts).")
@@ -557,12 +560,14 @@ def _echo_rows(rows: list[list[str]], right: tuple[int, ...] = ()) -> None:
 @click.option("--top", type=click.IntRange(min=0), default=25, show_default=True, help="Rows of each table printed.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--out", type=click.Path(file_okay=False), help="Also write the tables as CSV and the JSON here.")
-def screen(model, model_option, cfg, targets, overexpression, pairs, doses, mode, cells, spontaneous_cells, contexts,
-           samples, seed, no_alterations, cascade_file, store, scheduler, threads, top, as_json, out) -> None:
+def screen(model, model_option, cfg, targets, overexpression, pairs, doses, mode, cells, spontaneous_cells,
+           replicates, contexts, samples, seed, no_alterations, cascade_file, store, scheduler, threads, top, as_json,
+           out) -> None:
     """Rank targets and drugs (and pairs, and doses) by how much they cut metastatic efficiency.
 
-    Every arm is sent through the cascade on the same cells as the control; its
-    effect is the log2 change of the metastatic efficiency with a 95% CI, weighed
+    Every arm is sent through the cascade on the same cells (and, for the
+    spontaneous cascade, the same replicates) as the control; its effect is the
+    log2 change of the metastatic efficiency with a 95% CI, weighed
     by how well it spares untransformed cells (proliferating and alive in
     normoxia).  Results go to the store as each arm finishes."""
     from metastasim.cascade import load_cascade, read_cascade
@@ -580,8 +585,16 @@ def screen(model, model_option, cfg, targets, overexpression, pairs, doses, mode
         arms += all_pairs(m, arms)
     if doses is not None:
         arms += dose_series(m, drugs, wanted, _list(doses, "--doses"))
-    modes = ("experimental", "spontaneous") if mode == "both" else (mode,)
-    params = ScreenParams(modes=modes, cells=cells, spontaneous_cells=spontaneous_cells or 10 * cells, seed=seed,
+    modes = ("spontaneous", "experimental") if mode == "both" else (mode,)
+    if "spontaneous" in modes:
+        if replicates < 2:
+            raise click.BadParameter(f"splitting needs at least 2 replicates, not {replicates}",
+                                     param_hint="'--replicates'")
+        if spontaneous_cells < 2 * replicates:
+            raise click.BadParameter(f"splitting needs at least 2 cells per replicate: {spontaneous_cells} cells "
+                                     f"for {replicates} replicates", param_hint="'--spontaneous-cells'")
+    params = ScreenParams(modes=modes, cells=cells, spontaneous_cells=spontaneous_cells, replicates=replicates,
+                          seed=seed,
                           contexts=tuple(_list(contexts, "--contexts")) if contexts else None, samples=samples,
                           alterations=not no_alterations).check(m, spec)
     command = "metastasim screen " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "metastasim screen"
@@ -738,7 +751,9 @@ def _report_screen(result, as_json: bool, out: str | None, top: int) -> None:
             "doses.csv": result.dose_response().to_csv(index=False, float_format="%.6g"),
             "ic50.csv": result.ic50().to_csv(float_format="%.6g"),
             "phenotypes.csv": result.phenotypes().to_csv(index=False, float_format="%.4g"),
-        }, stale=())
+            **({"stages.csv": result.stage_effects().to_csv(index=False, float_format="%.6g")}
+               if result.stages_mode else {}),
+        }, stale=("stages.csv",))
     if as_json:
         click.echo(json.dumps(payload, indent=1))
         return
@@ -747,11 +762,17 @@ def _report_screen(result, as_json: bool, out: str | None, top: int) -> None:
 
 def _print_screen(result, top: int) -> None:
     p, mode = result.params, result.rank_mode
-    sizes = ", ".join(f"{p.cells_of(m):,} cells ({m})" for m in p.modes)
+    sizes = ", ".join(f"{p.cells_of(m):,} {'clones per stage' if p.estimator_of(m) == 'splitting' else 'cells'} "
+                      f"({m})" for m in p.modes)
     click.echo(f"screen run {result.run_id} ({result.run_key[:8]}) in {result.store}: {len(result.arms)} arms, "
                f"{result.computed} simulated now; {sizes}, {p.samples} trajectories per context, seed {p.seed}")
-    ctrl = result.metastatic_cells("control", mode)
-    click.echo(f"control: {ctrl:,} metastatic cells of {p.cells_of(mode):,} ({mode})")
+    ctrl = result.effect("control", mode)
+    if p.estimator_of(mode) == "splitting":
+        click.echo(f"control: metastatic efficiency {ctrl.efficiency:.3g} (95% CI {ctrl.efficiency_low:.3g} to "
+                   f"{ctrl.efficiency_high:.3g}; {mode}, splitting: {p.cells_of(mode):,} clones per stage in "
+                   f"{p.replicates} replicates)")
+    else:
+        click.echo(f"control: {ctrl.metastatic:,.0f} metastatic cells of {p.cells_of(mode):,} ({mode})")
     ranking = result.ranking()
     click.echo(f"\nsingle targets, best first (score = metastases prevented x normal cells spared; top {top} of "
                f"{len(ranking)})")
@@ -759,7 +780,7 @@ def _print_screen(result, top: int) -> None:
     rows = [["rank", "arm", f"log2 change ({mode})", "95% CI", "prevented", "normal cells spared", "score"]
             + [f"log2 change ({m}, 95% CI)" for m in others]]
     def fmt(x: float, spec: str) -> str:  # undefined (no metastatic or normal cell in the control): "-"
-        return format(x, spec) if x == x and abs(x) != float("inf") else "-"
+        return "-inf" if x == float("-inf") else (format(x, spec) if x == x and abs(x) != float("inf") else "-")
 
     for arm, r in ranking.head(top).iterrows():
         rows.append([str(r["rank"]), arm, fmt(r[f"{mode}_lfc"], "+.2f"),
@@ -785,6 +806,27 @@ def _print_screen(result, top: int) -> None:
             rows.append([target, "-" if r.ic50 != r.ic50 else f"{'< ' if r.ic50_below else ''}{r.ic50:.3g}",
                          "-" if r.hill != r.hill else f"{r.hill:.2g}", f"{r.max_effect:.0%}"])
         _echo_rows(rows, right=(1, 2, 3))
+    _print_stage_effects(result, ranking.head(top).index)
+
+
+def _print_stage_effects(result, arms) -> None:
+    """Where each of the best targets acts: the log2 change of each stage's pass fraction."""
+    table = result.stage_effects()
+    if not len(table):
+        return
+    table = table[table.arm.isin(arms)]
+    stages = list(dict.fromkeys(table.stage))
+    click.echo(f"\nwhere they act: log2 change of each stage's pass fraction ({result.stages_mode} cascade; "
+               f"* where the 95% CI excludes 0)")
+    rows = [["arm", *stages]]
+    for arm in arms:
+        cells = []
+        for r in table[table.arm == arm].itertuples():
+            sure = r.log2_low > 0 or r.log2_high < 0
+            cells.append("-" if r.log2 != r.log2 else ("-inf" if r.log2 == float("-inf") else f"{r.log2:+.2f}")
+                         + ("*" if sure else ""))
+        rows.append([arm, *cells])
+    _echo_rows(rows, right=tuple(range(1, len(stages) + 1)))
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -94,3 +94,44 @@ def test_bad_results_input(tmp_path, screened):
                            "no such folder")]:
         proc = run(*args, ok=False)
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("whole")
+    out = run("screen", "--targets", "EIF2AK3,VEGFA,TWIST1", "--pairs", "--cells", "20000", "--spontaneous-cells",
+              "4000", "--replicates", "4", "--contexts", "normoxia", "--samples", "200", "--store",
+              str(folder / "s.sqlite"), "--out", str(folder / "tables"), "--json")
+    return folder, json.loads(out.stdout)
+
+
+def test_the_whole_cascade_ranks_by_default_with_where_each_target_acts(whole):
+    folder, payload = whole
+    assert payload["rank_mode"] == "spontaneous" and payload["stages_mode"] == "spontaneous"
+    assert payload["params"]["modes"] == ["spontaneous", "experimental"]
+    assert payload["params"]["splitting"] == ["spontaneous"] and payload["params"]["replicates"] == 4
+    stages = ["invasion", "intravasation", "circulation", "extravasation", "dormancy", "micrometastasis",
+              "macrometastasis"]
+    rows = {r["arm"]: r for r in payload["ranking"]}
+    for r in rows.values():
+        assert list(r["stage_log2"]) == stages and list(r["stage_log2_ci95"]) == stages
+        assert r["spontaneous_metastatic"] is None  # splitting counts no cells
+        for s in stages:
+            v, (lo, hi) = r["stage_log2"][s], r["stage_log2_ci95"][s]
+            assert v is None or lo is None or lo <= v <= hi
+        assert r["experimental_lfc_low"] <= r["experimental_lfc"] <= r["experimental_lfc_high"]
+    # PERK loss stops cells at invasion (the EMT arm of the UPR); VEGF-A loss only at the vascularised last stage
+    perk, vegfa = rows["KO(EIF2AK3)"]["stage_log2_ci95"], rows["KO(VEGFA)"]["stage_log2"]
+    assert perk["invasion"][1] < -1
+    assert vegfa["macrometastasis"] is None or vegfa["macrometastasis"] < -1
+    assert all(abs(vegfa[s]) < 0.5 for s in stages[:-1])
+    table = pd.read_csv(folder / "tables" / "stages.csv")
+    assert set(table.stage) == set(stages) and {"KO(EIF2AK3)", "control"} <= set(table.arm)
+    assert len(payload["synergy"]) == 3
+
+
+def test_the_whole_cascade_screen_prints_where_targets_act(whole):
+    folder, payload = whole
+    proc = run("results", str(payload["run"]), "--store", str(folder / "s.sqlite"))
+    assert "where they act: log2 change of each stage's pass fraction (spontaneous cascade" in proc.stdout
+    assert "control: metastatic efficiency" in proc.stdout and "4 replicates" in proc.stdout

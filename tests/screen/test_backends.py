@@ -18,7 +18,8 @@ from metastasim.cli import main
 from metastasim.models import load_drugs, load_model
 from metastasim.screen import ScreenParams, pairs, run_screen, singles
 
-PARAMS = ScreenParams(modes=("experimental", "spontaneous"), cells=100_000, spontaneous_cells=400_000,
+# the spontaneous mode by splitting (resampled clones, replicates), the experimental one cell by cell
+PARAMS = ScreenParams(modes=("spontaneous", "experimental"), cells=100_000, spontaneous_cells=3000, replicates=3,
                       contexts=("normoxia", "primary"), samples=300, seed=11)
 TARGETS = ["ATF4", "GLS", "XBP1", "telaglenastat"]
 
@@ -42,6 +43,7 @@ def test_a_local_cluster_of_two_worker_processes_gives_the_in_process_numbers(tm
     assert _payloads(here) == _payloads(there)
     assert here.ranking().equals(there.ranking())
     assert here.synergy().equals(there.synergy())
+    assert here.stage_effects().equals(there.stage_effects()) and len(here.stage_effects())
 
 
 def _free_port() -> int:
@@ -68,8 +70,8 @@ def test_separate_scheduler_and_worker_processes_on_loopback(tmp_path, capsys):
 
         with Client(address, timeout="60s") as client:
             client.wait_for_workers(2, timeout=60)
-        args = ["screen", "--targets", ",".join(TARGETS), "--mode", "experimental", "--cells", "100000",
-                "--contexts", "normoxia", "--samples", "300", "--seed", "11", "--json"]
+        args = ["screen", "--targets", ",".join(TARGETS), "--cells", "100000", "--spontaneous-cells", "3000",
+                "--replicates", "3", "--contexts", "normoxia", "--samples", "300", "--seed", "11", "--json"]
         assert main([*args, "--store", str(tmp_path / "remote.sqlite"), "--scheduler", address]) == 0
         remote = json.loads(capsys.readouterr().out)
         assert main([*args, "--store", str(tmp_path / "local.sqlite")]) == 0

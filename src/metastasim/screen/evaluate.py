@@ -5,8 +5,12 @@ arms differ only by their perturbations (common random numbers): effects are rea
 cell by cell, which makes their confidence intervals far tighter than comparing two
 independent samples.  For each arm :func:`evaluate_arm` returns
 
-- per cascade mode, the numbers of the cells that formed a metastasis (computed
-  with ``viable_only``: exactly the cells of a full run);
+- per cascade mode estimated directly, the numbers of the cells that formed a
+  metastasis (computed with ``viable_only``: exactly the cells of a full run);
+- per cascade mode estimated by splitting (the spontaneous one by default: the whole
+  cascade, where metastasis is too rare to count), each replicate's estimated
+  fraction of cells through each stage; arm and control share seed and replicates,
+  so their replicates pair up;
 - per context, the final probability of each phenotype (``samples`` trajectories);
 - in ``normoxia``, the untransformed-cell proxy, which of the ``samples`` cells end
   proliferating and alive (``Proliferation & !Apoptosis``), packed as bits.
@@ -43,26 +47,38 @@ NORMAL_CONTEXT = "normoxia"
 class ScreenParams:
     """Everything besides the arm that decides a screen's numbers (so: what identifies a run).
 
-    ``cells`` is the population of the experimental cascade, ``spontaneous_cells``
-    that of the spontaneous one (its efficiency is about 25 times lower, so it needs
-    more cells for the same precision); ``samples`` trajectories per context for the
-    phenotype and selectivity readouts, each ``duration`` model hours long.
+    The first of ``modes`` is the one the ranking reads.  ``cells`` is the population
+    of the experimental cascade, ``spontaneous_cells`` that of the spontaneous one;
+    the modes in ``splitting`` are estimated by splitting in ``replicates``
+    replicates, and their cells are the working population of every stage (see
+    :func:`~metastasim.cascade.run_cascade`); the others directly, cell by cell.
+    ``samples`` trajectories per context for the phenotype and selectivity readouts,
+    each ``duration`` model hours long.
     """
 
-    modes: tuple[str, ...] = ("experimental", "spontaneous")
+    modes: tuple[str, ...] = ("spontaneous", "experimental")
     cells: int = 1_000_000
-    spontaneous_cells: int = 10_000_000
+    spontaneous_cells: int = 20_000
     seed: int = 1
+    splitting: tuple[str, ...] = ("spontaneous",)
+    replicates: int = 10
     contexts: tuple[str, ...] | None = None  # None: all of the model's contexts
     samples: int = 2000
     duration: float = 48.0
     alterations: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("cells", "spontaneous_cells", "samples"):
+        for name in ("cells", "spontaneous_cells", "samples", "replicates"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ModelError(f"{name} must be a positive whole number, not {value!r}")
+        if self.splitting:
+            if self.replicates < 2:
+                raise ModelError(f"splitting needs at least 2 replicates, not {self.replicates}")
+            for mode in (m for m in self.modes if m in self.splitting):
+                if self.cells_of(mode) < 2 * self.replicates:
+                    raise ModelError(f"splitting needs at least 2 cells per replicate: {self.cells_of(mode)} "
+                                     f"{mode} cells for {self.replicates} replicates")
         if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
             raise ModelError(f"seed must be a whole number >= 0, not {self.seed!r}")
         if not self.modes:
@@ -73,6 +89,9 @@ class ScreenParams:
 
     def cells_of(self, mode: str) -> int:
         return self.spontaneous_cells if mode == "spontaneous" else self.cells
+
+    def estimator_of(self, mode: str) -> str:
+        return "splitting" if mode in self.splitting else "direct"
 
     def check(self, model: Model, spec: CascadeSpec) -> "ScreenParams":
         """Check modes and contexts against the model; return the parameters with contexts filled in."""
@@ -91,6 +110,7 @@ class ScreenParams:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["modes"] = list(self.modes)
+        d["splitting"] = list(self.splitting)
         d["contexts"] = list(self.contexts) if self.contexts is not None else None
         return d
 
@@ -109,10 +129,19 @@ def evaluate_arm(model: Model, spec: CascadeSpec, arm: Arm, params: ScreenParams
     compiled = compile_model(model)  # milliseconds; the cascade runs compile their own
     out: dict = {"key": arm.key, "modes": {}, "contexts": {}}
     for mode in params.modes:
+        if params.estimator_of(mode) == "splitting":
+            split = run_cascade(model, spec, mode=mode, cells=params.cells_of(mode), seed=params.seed,
+                                perturbations=arm.perturbations, alterations=params.alterations, threads=threads,
+                                estimator="splitting", replicates=params.replicates)
+            out["modes"][mode] = {"estimator": "splitting", "cells": split.cells, "replicates": split.replicates,
+                                  "stages": [s.name for s in split.stages],
+                                  "cumulative": [s.cumulative.tolist() for s in split.stages],
+                                  "simulated": split.simulated}
+            continue
         last = spec.mode(mode).stages[-1]
         result = run_cascade(model, spec, mode=mode, cells=params.cells_of(mode), seed=params.seed,
                              perturbations=arm.perturbations, alterations=params.alterations,
-                             keep_survivors=[last], threads=threads, viable_only=True)
+                             keep_survivors=[last], threads=threads, viable_only=True, estimator="direct")
         ids = np.sort(result.survivors[last]).astype(np.int64)
         out["modes"][mode] = {"cells": result.cells, "metastatic": ids.tolist(), "simulated": result.simulated}
     phenotypes = list(spec.phenotypes)

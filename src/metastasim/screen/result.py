@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from metastasim.cascade.stats import binomial_ci
+from metastasim.screen.effects import effect, is_splitting, replicate_synergy, stage_log2
 from metastasim.screen.evaluate import NORMAL_CONTEXT, ScreenParams, unpack_bits
 from metastasim.screen.scores import fit_ic50, paired_counts, paired_log2_ratio, synergy
 
@@ -53,8 +53,35 @@ class ScreenResult:
         return self.params.modes[0]
 
     def metastatic_cells(self, key: str, mode: str | None = None) -> int:
-        """How many cells of arm ``key`` formed a metastasis in ``mode`` (default: the ranked mode)."""
+        """How many cells of arm ``key`` formed a metastasis in ``mode`` (default: the ranked mode; direct modes)."""
         return len(self._by_key[key]["payload"]["modes"][mode or self.rank_mode]["metastatic"])
+
+    def _mode(self, key: str, mode: str) -> dict:
+        return self._by_key[key]["payload"]["modes"][mode]
+
+    def effect(self, key: str, mode: str | None = None):
+        """Arm ``key``'s :class:`~metastasim.screen.effects.Effect` against the control in ``mode`` [ranked]."""
+        mode = mode or self.rank_mode
+        return effect(self._mode("control", mode), self._mode(key, mode))
+
+    @property
+    def stages_mode(self) -> str | None:
+        """The mode whose per-stage changes the tables carry: the ranked one if splitting estimated it, else the
+        first that splitting did (None: no mode has per-stage estimates)."""
+        modes = sorted(self.params.modes, key=lambda m: m != self.rank_mode)
+        return next((m for m in modes if is_splitting(self._mode("control", m))), None)
+
+    def stage_effects(self) -> pd.DataFrame:
+        """Long table: arm, stage, log2 change of the stage's pass fraction against the control, 95% CI."""
+        mode = self.stages_mode
+        rows = []
+        if mode is not None:
+            control = self._mode("control", mode)
+            for arm in self.arms:
+                for stage, (v, lo, hi) in stage_log2(control, self._mode(arm["key"], mode)).items():
+                    rows.append({"arm": arm["key"], "kind": arm["kind"], "mode": mode, "stage": stage,
+                                 "log2": v, "log2_low": lo, "log2_high": hi})
+        return pd.DataFrame(rows, columns=["arm", "kind", "mode", "stage", "log2", "log2_low", "log2_high"])
 
     def _metastatic(self, key: str, mode: str) -> np.ndarray:
         return np.asarray(self._by_key[key]["payload"]["modes"][mode]["metastatic"], np.int64)
@@ -64,20 +91,28 @@ class ScreenResult:
 
     # -- one row per arm ------------------------------------------------------------
     def table(self) -> pd.DataFrame:
-        """Every arm: efficiency (exact 95% CI) and its log2 change (95% CI) per mode, normal-cell readout, score."""
+        """Every arm: efficiency (95% CI) and its log2 change (95% CI) per mode, per-stage log2 changes,
+        normal-cell readout, score.
+
+        ``{mode}_metastatic`` counts cells in a mode estimated directly (NaN under
+        splitting); ``log2_{stage}`` (with ``_low``, ``_high``) is the change of the
+        stage's pass fraction in :attr:`stages_mode`.
+        """
         control_normal = self._normal("control")
+        stages = self.stage_effects()
+        by_arm = {k: g for k, g in stages.groupby("arm", sort=False)} if len(stages) else {}
         rows = []
         for arm in self.arms:
             row = {"arm": arm["key"], "kind": arm["kind"], "target": arm["target"], "dose": arm["dose"],
                    "perturbations": "; ".join(arm["perturbations"])}
             for mode in self.params.modes:
-                cells = self.params.cells_of(mode)
-                control, treated = self._metastatic("control", mode), self._metastatic(arm["key"], mode)
-                lfc = paired_log2_ratio(*paired_counts(control, treated))
-                low, high = binomial_ci(len(treated), cells)
-                row.update({f"{mode}_metastatic": len(treated), f"{mode}_efficiency": len(treated) / cells,
-                            f"{mode}_efficiency_low": low, f"{mode}_efficiency_high": high,
-                            f"{mode}_lfc": lfc.estimate, f"{mode}_lfc_low": lfc.low, f"{mode}_lfc_high": lfc.high})
+                e = self.effect(arm["key"], mode)
+                row.update({f"{mode}_metastatic": e.metastatic, f"{mode}_efficiency": e.efficiency,
+                            f"{mode}_efficiency_low": e.efficiency_low, f"{mode}_efficiency_high": e.efficiency_high,
+                            f"{mode}_lfc": e.lfc, f"{mode}_lfc_low": e.lfc_low, f"{mode}_lfc_high": e.lfc_high})
+            for r in by_arm.get(arm["key"], pd.DataFrame()).itertuples():
+                row.update({f"log2_{r.stage}": r.log2, f"log2_{r.stage}_low": r.log2_low,
+                            f"log2_{r.stage}_high": r.log2_high})
             normal = self._normal(arm["key"])
             sel = paired_log2_ratio(*paired_counts(np.flatnonzero(control_normal), np.flatnonzero(normal)))
             row.update({"normal_fit": float(normal.mean()), "normal_lfc": sel.estimate,
@@ -87,9 +122,7 @@ class ScreenResult:
             row["normal_proliferation_change"] = ctx["Proliferation"] - base["Proliferation"]
             row["normal_apoptosis_change"] = ctx["Apoptosis"] - base["Apoptosis"]
             # observed ratios (the log-fold changes add 0.5 to an empty arm: a bound, right for a CI, not a share)
-            base_count = len(self._metastatic("control", self.rank_mode))
-            count = row[f"{self.rank_mode}_metastatic"]
-            prevented = 1.0 - count / base_count if base_count else math.nan
+            prevented = 1.0 - self.effect(arm["key"]).ratio
             base_fit = float(control_normal.mean())
             spared = min(1.0, row["normal_fit"] / base_fit) if base_fit > 0 else math.nan
             row["prevented"] = prevented
@@ -121,15 +154,17 @@ class ScreenResult:
     def synergy(self, *, boot: int = 2000) -> pd.DataFrame:
         """Each pair: efficiency ratios of its members and itself, Bliss and HSA excess with 95% CIs (ranked mode)."""
         mode = self.rank_mode
-        control = self._metastatic("control", mode)
         rows = []
         for arm in (a for a in self.arms if a["kind"] == "pair"):
             a_key, b_key = arm["members"]
             if a_key not in self._by_key or b_key not in self._by_key:
                 continue
-            s = synergy(control, self._metastatic(a_key, mode), self._metastatic(b_key, mode),
-                        self._metastatic(arm["key"], mode), cells=self.params.cells_of(mode), boot=boot,
-                        seed=[self.params.seed, zlib.crc32(arm["key"].encode())])
+            if is_splitting(self._mode("control", mode)):
+                s = replicate_synergy(*(self._mode(k, mode) for k in ("control", a_key, b_key, arm["key"])))
+            else:
+                s = synergy(*(self._metastatic(k, mode) for k in ("control", a_key, b_key, arm["key"])),
+                            cells=self.params.cells_of(mode), boot=boot,
+                            seed=[self.params.seed, zlib.crc32(arm["key"].encode())])
             rows.append({"pair": arm["key"], "a": a_key, "b": b_key, "f_a": s.f_a, "f_b": s.f_b, "f_ab": s.f_ab,
                          "bliss": s.bliss, "bliss_low": s.bliss_low, "bliss_high": s.bliss_high,
                          "hsa": s.hsa, "hsa_low": s.hsa_low, "hsa_high": s.hsa_high})
@@ -140,8 +175,6 @@ class ScreenResult:
 
     def dose_response(self) -> pd.DataFrame:
         """Each dosed target at each dose (0 = control): efficiency ratio and its log2 change with CI (ranked mode)."""
-        mode = self.rank_mode
-        control = self._metastatic("control", mode)
         targets = {a["target"] for a in self.arms if a["kind"] == "dose"}
         rows = []
         for target in sorted(targets):
@@ -149,11 +182,9 @@ class ScreenResult:
             for arm in self.arms:
                 if arm["target"] != target or arm["kind"] not in ("dose", "drug"):
                     continue
-                treated = self._metastatic(arm["key"], mode)
-                lfc = paired_log2_ratio(*paired_counts(control, treated))
-                ratio = len(treated) / len(control) if len(control) else math.nan  # no control cell: no ratio
-                rows.append({"target": target, "dose": arm["dose"], "ratio": ratio,
-                             "lfc": lfc.estimate, "lfc_low": lfc.low, "lfc_high": lfc.high})
+                e = self.effect(arm["key"])  # no metastasis in the control: no ratio (nan)
+                rows.append({"target": target, "dose": arm["dose"], "ratio": e.ratio,
+                             "lfc": e.lfc, "lfc_low": e.lfc_low, "lfc_high": e.lfc_high})
         t = pd.DataFrame(rows, columns=["target", "dose", "ratio", "lfc", "lfc_low", "lfc_high"])
         return t.drop_duplicates(["target", "dose"]).sort_values(["target", "dose"], kind="stable").reset_index(drop=True)
 
@@ -175,6 +206,15 @@ class ScreenResult:
                 for arm in self.arms for ctx, values in arm["payload"]["contexts"].items() for p, v in values.items()]
         return pd.DataFrame(rows, columns=["arm", "context", "phenotype", "probability", "change"])
 
+    def _ranking_records(self, records) -> list[dict]:
+        """Ranking rows, each with ``stage_log2`` ({stage: log2 change}) and ``stage_log2_ci95`` ({stage: [low, high]})."""
+        rows = records(self.ranking(), "arm")
+        stages = [s for s in self.stage_effects()["stage"].unique()] if self.stages_mode else []
+        for row in rows:
+            row["stage_log2"] = {s: row.pop(f"log2_{s}") for s in stages}
+            row["stage_log2_ci95"] = {s: [row.pop(f"log2_{s}_low"), row.pop(f"log2_{s}_high")] for s in stages}
+        return rows
+
     def to_dict(self) -> dict:
         """JSON-ready: parameters, provenance, ranking, pairs, dose fits (NaN as null)."""
         def records(df: pd.DataFrame, index: str | None) -> list[dict]:
@@ -186,7 +226,8 @@ class ScreenResult:
             "run": self.run_id, "run_key": self.run_key, "store": self.store, "model_hash": self.model_hash,
             "params": self.params.to_dict(), "rank_mode": self.rank_mode, "arms": len(self.arms),
             "computed": self.computed, "elapsed_s": round(self.elapsed, 3),
-            "ranking": records(self.ranking(), "arm"),
+            "ranking": self._ranking_records(records),
+            "stages_mode": self.stages_mode,
             "synergy": records(self.synergy(), "pair"),
             "dose_response": records(self.dose_response(), None),
             "ic50": records(self.ic50(), "target"),
