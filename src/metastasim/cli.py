@@ -653,11 +653,11 @@ def results(run, store, top, as_json, csv_file, out) -> None:
 @cli.command()
 @click.option("--out", default="report", show_default=True, type=click.Path(file_okay=False),
               help="Folder for index.html (one self-contained file), summary.json and the screen's results.sqlite.")
-@click.option("--quick", is_flag=True, help="Fewer cells, trajectories, pairs and doses (about a minute and a half); "
-                                            "the validation keeps its defaults.")
+@click.option("--quick", is_flag=True, help="Fewer cells, trajectories, pairs and doses; the validation keeps its "
+                                            "defaults.")
 @click.option("--cells", type=click.IntRange(min=1000), metavar="N",
-              help="Cells per cascade mode, and per screen arm (the screen reads the experimental cascade) "
-                   "[1,000,000; --quick: 100,000].")
+              help="Clones per stage in each cascade mode's funnel (splitting) [40,000; --quick: 10,000]; the screen's "
+                   "arms take 6,000 (spontaneous) and 3,000 (experimental) [--quick: 2,000 and 1,000].")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=1, show_default=True, help="Random seed.")
 @click.option("--store", type=click.Path(dir_okay=False),
               help="SQLite results store for the screen [OUT/results.sqlite]; a second run resumes from it.")
@@ -688,8 +688,7 @@ def report(out, quick, cells, seed, store, threads, as_json) -> None:
     click.echo(f"metastasim report: {path} ({path.stat().st_size / 1e6:.1f} MB, {s['elapsed']:.0f} s)")
     click.echo(f"  validation: {s['reproduced']}/{s['facts']} published findings reproduced ({s['score']:.1%})")
     for mode, e in s["efficiency"].items():
-        click.echo(f"  metastatic efficiency ({mode}): {e['efficiency']} ({e['metastatic']:,} of {e['cells']:,} "
-                   f"cells; 95% CI {e['ci']})")
+        click.echo(f"  metastatic efficiency ({mode}): {e['efficiency']} (95% CI {e['ci']}; {e['size']})")
     click.echo(f"  best targets of {s['arms']} screened arms: "
                + "; ".join(f"{t['arm']} (prevents {t['prevented']}, spares {t['spared']})" for t in s["top"][:3]))
     click.echo(f"  open it in a browser: {path.resolve().as_uri()}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 import shutil
+from math import nan
 
 import pandas as pd
 import pytest
@@ -80,10 +81,10 @@ def test_figures_are_reproducible():
     assert figures.phenotype_heatmap(table) == figures.phenotype_heatmap(table)
 
 
-@pytest.mark.parametrize("seed", [1, 3])  # seed 1: one metastatic control cell (experimental); seed 3: none
+@pytest.mark.parametrize("seed", [1, 4])  # seed 1: no control clone gets through in either mode; seed 4: experimental only
 def test_a_report_where_nothing_metastasises_still_renders(seed):
-    """1,000 cells leave (nearly) no metastatic cell: no pair or dose series to draw, undefined changes.
-    The report must still render, say so, and never print a NaN."""
+    """40 clones per stage (4 per replicate) leave no metastatic mass in the ranked (spontaneous) control: no pair or
+    dose series to draw, undefined changes.  The report must still render, say so, and never print a NaN."""
     from metastasim.cascade import load_cascade
     from metastasim.models import load_drugs
     from metastasim.report.analysis import collect
@@ -92,15 +93,30 @@ def test_a_report_where_nothing_metastasises_still_renders(seed):
 
     model = load_model()
     facts = [f for f in load_facts() if f.level == "cell"][:3]
-    settings = ReportSettings(cells=1000, seed=seed, samples=200, screen_samples=100, validation_samples=100,
-                              top_pairs=3, top_drugs=2, doses=(0.5, 1.0))
+    settings = ReportSettings(cells=40, screen_cells=40, seed=seed, samples=200, screen_samples=100,
+                              validation_samples=100, top_pairs=3, top_drugs=2, doses=(0.5, 1.0))
     data = collect(model, load_cascade(), load_drugs(), facts, settings)
-    assert data.cascades["spontaneous"].metastatic == 0  # the degenerate case this test is about
-    assert data.cascades["experimental"].metastatic == (1 if seed == 1 else 0)  # a model change moves these seeds
+    assert data.screen.rank_mode == "spontaneous"
+    assert data.screen.effect("control").efficiency == 0  # the degenerate case this test is about
+    assert (data.screen.effect("control", "experimental").efficiency > 0) == (seed == 4)  # a model change moves these
     html = render(data)
     text = re.sub(r'src="data:[^"]*"|<svg.*?</svg>|<script.*?</script>', "", html, flags=re.S)
     assert not re.search(r"\bnan\b|\binf\b", text, flags=re.I)
     assert data.screen.synergy().empty and "no pairs to show" in html
-    if data.cascades["experimental"].metastatic == 0:  # nothing to prevent, so no drug is dosed either
-        assert data.screen.dose_response().empty and "no dose series" in html
+    assert data.screen.dose_response().empty and "no dose series" in html  # nothing to prevent: no drug is dosed
     assert f'data-score="{data.validation.score}"' in html
+
+
+def test_stage_heatmap_takes_abolished_and_unreached_stages():
+    # KO(A) lets no cell through the last stage (log2 change -inf: "none"); KO(B) blocks the first stage, so its later
+    # stages are never reached (nan: left blank); KO(C) acts on the middle stage with a CI excluding 0 (marked *)
+    rows = [("KO(A)", "s1", 0.1, -0.2, 0.4), ("KO(A)", "s2", 0.0, -0.1, 0.1), ("KO(A)", "s3", float("-inf"), nan, nan),
+            ("KO(B)", "s1", float("-inf"), nan, nan), ("KO(B)", "s2", nan, nan, nan), ("KO(B)", "s3", nan, nan, nan),
+            ("KO(C)", "s1", 0.0, -0.1, 0.1), ("KO(C)", "s2", -1.5, -2.0, -1.0), ("KO(C)", "s3", 0.2, -0.3, 0.7)]
+    table = pd.DataFrame(rows, columns=["arm", "stage", "log2", "log2_low", "log2_high"])
+    text = figures.stage_heatmap(table, ["KO(C)", "KO(A)", "KO(B)", "KO(missing)"])
+    assert text.startswith("<svg") and text.count(">none<") == 2 and "-1.5*" in text
+    assert "+0.2<" in text and "nan" not in text.lower().replace("nanosecond", "")
+    for label in ("KO(C)", "KO(A)", "KO(B)", "s1", "s2", "s3"):
+        assert f">{label}<" in text
+    assert ">KO(missing)<" not in text

@@ -19,7 +19,7 @@ import pandas as pd
 
 from metastasim._version import __version__
 from metastasim.analysis import by_context
-from metastasim.cascade import CascadeResult, CascadeSpec, run_cascade
+from metastasim.cascade import CascadeSpec, SplittingResult, run_cascade
 from metastasim.engine import compile_model, simulate
 from metastasim.errors import ModelError
 from metastasim.network.model import Model
@@ -33,6 +33,8 @@ __all__ = ["ReportSettings", "ReportData", "collect", "UPR_NODES", "GLUTAMINE_NO
 UPR_NODES = ("UnfoldedProteins", "HSPA5", "ERN1", "XBP1", "EIF2AK3", "EIF2S1", "ATF4", "DDIT3", "ATF6")
 #: Key nodes of glutamine metabolism and what it feeds.
 GLUTAMINE_NODES = ("Glutamine", "SLC1A5", "GLS", "Glutamate", "aKG", "GSH", "ROS", "ASNS", "MTOR")
+#: Replicates of every splitting estimate of the report (their spread gives the intervals).
+REPLICATES = 10
 #: Where the time courses are drawn: the tumour, the blood stream, the dormant niche.
 COURSE_CONTEXTS = ("primary", "circulation", "dormant_niche")
 
@@ -41,14 +43,13 @@ COURSE_CONTEXTS = ("primary", "circulation", "dormant_niche")
 class ReportSettings:
     """What decides the report's numbers.
 
-    ``cells`` go through the cascade in each mode for the funnel; the screen sends
-    ``cells`` cells per arm through the experimental cascade, which the ranking,
-    the pairs and the dose series read.  The screen leaves out the spontaneous mode
-    (``metastasim screen`` runs both): even with only the cells that can form a
-    metastasis simulated, each of them spends 24 + 12 hours in the hypoxic primary
-    tumour, so that mode took three fifths of the screen's time (at 5 x ``cells``,
-    for about 27 metastatic control cells) and brought a fresh clone's ``make run``
-    to 12 minutes, against its limit of 10.  ``samples`` trajectories per context
+    Every cascade of the report is estimated by splitting (weighted clones resampled
+    between stages, :func:`~metastasim.cascade.run_cascade`), which reaches a given
+    interval width about ten times sooner than counting cells in either mode
+    (``benchmarks/bench_rare.py``).  ``cells`` clones per stage go through each
+    mode's funnel; the screen's arms take ``screen_cells`` through the spontaneous
+    (whole) cascade, which the ranking, the pairs and the dose series read, and half
+    as many through the experimental one, shown beside it.  ``samples`` trajectories per context
     for the heat map and time courses; ``validation_samples`` per arm of each fact
     (the default is ``metastasim validate``'s, so the score is the one it prints).
     The screen pairs the ``top_pairs`` best single targets that lower metastasis
@@ -56,8 +57,9 @@ class ReportSettings:
     drugs at each of ``doses``.
     """
 
-    cells: int = 1_000_000
+    cells: int = 40_000
     seed: int = 1
+    screen_cells: int = 6_000
     samples: int = 10_000
     screen_samples: int = 2000
     validation_samples: int = 10_000
@@ -69,23 +71,29 @@ class ReportSettings:
     @classmethod
     def preset(cls, *, quick: bool = False, cells: int | None = None, seed: int = 1) -> "ReportSettings":
         """The defaults, or the ``--quick`` ones (fewer cells, trajectories, pairs and doses; same validation)."""
-        base = cls(cells=100_000, samples=2000, screen_samples=1000, top_pairs=5, top_drugs=3,
+        base = cls(cells=10_000, screen_cells=2_000, samples=2000, screen_samples=1000, top_pairs=5, top_drugs=3,
                    doses=(0.25, 0.5, 1.0), quick=True) if quick else cls()
         base = replace(base, seed=seed)
         return replace(base, cells=cells) if cells is not None else base
 
     def __post_init__(self) -> None:
-        for name in ("cells", "samples", "screen_samples", "validation_samples", "top_pairs", "top_drugs"):
+        for name in ("cells", "screen_cells", "samples", "screen_samples", "validation_samples", "top_pairs",
+                     "top_drugs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ModelError(f"{name} must be a positive whole number, not {value!r}")
+        for name in ("cells", "screen_cells"):
+            if getattr(self, name) < 4 * REPLICATES:
+                raise ModelError(f"{name} must be at least {4 * REPLICATES} (splitting in {REPLICATES} replicates of "
+                                 f"at least 2 clones per mode), not {getattr(self, name)}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ModelError(f"seed must be a whole number >= 0, not {self.seed!r}")
 
     def screen_params(self) -> ScreenParams:
         # the report reads the screen's cascade and its normal-cell readout (normoxia), not per-context phenotypes
-        return ScreenParams(modes=("experimental",), cells=self.cells, seed=self.seed, contexts=("normoxia",),
-                            samples=self.screen_samples)
+        return ScreenParams(modes=("spontaneous", "experimental"), splitting=("spontaneous", "experimental"),
+                            spontaneous_cells=self.screen_cells, cells=self.screen_cells // 2, replicates=REPLICATES,
+                            seed=self.seed, contexts=("normoxia",), samples=self.screen_samples)
 
     def command(self) -> str:
         """The ``metastasim report`` command that reproduces these settings (the Python call where none does)."""
@@ -107,7 +115,7 @@ class ReportData:
     settings: ReportSettings
     phenotypes: pd.DataFrame                     # phenotype x context: probability at the end of the run
     courses: dict[str, pd.DataFrame]             # context -> time x node probabilities
-    cascades: dict[str, CascadeResult]           # mode -> full run (every cell simulated)
+    cascades: dict[str, SplittingResult]         # mode -> splitting run (stage table, phenotypes, enrichment)
     spec: CascadeSpec
     screen: ScreenResult
     validation: ValidationReport
@@ -149,6 +157,7 @@ def collect(model: Model, spec: CascadeSpec, drugs: dict, facts: list, settings:
     cascades = {}
     for mode in ("experimental", "spontaneous"):
         cascades[mode] = run_cascade(model, spec, mode=mode, cells=s.cells, seed=s.seed, threads=threads,
+                                     estimator="splitting", replicates=REPLICATES,
                                      progress=tick(f"cascade ({mode})"))
     timings["cascade"] = time.perf_counter() - t
 
@@ -193,7 +202,7 @@ def _screen(model, spec, drugs, s: ReportSettings, store, threads, command, prog
         ranking = result.ranking()
         helpful = ranking[ranking["prevented"] > 0]
         # a target that alone leaves no metastatic cell leaves nothing for a partner to add: not paired
-        partial = helpful[helpful[f"{result.rank_mode}_metastatic"] > 0]
+        partial = helpful[helpful[f"{result.rank_mode}_efficiency"] > 0]
         order = list(partial.index[: s.top_pairs])
         best = sorted((a for a in first if a.key in order), key=lambda a: order.index(a.key))
         top_drugs = list(helpful[helpful["kind"] == "drug"].index[: s.top_drugs])

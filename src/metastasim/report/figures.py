@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from metastasim.screen.scores import fit_ic50
 
 __all__ = ["OKABE_ITO", "svg", "subplots", "phenotype_heatmap", "time_courses", "funnel", "enrichment", "ranking",
-           "synergy_heatmap", "dose_response"]
+           "synergy_heatmap", "dose_response", "stage_heatmap"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette (its yellow darkened: lines on white must stay visible).
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#999999", "#9C8500")
@@ -107,8 +107,11 @@ def time_courses(courses: dict[str, pd.DataFrame], groups: dict[str, dict[str, t
         return svg(fig)
 
 
-def funnel(stages: dict[str, pd.DataFrame], anchors: dict[str, list[dict]]) -> str:
-    """Per mode: the fraction of all cells through each stage (log scale, 95% CIs) and the measured anchors."""
+def funnel(stages: dict[str, pd.DataFrame], anchors: dict[str, list[dict]], titles: dict[str, str] | None = None) -> str:
+    """Per mode: the fraction of all cells through each stage (log scale, 95% CIs) and the measured anchors.
+
+    ``titles`` names each panel (default: the mode and, for counted cells, how many).
+    """
     modes = list(stages)
     with rc_context(_STYLE):
         fig, axes = subplots((5.4 * len(modes), 4.0), nrows=1, ncols=len(modes), squeeze=False)
@@ -123,7 +126,7 @@ def funnel(stages: dict[str, pd.DataFrame], anchors: dict[str, list[dict]]) -> s
                             label="95% CI")
             ax.plot(x[shown], y[shown], "o-", color=OKABE_ITO[0], label="simulated")
             for xi in x[~shown]:
-                ax.annotate("0 cells", (xi, hi[xi]), textcoords="offset points", xytext=(0, -12), ha="center",
+                ax.annotate("none", (xi, hi[xi]), textcoords="offset points", xytext=(0, -12), ha="center",
                             fontsize=8)
             for k, a in enumerate(anchors.get(mode, [])):
                 xi = 1 + list(t.index).index(a["stage"])
@@ -132,7 +135,8 @@ def funnel(stages: dict[str, pd.DataFrame], anchors: dict[str, list[dict]]) -> s
             ax.set_yscale("log")
             ax.set_xticks(x, ["start"] + list(t.index), rotation=35, ha="right")
             ax.set_ylabel("fraction of all cells still in")
-            ax.set_title(f"{mode} ({int(t['entered'].iloc[0]):,} cells)")
+            ax.set_title((titles or {}).get(mode) or (f"{mode} ({int(t['entered'].iloc[0]):,} cells)"
+                                                     if "entered" in t else mode))
             ax.grid(alpha=0.25, which="both", axis="y")
             ax.legend(frameon=False, fontsize=8.5, loc="lower left")
         fig.tight_layout()
@@ -263,5 +267,43 @@ def dose_response(table: pd.DataFrame) -> str:
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.25)
         ax.legend(frameon=False, fontsize=9, loc="upper right")
+        fig.tight_layout()
+        return svg(fig)
+
+
+def stage_heatmap(table: pd.DataFrame, arms: list[str]) -> str:
+    """Where each target acts: log2 change of each stage's pass fraction (columns) for each arm of ``arms`` (rows).
+
+    ``table`` is :meth:`~metastasim.screen.ScreenResult.stage_effects` (long: arm,
+    stage, log2, log2_low, log2_high).  Cells are marked * where the 95% CI excludes
+    0; a stage no cell of the arm gets through reads "none" (log2 change of minus
+    infinity), one the arm's cells never reach is left blank.
+    """
+    stages = list(dict.fromkeys(table["stage"]))
+    arms = [a for a in arms if a in set(table["arm"])]
+    values = np.full((len(arms), len(stages)), np.nan)
+    labels = np.full(values.shape, "", dtype=object)
+    for r in table[table["arm"].isin(arms)].itertuples():
+        i, j = arms.index(r.arm), stages.index(r.stage)
+        values[i, j] = r.log2
+        sure = (r.log2_low > 0 or r.log2_high < 0) if np.isfinite(r.log2) else False
+        labels[i, j] = ("none" if r.log2 == -np.inf else f"{r.log2:+.1f}" + ("*" if sure else "")) \
+            if not np.isnan(r.log2) else ""
+    with rc_context(_STYLE):
+        fig, ax = subplots((2.6 + 0.95 * len(stages), 1.0 + 0.32 * len(arms)))
+        finite = np.abs(values[np.isfinite(values)])
+        limit = max(min(float(finite.max()) if finite.size else 0.0, 4.0), 0.5)
+        cmap = colormaps["PuOr_r"]
+        shown = np.clip(np.where(np.isneginf(values), -limit, values), -limit, limit)
+        image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, vmin=-limit, vmax=limit, aspect="auto")
+        for (i, j), text in np.ndenumerate(labels):
+            if text:
+                ax.text(j, i, text, ha="center", va="center", fontsize=7.5,
+                        color=_label_colour(shown[i, j], -limit, limit, cmap))
+        ax.set_xticks(range(len(stages)), stages, rotation=35, ha="right")
+        ax.set_yticks(range(len(arms)), arms)
+        ax.spines[:].set_visible(False)
+        fig.colorbar(image, ax=ax, fraction=0.035, pad=0.02,
+                     label="log2 change of the stage's pass fraction\n(< 0: fewer cells through; * 95% CI excludes 0)")
         fig.tight_layout()
         return svg(fig)

@@ -60,18 +60,27 @@ def _nodes(data: ReportData) -> list[dict]:
     return rows
 
 
+def _size(result) -> str:
+    """How a cascade result was estimated, in words (the estimators differ in what a cell count means)."""
+    if result.estimator == "splitting":
+        return f"{result.cells:,} clones per stage in {result.replicates} replicates"
+    return f"{result.metastatic:,} of {result.cells:,} cells"
+
+
 def _cascade(data: ReportData) -> dict:
     stages, anchors, enrich, tables = {}, {}, {}, {}
     for mode, result in data.cascades.items():
         stages[mode] = result.stage_table()
         anchors[mode] = compare_anchors(data.spec, result)
         enrich[mode] = result.enrichment()
+        counted = result.estimator == "direct"
         tables[mode] = {
             "efficiency": _pct(result.efficiency),
             "ci": " to ".join(_pct(x) for x in result.efficiency_ci95),
-            "metastatic": result.metastatic, "cells": result.cells,
-            "stages": [{"stage": s, "context": r.context.replace("_", " "), "entered": int(r.entered),
-                        "passed": int(r.passed), "fraction": _pct(r.fraction),
+            "size": _size(result), "counted": counted,
+            "stages": [{"stage": s, "context": r.context.replace("_", " "),
+                        "entered": f"{int(r.entered):,}" if counted else "", "passed": f"{int(r.passed):,}"
+                        if counted else "", "ess": "" if counted else f"{r.ess:,.0f}", "fraction": _pct(r.fraction),
                         "ci": f"{_pct(r.ci95_low)} to {_pct(r.ci95_high)}", "cumulative": _pct(r.cumulative),
                         "cumulative_ci": f"{_pct(r.cumulative_low)} to {_pct(r.cumulative_high)}"}
                        for s, r in stages[mode].iterrows()],
@@ -79,11 +88,13 @@ def _cascade(data: ReportData) -> dict:
                          "ci": " to ".join(_pct(x) for x in a["simulated_ci95"]),
                          "url": Reference(a["reference"]).url} for a in anchors[mode]],
             "enrichment": [{"alteration": k, "node": r.node, "change": r.change,
-                            "frequency": _pct(r.carriers / result.cells),
+                            "frequency": _pct(r.carriers / result.cells if counted else r.frequency),
                             "frequency_metastatic": _pct(r.frequency_metastatic), "odds_ratio": _num(r.odds_ratio),
                             "ci": f"{_num(r.ci95_low)} to {_num(r.ci95_high)}"} for k, r in enrich[mode].iterrows()],
         }
-    figs = {"funnel": _img(figures.funnel(stages, anchors), "The cascade as a funnel", "fig-funnel"),
+    titles = {mode: f"{mode} ({_size(r) if r.estimator == 'splitting' else f'{r.cells:,} cells'})"
+              for mode, r in data.cascades.items()}
+    figs = {"funnel": _img(figures.funnel(stages, anchors, titles), "The cascade as a funnel", "fig-funnel"),
             "enrichment": _img(figures.enrichment(enrich), "Enrichment of alterations", "fig-enrichment")}
     return {"modes": tables, "figures": figs}
 
@@ -98,7 +109,15 @@ def _targets(data: ReportData) -> dict:
     ic50 = screen.ic50()
     members = list(dict.fromkeys([k for pair in syn.index for k in (syn.loc[pair, "a"], syn.loc[pair, "b"])]))
     order = [k for k in ranking.index if k in members]
-    control = screen.metastatic_cells("control", mode)
+    p = screen.params
+    ctrl = screen.effect("control", mode)
+    if p.estimator_of(mode) == "splitting":
+        control = f"an efficiency of {_pct(ctrl.efficiency)}, 95% CI {_pct(ctrl.efficiency_low)} to " \
+                  f"{_pct(ctrl.efficiency_high)}"
+    else:
+        control = f"{ctrl.metastatic:,.0f} metastatic cells"
+    sizes = {m: (f"{p.cells_of(m):,} clones per stage ({p.replicates} replicates paired with the control's)"
+                 if p.estimator_of(m) == "splitting" else f"{p.cells_of(m):,} cells") for m in p.modes}
     rows = []
     for arm, r in ranking.iterrows():
         rows.append({"rank": int(r["rank"]), "arm": arm, "kind": r["kind"],
@@ -118,15 +137,19 @@ def _targets(data: ReportData) -> dict:
     ic50_rows = [{"target": k, "ic50": "–" if r.ic50 != r.ic50 else f"{'< ' if r.ic50_below else ''}{r.ic50:.3g}",
                   "hill": _num(r.hill, "{:.2g}"), "max_effect": _pct(r.max_effect)} for k, r in ic50.iterrows()]
     figs = {"ranking": _img(figures.ranking(ranking, mode, other, TOP_RANKED), "Ranked single targets", "fig-ranking"),
-            "synergy": None, "doses": None}  # the last two only when there are pairs / dose series to draw
+            "synergy": None, "doses": None, "stages": None}  # the last three only when there is something to draw
+    stage_table = screen.stage_effects()
+    if len(stage_table):
+        top = [a for a in ranking.index[:TOP_RANKED]]
+        figs["stages"] = _img(figures.stage_heatmap(stage_table, top), "Where each target acts", "fig-stages")
     if len(order) >= 2:
         figs["synergy"] = _img(figures.synergy_heatmap(syn, order), "Synergy of the top pairs", "fig-synergy")
     if len(doses):
         figs["doses"] = _img(figures.dose_response(doses), "Dose response of the top drugs", "fig-doses")
-    p = screen.params
     left_out = [m for m in data.spec.modes if m not in p.modes]  # cascade modes the screen did not run
     return {"mode": mode, "other": other, "left_out": left_out, "ranking": rows, "synergy": synergy_rows,
-            "ic50": ic50_rows, "figures": figs, "control": control, "cells": {m: p.cells_of(m) for m in p.modes},
+            "ic50": ic50_rows, "figures": figs, "control": control, "sizes": sizes,
+            "stages_mode": screen.stages_mode,
             "samples": p.samples, "top": TOP_RANKED, "pairs_of": order, "n_arms": len(screen.arms),
             "drugs_dosed": list(ic50.index)}
 
@@ -176,7 +199,7 @@ def summary(data: ReportData) -> dict:
     top = [{"arm": k, "prevented": _pct(r["prevented"]), "spared": _pct(r["spared"])}
            for k, r in ranking.head(5).iterrows()]
     eff = {m: {"efficiency": _pct(r.efficiency), "ci": " to ".join(_pct(x) for x in r.efficiency_ci95),
-               "metastatic": r.metastatic, "cells": r.cells} for m, r in data.cascades.items()}
+               "estimator": r.estimator, "size": _size(r)} for m, r in data.cascades.items()}
     return {"score": data.validation.score, "reproduced": data.validation.reproduced,
             "facts": len(data.validation.results), "efficiency": eff, "top": top,
             "arms": len(data.screen.arms),
