@@ -184,8 +184,18 @@ def enrichment(tables: dict[str, pd.DataFrame]) -> str:
 
 
 def ranking(table: pd.DataFrame, mode: str, other: str | None = None, top: int = 20) -> str:
-    """Best single targets: log2 change of metastatic efficiency (95% CI), coloured by normal cells spared."""
-    t = table.head(top)
+    """Best single targets: log2 change of metastatic efficiency (95% CI), coloured by normal cells spared.
+
+    An arm with no metastasis left (a log2 change of minus infinity, from splitting) is
+    drawn as a left-pointing marker at the left edge, labelled "none left".
+    """
+    t = table.head(top).copy()
+    columns = [f"{m}_lfc{s}" for m in (mode, other) if m for s in ("", "_low", "_high")]
+    values = t[columns].to_numpy(dtype=float)
+    finite = values[np.isfinite(values)]
+    edge = (float(finite.min()) if finite.size else 0.0) - 1.0
+    abolished = t[f"{mode}_lfc"].to_numpy(dtype=float) == -np.inf
+    t[columns] = t[columns].replace(-np.inf, edge)
     with rc_context(_STYLE):
         fig, ax = subplots((8.0, 1.0 + 0.34 * len(t)))
         cmap = colormaps["cividis"].with_extremes(bad="#FFFFFF")  # selectivity undefined: an open marker
@@ -195,8 +205,13 @@ def ranking(table: pd.DataFrame, mode: str, other: str | None = None, top: int =
             if other is not None:
                 ax.plot([r[f"{other}_lfc"]], [yi + 0.22], "|", color=OKABE_ITO[5], markersize=7, markeredgewidth=1.6)
         spared = t["spared"].to_numpy(dtype=float)
-        points = ax.scatter(t[f"{mode}_lfc"], y, c=spared, cmap=cmap, vmin=0, vmax=1, s=46, zorder=3,
-                            plotnonfinite=True, edgecolors="black", linewidths=0.5)
+        points = ax.scatter(t[f"{mode}_lfc"][~abolished], y[~abolished], c=spared[~abolished], cmap=cmap, vmin=0,
+                            vmax=1, s=46, zorder=3, plotnonfinite=True, edgecolors="black", linewidths=0.5)
+        if abolished.any():
+            ax.scatter(np.full(abolished.sum(), edge), y[abolished], c=spared[abolished], cmap=cmap, vmin=0, vmax=1,
+                       s=60, marker="<", zorder=3, plotnonfinite=True, edgecolors="black", linewidths=0.5)
+            for yi in y[abolished]:
+                ax.annotate("none left", (edge, yi), textcoords="offset points", xytext=(8, -3), fontsize=7.5)
         if other is not None:
             ax.plot([], [], "|", color=OKABE_ITO[5], markersize=7, markeredgewidth=1.6, label=f"{other} cascade")
             ax.plot([], [], "o", color="#888888", markeredgecolor="black", label=f"{mode} cascade (95% CI)")

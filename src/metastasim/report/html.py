@@ -121,7 +121,7 @@ def _targets(data: ReportData) -> dict:
     rows = []
     for arm, r in ranking.iterrows():
         rows.append({"rank": int(r["rank"]), "arm": arm, "kind": r["kind"],
-                     "lfc": _num(r[f"{mode}_lfc"], "{:+.2f}"),
+                     "lfc": "none left" if r[f"{mode}_lfc"] == -math.inf else _num(r[f"{mode}_lfc"], "{:+.2f}"),
                      "lfc_ci": f"{_num(r[f'{mode}_lfc_low'], '{:+.2f}')} to {_num(r[f'{mode}_lfc_high'], '{:+.2f}')}",
                      "other": f"{_num(r[f'{other}_lfc'], '{:+.2f}')} ({_num(r[f'{other}_lfc_low'], '{:+.1f}')} to "
                               f"{_num(r[f'{other}_lfc_high'], '{:+.1f}')})" if other else "",
