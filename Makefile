@@ -28,6 +28,7 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_cascade.py
+	$(BIN)/python benchmarks/bench_rare.py
 	$(BIN)/python benchmarks/bench_screen.py --full
 	$(BIN)/python benchmarks/bench_report.py --full
 

@@ -413,12 +413,7 @@ def cascade(model, model_option, cfg, drug, ko, oe, inhibit, mode, cells, estima
 
     estimator = default_estimator(mode) if estimator == "auto" else estimator
     if estimator == "splitting":
-        if replicates < 2:
-            raise click.BadParameter(f"splitting needs at least 2 replicates, not {replicates}",
-                                     param_hint="'--replicates'")
-        if cells < 2 * replicates:
-            raise click.BadParameter(f"splitting needs at least 2 cells per replicate: {cells} cells for "
-                                     f"{replicates} replicates", param_hint="'--cells'")
+        _check_splitting(cells, replicates, "--cells")
     m = _load(model if model or model_option else CURATED, model_option, cfg)
     spec = read_cascade(cascade_file) if cascade_file else load_cascade()
     spec.check(m)
@@ -455,6 +450,15 @@ def cascade(model, model_option, cfg, drug, ko, oe, inhibit, mode, cells, estima
         _print_splitting(m, result, payload["anchors"])
     else:
         _print_cascade(m, result, payload["anchors"])
+
+
+def _check_splitting(cells: int, replicates: int, cells_option: str) -> None:
+    """The splitting estimator's bounds, as a usage error naming the option (checked before anything runs)."""
+    if replicates < 2:
+        raise click.BadParameter(f"splitting needs at least 2 replicates, not {replicates}", param_hint="'--replicates'")
+    if cells < 2 * replicates:
+        raise click.BadParameter(f"splitting needs at least 2 cells per replicate: {cells} cells for {replicates} "
+                                 f"replicates", param_hint=f"'{cells_option}'")
 
 
 def _pct(x: float) -> str:
@@ -587,12 +591,7 @@ def screen(model, model_option, cfg, targets, overexpression, pairs, doses, mode
         arms += dose_series(m, drugs, wanted, _list(doses, "--doses"))
     modes = ("spontaneous", "experimental") if mode == "both" else (mode,)
     if "spontaneous" in modes:
-        if replicates < 2:
-            raise click.BadParameter(f"splitting needs at least 2 replicates, not {replicates}",
-                                     param_hint="'--replicates'")
-        if spontaneous_cells < 2 * replicates:
-            raise click.BadParameter(f"splitting needs at least 2 cells per replicate: {spontaneous_cells} cells "
-                                     f"for {replicates} replicates", param_hint="'--spontaneous-cells'")
+        _check_splitting(spontaneous_cells, replicates, "--spontaneous-cells")
     params = ScreenParams(modes=modes, cells=cells, spontaneous_cells=spontaneous_cells, replicates=replicates,
                           seed=seed,
                           contexts=tuple(_list(contexts, "--contexts")) if contexts else None, samples=samples,

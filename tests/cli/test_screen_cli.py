@@ -77,6 +77,8 @@ def test_screen_tables_and_results_of_the_store(screened, tmp_path):
     (["--targets", "ATF4", "--contexts", "lung"], "lung"),
     (["--cells", "-5"], "cells"),
     (["--targets", "ATF4", "--cascade", "missing.yaml"], "missing.yaml"),
+    (["--targets", "ATF4", "--replicates", "1"], "at least 2 replicates, not 1"),
+    (["--targets", "ATF4", "--spontaneous-cells", "15"], "at least 2 cells per replicate: 15 cells for 10"),
 ])
 def test_bad_screen_input_is_one_line_and_exit_2_and_writes_nothing(tmp_path, args, message):
     proc = run("screen", *args, "--store", str(tmp_path / "s.sqlite"), ok=False, cwd=tmp_path)
