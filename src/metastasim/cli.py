@@ -781,7 +781,9 @@ def _print_screen(result, top: int) -> None:
         return "-inf" if x == float("-inf") else (format(x, spec) if x == x and abs(x) != float("inf") else "-")
 
     for arm, r in ranking.head(top).iterrows():
+        none_left = r[f"{mode}_lfc"] == float("-inf")  # splitting: no clone of the arm got through
         rows.append([str(r["rank"]), arm, fmt(r[f"{mode}_lfc"], "+.2f"),
+                     "none left" if none_left else
                      f"{fmt(r[f'{mode}_lfc_low'], '+.2f')} to {fmt(r[f'{mode}_lfc_high'], '+.2f')}",
                      fmt(r["prevented"], ".0%"), fmt(r["spared"], ".0%"), fmt(r["score"], ".3f")]
                     + [f"{fmt(r[f'{m}_lfc'], '+.2f')} ({fmt(r[f'{m}_lfc_low'], '+.1f')} to "
