@@ -137,3 +137,21 @@ def test_the_whole_cascade_screen_prints_where_targets_act(whole):
     proc = run("results", str(payload["run"]), "--store", str(folder / "s.sqlite"))
     assert "where they act: log2 change of each stage's pass fraction (spontaneous cascade" in proc.stdout
     assert "control: metastatic efficiency" in proc.stdout and "4 replicates" in proc.stdout
+
+
+def test_a_store_written_before_the_splitting_estimator_still_reads(tmp_path):
+    # tests/data/stores/before_splitting.sqlite: `metastasim screen --targets ATF4,XBP1 --cells 20000
+    # --spontaneous-cells 50000 --contexts normoxia --samples 200`, run by the version before splitting (both modes
+    # counted cell by cell, the experimental one ranked)
+    import shutil
+
+    store = tmp_path / "old.sqlite"
+    shutil.copy(Path(__file__).resolve().parents[1] / "data" / "stores" / "before_splitting.sqlite", store)
+    text = run("results", "1", "--store", str(store)).stdout
+    assert "20,000 cells (experimental), 50,000 cells (spontaneous)" in text
+    assert "control: 5 metastatic cells of 20,000 (experimental)" in text and "where they act" not in text
+    payload = json.loads(run("results", "1", "--store", str(store), "--json").stdout)
+    assert payload["rank_mode"] == "experimental" and payload["stages_mode"] is None
+    rows = {r["arm"]: r for r in payload["ranking"]}
+    assert set(rows) == {"KO(ATF4)", "KO(XBP1)"} and rows["KO(ATF4)"]["experimental_metastatic"] == 1
+    assert rows["KO(ATF4)"]["stage_log2"] == {}

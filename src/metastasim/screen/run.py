@@ -97,8 +97,10 @@ def run_screen(
 def load_result(store: ResultStore, run: str | int) -> ScreenResult:
     """A run of ``store`` (id or key prefix) as a :class:`ScreenResult`, from what is stored."""
     info = store.find_run(run)
+    # runs stored before the splitting estimator have no "splitting": every mode was counted cell by cell
     params = ScreenParams(**{**info["params"], "modes": tuple(info["params"]["modes"]),
-                             "contexts": tuple(info["params"]["contexts"])})
+                             "contexts": tuple(info["params"]["contexts"]),
+                             "splitting": tuple(info["params"].get("splitting", ()))})
     arms = store.arms(info["id"])
     if not any(a["key"] == "control" for a in arms):
         raise ModelError(f"{store.path}: run {info['id']} has no finished control arm yet; run the screen again")
