@@ -766,9 +766,10 @@ def _print_screen(result, top: int) -> None:
                f"{result.computed} simulated now; {sizes}, {p.samples} trajectories per context, seed {p.seed}")
     ctrl = result.effect("control", mode)
     if p.estimator_of(mode) == "splitting":
-        click.echo(f"control: metastatic efficiency {ctrl.efficiency:.3g} (95% CI {ctrl.efficiency_low:.3g} to "
-                   f"{ctrl.efficiency_high:.3g}; {mode}, splitting: {p.cells_of(mode):,} clones per stage in "
-                   f"{p.replicates} replicates)")
+        interval = (f"95% CI {ctrl.efficiency_low:.3g} to {ctrl.efficiency_high:.3g}" if ctrl.efficiency > 0
+                    else "no clone got through")
+        click.echo(f"control: metastatic efficiency {ctrl.efficiency:.3g} ({interval}; {mode}, splitting: "
+                   f"{p.cells_of(mode):,} clones per stage in {p.replicates} replicates)")
     else:
         click.echo(f"control: {ctrl.metastatic:,.0f} metastatic cells of {p.cells_of(mode):,} ({mode})")
     ranking = result.ranking()

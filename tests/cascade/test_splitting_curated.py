@@ -106,3 +106,40 @@ def test_bad_splitting_arguments_are_clear_errors(curated):
         run_cascade(model, spec, cells=100, estimator="splitting", viable_only=True)
     with pytest.raises(SimulationError, match=r"ess_threshold must be in \[0, 1\]"):
         run_cascade(model, spec, cells=100, estimator="splitting", ess_threshold=1.5)
+
+
+def test_what_no_clone_reaches_is_undefined_not_zero():
+    # a first stage nobody passes: the second stage is never entered (its fraction is undefined, as the direct
+    # estimator's 0 / 0), the efficiency is 0, and an alteration no cell carries has no odds ratio (not 0)
+    from metastasim.cascade import parse_cascade
+    from metastasim.io import parse_yaml
+
+    model = parse_yaml("""
+format: metastasim-model/1
+nodes:
+  S: {rule: S, input: true, initial: 0}
+  M: {rule: M | S, initial: 0, rate_up: 20, rate_down: 20}
+  B: {rule: 'false', initial: 0}
+contexts:
+  quiet: {inputs: {S: 0}}
+""")
+    spec = parse_cascade("""
+format: metastasim-cascade/1
+phenotypes: [M, B]
+stages:
+  first: {context: quiet, duration: 2, pass: [{when: M, p: 0.5}, {p: 0.0}]}
+  second: {context: quiet, duration: 2, pass: [{p: 1.0}]}
+modes:
+  experimental: {prepare: {context: quiet, duration: 3}, stages: [first, second]}
+  spontaneous: {prepare: {context: quiet, duration: 3}, stages: [first, second]}
+alterations:
+  B_gain: {node: B, change: gain, frequency: 0.0}
+""")
+    split = run_cascade(model, spec, cells=200, replicates=4, seed=1, estimator="splitting", threads=1)
+    direct = run_cascade(model, spec, cells=200, seed=1, estimator="direct", threads=1)
+    assert split.efficiency == direct.efficiency == 0
+    second = split.stage_table().loc["second"]
+    assert math.isnan(second.fraction) and math.isnan(direct.stage_table().loc["second"].fraction)
+    assert math.isnan(split.enrichment().loc["B_gain"].odds_ratio)
+    assert math.isnan(direct.enrichment().loc["B_gain"].odds_ratio)
+    assert split.to_dict()["stages"][1]["fraction"] is None

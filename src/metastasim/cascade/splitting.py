@@ -167,7 +167,7 @@ class SplittingResult:
 
     def enrichment(self) -> pd.DataFrame:
         """Each alteration's frequency among all and among metastasis-forming cells, odds ratio and CI."""
-        z = self.stages[-1].cumulative.mean() if self.complete else float("nan")
+        z = self.stages[-1].cumulative.mean()  # through the last stage run, as the direct estimator reads it
         rows = []
         for alt in self.alterations:
             o, lo, hi = self._odds_ratio(alt)

@@ -86,7 +86,8 @@ def replicate_ci(terms, powers, level: float = 0.95) -> tuple[float, float, floa
     replicates' sample covariance, so it is exact in the limit of many cells per
     replicate and honest for few replicates (``t`` instead of the normal quantile).
     A mean of 0 with a positive power gives ``(0, 0, nan)``; with a negative one
-    ``(inf, nan, inf)``: there is nothing to put an interval on.
+    ``(inf, nan, inf)``; with both (0 / 0: a stage no clone reached, an alteration no
+    cell carries) ``(nan, nan, nan)``: there is nothing to put an interval on.
 
     Examples
     --------
@@ -102,9 +103,12 @@ def replicate_ci(terms, powers, level: float = 0.95) -> tuple[float, float, floa
     if reps < 2:
         raise ValueError("an interval from replicates needs at least 2 of them")
     mean = x.mean(axis=0)
-    if np.any((mean <= 0) & (c > 0)):
+    zero_num, zero_den = np.any((mean <= 0) & (c > 0)), np.any((mean <= 0) & (c < 0))
+    if zero_num and zero_den:
+        return math.nan, math.nan, math.nan
+    if zero_num:
         return 0.0, 0.0, math.nan
-    if np.any((mean <= 0) & (c < 0)):
+    if zero_den:
         return math.inf, math.nan, math.inf
     used = c != 0
     log_est = float(np.sum(c[used] * np.log(mean[used])))
