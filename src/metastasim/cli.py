@@ -465,8 +465,14 @@ def _pct(x: float) -> str:
     return "-" if x != x else (f"{100 * x:.3g}%" if x >= 1e-4 or x == 0 else f"{100 * x:.2g}%")
 
 
-def _print_tail(result, anchors, metastatic: str) -> None:
-    """The lines both estimators print after their stage table."""
+def _treated_with(result) -> str:
+    """The perturbations of a cascade run, in words."""
+    perts = ", ".join(result.perturbations + tuple(f"{t} from {result.treatment_from}" for t in result.treatment))
+    return perts or "none"
+
+
+def _print_tail(result, anchors, metastatic: str, enriched_among: str) -> None:
+    """What both estimators print after their stage table: efficiency, anchors, phenotypes, enrichment."""
     lo, hi = result.efficiency_ci95
     click.echo(f"metastatic efficiency: {_pct(result.efficiency)} (95% CI {_pct(lo)}-{_pct(hi)}; {metastatic})")
     if anchors:
@@ -475,23 +481,9 @@ def _print_tail(result, anchors, metastatic: str) -> None:
             f"{a['stage']} {_pct(a['simulated'])} vs {_pct(a['measured'])} measured" for a in anchors))
     click.echo("\nphenotypes of the survivors of each stage (fraction with the node on)")
     click.echo(result.phenotype_table().to_string(float_format="{:.2f}".format))
-
-
-def _print_splitting(model, result, anchors) -> None:
-    """Plain-text tables of a splitting run: estimated fractions with their 95% CIs."""
-    perts = ", ".join(result.perturbations + tuple(f"{t} from {result.treatment_from}" for t in result.treatment))
-    click.echo(f"{model.name}: {result.mode} cascade, splitting estimator: {result.cells:,} clones per stage in "
-               f"{result.replicates} replicates, seed {result.seed}, perturbations: {perts or 'none'} "
-               f"({result.elapsed:.1f} s on {result.threads} threads)")
-    rows = [["stage", "context", "fraction", "95% CI", "of all cells", "95% CI", "ESS"]]
-    for name, r in result.stage_table().iterrows():
-        rows.append([name, r.context, _pct(r.fraction), f"{_pct(r.ci95_low)}-{_pct(r.ci95_high)}",
-                     _pct(r.cumulative), f"{_pct(r.cumulative_low)}-{_pct(r.cumulative_high)}", f"{r.ess:,.0f}"])
-    _echo_rows(rows, right=(2, 4, 6))
-    _print_tail(result, anchors, f"{result.replicates} replicates")
     enrich = result.enrichment()
     if len(enrich):
-        click.echo("\nheritable alterations among metastasis-forming cells (weighted)")
+        click.echo(f"\nheritable alterations among {enriched_among}")
         rows = [["alteration", "node", "change", "frequency", "in metastases", "odds ratio", "95% CI"]]
         for aid, r in enrich.iterrows():
             rows.append([aid, r.node, r.change, _pct(r.frequency), _pct(r.frequency_metastatic),
@@ -500,28 +492,31 @@ def _print_splitting(model, result, anchors) -> None:
         _echo_rows(rows, right=(3, 4, 5, 6))
 
 
+def _print_splitting(model, result, anchors) -> None:
+    """Plain-text tables of a splitting run: estimated fractions with their 95% CIs."""
+    click.echo(f"{model.name}: {result.mode} cascade, splitting estimator: {result.cells:,} clones per stage in "
+               f"{result.replicates} replicates, seed {result.seed}, perturbations: {_treated_with(result)} "
+               f"({result.elapsed:.1f} s on {result.threads} threads)")
+    rows = [["stage", "context", "fraction", "95% CI", "of all cells", "95% CI", "ESS"]]
+    for name, r in result.stage_table().iterrows():
+        rows.append([name, r.context, _pct(r.fraction), f"{_pct(r.ci95_low)}-{_pct(r.ci95_high)}",
+                     _pct(r.cumulative), f"{_pct(r.cumulative_low)}-{_pct(r.cumulative_high)}", f"{r.ess:,.0f}"])
+    _echo_rows(rows, right=(2, 4, 6))
+    _print_tail(result, anchors, f"{result.replicates} replicates", "metastasis-forming cells (weighted)")
+
+
 def _print_cascade(model, result, anchors) -> None:
     """Plain-text tables: stages, efficiency, anchors, survivors' phenotypes, enrichment."""
-    pct = _pct
-    perts = ", ".join(result.perturbations + tuple(f"{t} from {result.treatment_from}" for t in result.treatment))
     click.echo(f"{model.name}: {result.mode} cascade, {result.cells:,} cells, seed {result.seed}, "
-               f"perturbations: {perts or 'none'} ({result.elapsed:.1f} s on {result.threads} threads)")
+               f"perturbations: {_treated_with(result)} ({result.elapsed:.1f} s on {result.threads} threads)")
     rows = [["stage", "context", "entered", "passed", "fraction", "95% CI", "of all cells"]]
     for s in result.stages:
         lo, hi = s.ci95
-        rows.append([s.name, s.context, f"{s.entered:,}", f"{s.passed:,}", pct(s.fraction),
-                     f"{pct(lo)}-{pct(hi)}" if s.entered else "-", pct(s.passed / result.cells)])
+        rows.append([s.name, s.context, f"{s.entered:,}", f"{s.passed:,}", _pct(s.fraction),
+                     f"{_pct(lo)}-{_pct(hi)}" if s.entered else "-", _pct(s.passed / result.cells)])
     _echo_rows(rows, right=(2, 3, 4, 6))
-    _print_tail(result, anchors, f"{result.metastatic:,} of {result.cells:,} cells")
-    enrich = result.enrichment()
-    if len(enrich):
-        click.echo(f"\nheritable alterations among the {result.metastatic:,} metastasis-forming cells")
-        rows = [["alteration", "node", "change", "frequency", "in metastases", "odds ratio", "95% CI"]]
-        for aid, r in enrich.iterrows():
-            rows.append([aid, r.node, r.change, pct(r.frequency), pct(r.frequency_metastatic),
-                         "-" if r.odds_ratio != r.odds_ratio else f"{r.odds_ratio:.2f}",
-                         f"{r.ci95_low:.2f}-{r.ci95_high:.2f}"])
-        _echo_rows(rows, right=(3, 4, 5, 6))
+    _print_tail(result, anchors, f"{result.metastatic:,} of {result.cells:,} cells",
+                f"the {result.metastatic:,} metastasis-forming cells")
 
 
 def _echo_rows(rows: list[list[str]], right: tuple[int, ...] = ()) -> None:

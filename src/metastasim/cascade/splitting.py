@@ -47,10 +47,15 @@ from metastasim.errors import SimulationError
 from metastasim.network.model import Model
 from metastasim.network.perturbations import Perturbation
 
-__all__ = ["run_splitting", "SplittingResult", "SplitStage", "SplitAlteration", "SPLIT_STREAM", "RESAMPLE_STREAM"]
+__all__ = ["run_splitting", "SplittingResult", "SplitStage", "SplitAlteration", "SPLIT_STREAM", "RESAMPLE_STREAM",
+           "DEFAULT_REPLICATES", "DEFAULT_ESS_THRESHOLD"]
 
 SPLIT_STREAM = 3000
 RESAMPLE_STREAM = 4000
+#: Independent replicates of a run (their spread gives the intervals).
+DEFAULT_REPLICATES = 10
+#: A replicate is resampled after a stage when its effective sample size falls below this share of its clones.
+DEFAULT_ESS_THRESHOLD = 0.5
 
 
 def _num(x: float):
@@ -180,18 +185,17 @@ class SplittingResult:
 
     def to_dict(self) -> dict:
         """JSON-ready summary (the ``--json`` output of ``metastasim cascade --estimator splitting``)."""
+        table, phenotypes = self.stage_table(), self.phenotype_table()
         stages = []
         for s in self.stages:
-            f, lo, hi = s.fraction_ci
-            _, clo, chi = replicate_ci([s.cumulative], [1])
-            total = s.cumulative.sum()
+            r = table.loc[s.name]
             stages.append({
                 "name": s.name, "context": s.context, "duration": s.duration,
-                "fraction": _num(f), "ci95": [_num(lo), _num(hi)],
-                "cumulative": float(s.cumulative.mean()), "cumulative_ci95": [_num(clo), _num(chi)],
-                "ess": float(s.ess.mean()), "ess_fraction": float(s.ess.sum() / self.cells),
-                "resampled_replicates": int(s.resampled.sum()),
-                "phenotypes": {k: _num(float(v.sum() / total)) if total > 0 else None for k, v in s.phenotypes.items()},
+                "fraction": _num(r.fraction), "ci95": [_num(r.ci95_low), _num(r.ci95_high)],
+                "cumulative": r.cumulative, "cumulative_ci95": [_num(r.cumulative_low), _num(r.cumulative_high)],
+                "ess": r.ess, "ess_fraction": float(s.ess.sum() / self.cells),
+                "resampled_replicates": int(r.resampled),
+                "phenotypes": {k: _num(v) for k, v in phenotypes[s.name].items()},
                 "cases": [{"when": case.when, "p": case.p, "entered": float(e.mean()), "passed": float(p.mean())}
                           for case, e, p in zip(s.cases, s.case_entered, s.case_passed)],
             })
@@ -266,7 +270,7 @@ def run_splitting(
     *,
     mode: str = "spontaneous",
     cells: int = 100_000,
-    replicates: int = 10,
+    replicates: int = DEFAULT_REPLICATES,
     seed: int = 0,
     perturbations: Iterable[Perturbation] = (),
     treatment: Iterable[Perturbation] = (),
@@ -276,7 +280,7 @@ def run_splitting(
     chunk_size: int = 1 << 16,
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-    ess_threshold: float = 0.5,
+    ess_threshold: float = DEFAULT_ESS_THRESHOLD,
 ) -> SplittingResult:
     """Estimate the cascade of ``spec`` in ``mode`` by splitting (see the module notes).
 
@@ -326,13 +330,8 @@ def run_splitting(
             continue
         stages.append(_weigh(pop, plan, k, active, entered))
         entered = stages[-1].cumulative
-        w = pop.weight
-        total = np.bincount(pop.replicate, weights=w, minlength=replicates)
-        square = np.bincount(pop.replicate, weights=w * w, minlength=replicates)
-        ess = np.divide(total * total, square, out=np.zeros(replicates), where=square > 0)
-        stages[-1].ess = ess
         if k < len(plan.steps) - 1:
-            which = (total > 0) & (ess < ess_threshold * sizes)
+            which = (stages[-1].cumulative > 0) & (stages[-1].ess < ess_threshold * sizes)
             stages[-1].resampled = which
             if which.any():
                 pop.resample(seed, k, which)
@@ -364,7 +363,10 @@ def _weigh(pop: _Population, plan: Plan, k: int, active: np.ndarray, entered: np
     phenotypes = {name: pop.per_replicate(after * bits[:, p], active)
                   for name, p in zip(plan.spec.phenotypes, plan.phenotype_positions)}
     replicates = len(pop.base)
+    total = np.bincount(pop.replicate, weights=pop.weight, minlength=replicates)
+    square = np.bincount(pop.replicate, weights=pop.weight * pop.weight, minlength=replicates)
+    ess = np.divide(total * total, square, out=np.zeros(replicates), where=square > 0)
     return SplitStage(name=step.name, context=step.context, duration=step.duration, cases=tuple(plan.spec.stages[step.name].cases),
-                      entered=entered, cumulative=pop.per_replicate(after, active), ess=np.zeros(replicates),
+                      entered=entered, cumulative=pop.per_replicate(after, active), ess=ess,
                       resampled=np.zeros(replicates, bool), phenotypes=phenotypes, case_entered=cases,
                       case_passed=passed)

@@ -20,6 +20,7 @@ import pandas as pd
 from metastasim._version import __version__
 from metastasim.analysis import by_context
 from metastasim.cascade import CascadeSpec, SplittingResult, run_cascade
+from metastasim.cascade.splitting import DEFAULT_REPLICATES
 from metastasim.engine import compile_model, simulate
 from metastasim.errors import ModelError
 from metastasim.network.model import Model
@@ -34,7 +35,7 @@ UPR_NODES = ("UnfoldedProteins", "HSPA5", "ERN1", "XBP1", "EIF2AK3", "EIF2S1", "
 #: Key nodes of glutamine metabolism and what it feeds.
 GLUTAMINE_NODES = ("Glutamine", "SLC1A5", "GLS", "Glutamate", "aKG", "GSH", "ROS", "ASNS", "MTOR")
 #: Replicates of every splitting estimate of the report (their spread gives the intervals).
-REPLICATES = 10
+REPLICATES = DEFAULT_REPLICATES
 #: Where the time courses are drawn: the tumour, the blood stream, the dormant niche.
 COURSE_CONTEXTS = ("primary", "circulation", "dormant_niche")
 

@@ -31,6 +31,7 @@ import numpy as np
 from metastasim._version import __version__
 from metastasim.cascade.run import run_cascade
 from metastasim.cascade.spec import CascadeSpec
+from metastasim.cascade.splitting import DEFAULT_REPLICATES
 from metastasim.engine import compile_model, simulate
 from metastasim.engine.result import unpack_states
 from metastasim.errors import ModelError
@@ -61,7 +62,7 @@ class ScreenParams:
     spontaneous_cells: int = 20_000
     seed: int = 1
     splitting: tuple[str, ...] = ("spontaneous",)
-    replicates: int = 10
+    replicates: int = DEFAULT_REPLICATES
     contexts: tuple[str, ...] | None = None  # None: all of the model's contexts
     samples: int = 2000
     duration: float = 48.0
