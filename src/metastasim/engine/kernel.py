@@ -134,6 +134,14 @@ def _add_interval(acc_full, acc_part, s, i, a, b, tick, inv_tick, fx, n_win):
         acc_part[s, kb, i] += np.int64((b - kb * tick) * fx + 0.5)
 
 
+@njit(cache=True, inline="always")
+def _overlap(a, b, t0, t1):
+    """Length of the intersection of [a, b] with [t0, t1]."""
+    lo = a if a > t0 else t0
+    hi = b if b < t1 else t1
+    return hi - lo if hi > lo else 0.0
+
+
 @njit(cache=True, parallel=True)
 def simulate_block(
     first, count, n_slots, stream, key0, key1,
@@ -145,6 +153,7 @@ def simulate_block(
     out_bit, max_time, tick, n_win, discrete, fx,
     state_mode, rec_cap, acc_sfull, acc_spart,
     acc_full, acc_part, final_on, final_words, final_code, rec_code, rec_time, rec_n, n_trans,
+    occ_slot, occ_t0, occ_t1, occ_out,
 ):
     """Simulate trajectories ``first .. first + count - 1``.
 
@@ -156,7 +165,9 @@ def simulate_block(
     ``acc_sfull``/``acc_spart`` (``state_mode`` direct, indexed by state code), and
     writes per trajectory (row ``k`` for trajectory ``first + k``) the packed final
     state, the final output-state code, the output-state change records
-    (``state_mode`` record) and the number of transitions.
+    (``state_mode`` record), the number of transitions and, for each node with
+    ``occ_slot[i] >= 0``, the time it was on within ``[occ_t0, occ_t1]``
+    (``occ_out[k, occ_slot[i]]``).
     """
     n = kind.shape[0]
     n_words = final_words.shape[1]
@@ -165,6 +176,7 @@ def simulate_block(
     has_init = init_words.shape[0] > 0
     has_ids = traj_ids.shape[0] > 0
     n_groups = grp_ptr.shape[0] - 1
+    n_occ = occ_out.shape[1]
     for s in prange(n_slots):
         x = np.zeros(n, np.int64)
         L = np.zeros(n, np.int64)
@@ -247,6 +259,8 @@ def simulate_block(
                 if out_bit[i] >= 0 and x[i]:
                     code |= _ONE << np.uint64(out_bit[i])
                 on_since[i] = 0.0
+            for o in range(n_occ):
+                occ_out[k, o] = 0.0
             nrec = 0
             state_since = 0.0
             if state_mode == STATES_RECORD:
@@ -285,6 +299,8 @@ def simulate_block(
                 # flip j
                 if x[j]:
                     _add_interval(acc_full, acc_part, s, j, on_since[j], t, tick, inv_tick, fx, n_win)
+                    if occ_slot[j] >= 0:
+                        occ_out[k, occ_slot[j]] += _overlap(on_since[j], t, occ_t0, occ_t1)
                     x[j] = 0
                 else:
                     on_since[j] = t
@@ -318,6 +334,8 @@ def simulate_block(
                 if x[i]:
                     _add_interval(acc_full, acc_part, s, i, on_since[i], max_time, tick, inv_tick, fx, n_win)
                     final_on[s, i] += 1
+                    if occ_slot[i] >= 0:
+                        occ_out[k, occ_slot[i]] += _overlap(on_since[i], max_time, occ_t0, occ_t1)
             for w in range(n_words):
                 final_words[k, w] = np.uint64(0)
             for i in range(n):

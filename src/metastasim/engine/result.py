@@ -53,6 +53,9 @@ class Result:
     final_states
         Per-trajectory final states of all nodes, packed 64 per uint64 word
         (``[trajectory, word]``), when asked for; see :meth:`trajectory_states`.
+    occupancy, occupancy_nodes, occupancy_window
+        When asked for: ``[trajectory, node]`` fraction of ``occupancy_window``
+        during which each trajectory had each of ``occupancy_nodes`` on.
     """
 
     node_ids: tuple[str, ...]
@@ -78,6 +81,9 @@ class Result:
     threads: int
     context: str | None = None
     extra: dict = field(default_factory=dict)
+    occupancy: np.ndarray | None = None
+    occupancy_nodes: tuple[str, ...] = ()
+    occupancy_window: tuple[float, float] | None = None
 
     # -- tables ------------------------------------------------------------
     def node_probabilities(self) -> pd.DataFrame:

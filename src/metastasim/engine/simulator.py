@@ -72,8 +72,9 @@ def _window_probabilities(full: np.ndarray, part: np.ndarray, units: np.ndarray,
 class _Outputs:
     """Per-trajectory output buffers of kernel calls, allocated once and reused."""
 
-    def __init__(self, rows: int, n_words: int, cap: int | None):
+    def __init__(self, rows: int, n_words: int, cap: int | None, n_occ: int = 0):
         self.cap = cap or 1
+        self.occ = np.empty((rows, n_occ), np.float64)
         rec_rows = rows if cap else 1
         self.final_words = np.empty((rows, n_words), np.uint64)
         self.final_code = np.empty(rows, np.uint64)
@@ -118,8 +119,11 @@ class _Run:
     """The arrays and bookkeeping of one :func:`simulate` call."""
 
     def __init__(self, cm: CompiledModel, settings: Settings, out_bit: np.ndarray, state_mode: int,
-                 n_threads: int, stream: int, first: int, initial_states, trajectory_forcing, trajectory_ids):
+                 n_threads: int, stream: int, first: int, initial_states, trajectory_forcing, trajectory_ids,
+                 occ_slot: np.ndarray, occ_window: tuple[float, float]):
         self.cm, self.settings, self.out_bit, self.state_mode = cm, settings, out_bit, state_mode
+        self.occ_slot, self.occ_window = occ_slot, occ_window
+        self.n_occ = int((occ_slot >= 0).sum())
         self.n_threads, self.stream, self.first = n_threads, stream, first
         self.initial_states, self.trajectory_forcing = initial_states, trajectory_forcing
         self.trajectory_ids = trajectory_ids
@@ -167,7 +171,7 @@ class _Run:
             self.out_bit, float(s.max_time), float(s.time_tick), self.n_win, bool(s.discrete_time), self.fx,
             self.state_mode, out.cap, s_full, s_part,
             acc_full, acc_part, final_on, out.final_words, out.final_code, out.rec_code, out.rec_time,
-            out.rec_n, out.n_trans,
+            out.rec_n, out.n_trans, self.occ_slot, float(self.occ_window[0]), float(self.occ_window[1]), out.occ,
         )
 
     def record_block(self, lo: int, count: int, out: _Outputs) -> int:
@@ -180,7 +184,7 @@ class _Run:
         overflow = np.flatnonzero(out.rec_n[:count] > out.cap)
         dummy = (np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64))
         for k in overflow.tolist():
-            alone = _Outputs(1, self.n_words, int(out.rec_n[k]))
+            alone = _Outputs(1, self.n_words, int(out.rec_n[k]), self.n_occ)
             self.block(lo + k, 1, alone, slots=1, acc=self._accumulators(1), sacc=dummy)
             self.recorded.add(alone, 1, self.settings, self.fx)
         return len(overflow)
@@ -222,6 +226,8 @@ def simulate(
     compiled: CompiledModel | None = None,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Callable[[int, int], None] | None = None,
+    occupancy: Sequence[str] = (),
+    occupancy_window: tuple[float, float] | None = None,
 ) -> Result:
     """Simulate a model with MaBoSS semantics.
 
@@ -270,6 +276,10 @@ def simulate(
         Trajectories per kernel call.
     progress
         Called as ``progress(done, total)`` after each chunk.
+    occupancy
+        Nodes whose time on is measured per trajectory: :attr:`Result.occupancy`
+        holds, for each trajectory and each of these nodes, the fraction of
+        ``occupancy_window`` (default ``(0, max_time)``) it spent on.
 
     Returns
     -------
@@ -320,6 +330,7 @@ def simulate(
         raise SimulationError(f"first_trajectory must be from 0 to 2**64 - sample_count, not {first_trajectory}")
     if chunk_size < 1:
         raise SimulationError(f"chunk_size must be at least 1, not {chunk_size}")
+    occ_ids, occ_slot, occ_window = _occupancy(model, cm, occupancy, occupancy_window, float(settings.max_time))
 
     n_threads = resolve_threads(threads if threads is not None else settings.thread_count)
     numba.set_num_threads(n_threads)
@@ -332,10 +343,11 @@ def simulate(
         direct = direct_bytes <= _DIRECT_BUDGET and codes <= max(256, N)
         state_mode = STATES_DIRECT if direct else STATES_RECORD
     run = _Run(cm, settings, out_bit, state_mode, n_threads, stream, first_trajectory,
-               initial_states, trajectory_forcing, trajectory_ids)
+               initial_states, trajectory_forcing, trajectory_ids, occ_slot, occ_window)
 
     final_counts: dict[int, int] = {}
     kept: list[np.ndarray] = []
+    occ_kept: list[np.ndarray] = []
     transitions = 0
     cap = 16 if state_mode == STATES_RECORD else None
     out: _Outputs | None = None
@@ -345,7 +357,7 @@ def simulate(
         if cap is not None:
             rows = min(rows, max(1024, _RECORD_BUDGET // (24 * cap)))
         if out is None or out.final_code.shape[0] != rows or (cap is not None and out.cap != cap):
-            out = _Outputs(rows, n_words, cap)
+            out = _Outputs(rows, n_words, cap, len(occ_ids))
         count = min(rows, N - done)
         run.block(done, count, out)
         if cap is not None and run.record_block(done, count, out) > count // 100:
@@ -356,6 +368,8 @@ def simulate(
                 final_counts[c] = final_counts.get(c, 0) + k
         if keep_final_states:
             kept.append(out.final_words[:count].copy())
+        if occ_ids:
+            occ_kept.append(out.occ[:count].copy())
         transitions += int(out.n_trans[:count].sum())
         done += count
         if progress is not None:
@@ -389,7 +403,24 @@ def simulate(
         n_transitions=transitions,
         elapsed=time.perf_counter() - started,
         threads=n_threads,
+        occupancy=np.clip(np.concatenate(occ_kept) / (occ_window[1] - occ_window[0]), 0.0, 1.0) if occ_ids else None,
+        occupancy_nodes=occ_ids,
+        occupancy_window=occ_window if occ_ids else None,
     )
+
+
+def _occupancy(model: Model, cm: CompiledModel, nodes: Sequence[str], window: tuple[float, float] | None,
+               max_time: float) -> tuple[tuple[str, ...], np.ndarray, tuple[float, float]]:
+    """Checked occupancy request: node ids, each node's column (-1: not measured), the window."""
+    ids = tuple(dict.fromkeys(model.resolve(name) for name in nodes))
+    slot = np.full(cm.n_nodes, -1, np.int64)
+    for k, name in enumerate(ids):
+        slot[cm.position[name]] = k
+    t0, t1 = (0.0, max_time) if window is None else (float(window[0]), float(window[1]))
+    if not (np.isfinite(t0) and np.isfinite(t1) and 0.0 <= t0 < t1 <= max_time):
+        raise SimulationError(f"occupancy_window must satisfy 0 <= start < end <= max_time ({max_time:g}), "
+                              f"not ({t0:g}, {t1:g})")
+    return ids, slot, (t0, t1)
 
 
 def warm_up() -> float:
