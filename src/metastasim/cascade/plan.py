@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from metastasim.cascade.spec import CascadeSpec, Mode, PassRule
+from metastasim.cascade.rules import PassRule
+from metastasim.cascade.spec import CascadeSpec, Mode
 from metastasim.engine import compile_model, simulate
 from metastasim.engine.compile import CompiledModel
 from metastasim.engine.rng import uniforms_of
@@ -73,8 +74,9 @@ class Plan:
         return carry
 
     def simulate_step(self, k: int, ids: np.ndarray, state: np.ndarray | None, carry: np.ndarray, *,
-                      seed: int, stream: int, threads: int) -> np.ndarray:
-        """The packed final states of cells ``ids`` after step ``k``, from ``state`` (None: the model's initial)."""
+                      seed: int, stream: int, threads: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """The packed final states of cells ``ids`` after step ``k``, from ``state`` (None: the model's initial),
+        and their ``[cell, node]`` occupancies of the nodes the step's graded pass rule reads (None: none)."""
         step = self.steps[k]
         forcing = np.full((len(ids), self.n_nodes), -1, np.int64)
         for j in range(len(self.alterations)):
@@ -85,8 +87,9 @@ class Plan:
         result = simulate(self.model, step.perturbations, sample_count=len(ids), max_time=step.duration,
                           time_tick=tick, seed=seed, threads=threads, record_states=False, keep_final_states=True,
                           initial_states=state, trajectory_forcing=forcing, trajectory_ids=ids, stream=stream,
-                          compiled=self.compiled, chunk_size=len(ids))
-        return result.final_states
+                          compiled=self.compiled, chunk_size=len(ids),
+                          occupancy=step.rule.occupancy if step.rule is not None else ())
+        return result.final_states, result.occupancy
 
 
 def _steps(model: Model, spec: CascadeSpec, mode: Mode, whole: tuple[Perturbation, ...],

@@ -389,12 +389,13 @@ def run_cascade(
         for k, step in enumerate(steps):
             if len(ids) == 0:
                 break
-            state = plan.simulate_step(k, ids, state, carry, seed=seed, stream=step.stream, threads=n_threads)
+            state, occupancy = plan.simulate_step(k, ids, state, carry, seed=seed, stream=step.stream,
+                                                  threads=n_threads)
             if step.rule is None:
                 continue
             bits = unpack_states(state, plan.n_nodes)
-            case = step.rule.case_of(bits)
-            passed = uniforms_of(seed, DECISION_STREAM + step.stream, ids) < step.rule.p[case]
+            case, p = step.rule.probability(bits, occupancy)
+            passed = uniforms_of(seed, DECISION_STREAM + step.stream, ids) < p
             sr = stage_results[k - 1]
             sr.entered += len(ids)
             sr.passed += int(passed.sum())

@@ -6,7 +6,10 @@ A cascade file (``format: metastasim-cascade/1``) holds
   override it), a ``duration`` in model time and a ``pass`` rule: an ordered list of
   cases ``{when: <Boolean expression over nodes>, p: <probability>}``, the last one
   without ``when``.  A cell passes with the ``p`` of the first case its network
-  state at the end of the stage satisfies;
+  state at the end of the stage satisfies.  ``p`` is a number or a *graded*
+  expression over the time each node was on during the stage (its occupancy, in
+  [0, 1]) and the stage's named ``constants`` (``$name``); see
+  :mod:`metastasim.cascade.rules`;
 - ``modes``: each a ``prepare`` step (a context and duration the cells spend before
   the first stage, without selection: culture before an injection, growth in the
   primary tumour) and the list of its ``stages``;
@@ -38,13 +41,13 @@ import os
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
-
 from metastasim.errors import ModelError
 from metastasim.io._files import read_text
 from metastasim.io.yaml import YamlReader, load_yaml_document
-from metastasim.network.expr import Expr, parse_rule, truth_table
+from metastasim.cascade.rules import GradedP
+from metastasim.network.expr import parse_rule
 from metastasim.network.model import Model, Reference
+from metastasim.network.parser import is_valid_name
 
 __all__ = ["CASCADE_FORMAT", "MODES", "Case", "Stage", "Prepare", "Mode", "Alteration", "Anchor", "CascadeSpec",
            "parse_cascade", "read_cascade"]
@@ -53,7 +56,7 @@ CASCADE_FORMAT = "metastasim-cascade/1"
 #: The two ways cells enter the cascade.
 MODES = ("spontaneous", "experimental")
 _TOP = ("format", "description", "phenotypes", "stages", "modes", "alterations", "anchors")
-_STAGE = ("context", "inputs", "duration", "description", "pass", "derivation", "references")
+_STAGE = ("context", "inputs", "duration", "description", "pass", "constants", "derivation", "references")
 _CASE = ("when", "p")
 _MODE = ("description", "prepare", "stages")
 _PREPARE = ("context", "inputs", "duration", "description")
@@ -67,10 +70,14 @@ MAX_STAGES = 999
 
 @dataclass(frozen=True)
 class Case:
-    """One case of a pass rule: cells whose state satisfies ``when`` (``None``: any) pass with ``p``."""
+    """One case of a pass rule: cells whose state satisfies ``when`` (``None``: any) pass with ``p``.
+
+    ``p`` is a number, or the text of a graded expression over node occupancies
+    (:class:`~metastasim.cascade.rules.GradedP`).
+    """
 
     when: str | None
-    p: float
+    p: float | str
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,12 @@ class Stage:
     line: int | None = None
     case_lines: tuple[int | None, ...] = ()
     inputs_line: int | None = None
+    constants: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def graded(self) -> bool:
+        """Whether a case's probability reads occupancies."""
+        return any(isinstance(c.p, str) for c in self.cases)
 
 
 @dataclass(frozen=True)
@@ -158,6 +171,7 @@ class CascadeSpec:
         """16 hex digits identifying what the cascade does (stages, modes, alterations; not its prose or lines)."""
         what = {
             "stages": [[s.name, s.context, s.duration, list(map(list, s.inputs)), [[c.when, c.p] for c in s.cases]]
+                       + ([list(map(list, s.constants))] if s.constants else [])
                        for s in self.stages.values()],
             "modes": [[m.name, m.prepare.context, m.prepare.duration, list(map(list, m.prepare.inputs)), list(m.stages)]
                       for m in self.modes.values()],
@@ -185,6 +199,9 @@ class CascadeSpec:
                     if case.when is not None:
                         for name in parse_rule(case.when).variables():
                             model.resolve(name)
+                    if isinstance(case.p, str):
+                        for name in GradedP.parse(case.p, dict(stage.constants)).nodes:
+                            model.resolve(name)
                 except ModelError as exc:
                     raise fail(f"stage {stage.name}", exc, line) from None
         for mode in self.modes.values():
@@ -211,48 +228,6 @@ def _check_inputs(model: Model, inputs: tuple[tuple[str, int], ...]) -> None:
     for name, _ in inputs:
         if not model.nodes[model.resolve(name)].is_input:
             raise ModelError(f"{name} is not an input node")
-
-
-@dataclass(frozen=True)
-class PassRule:
-    """A stage's pass rule compiled against a model, evaluated on many cells at once."""
-
-    reads: tuple[tuple[int, ...], ...]         # node positions each case reads
-    tables: tuple[np.ndarray | None, ...]      # truth table of each case over its reads (None: always)
-    p: np.ndarray = field(repr=False)          # float64[cases]
-
-    @classmethod
-    def compile(cls, stage: Stage, position: dict[str, int], model: Model) -> "PassRule":
-        reads, tables = [], []
-        for case in stage.cases:
-            if case.when is None:
-                reads.append(())
-                tables.append(None)
-                continue
-            expr = _resolved(parse_rule(case.when), model)
-            names = sorted(expr.variables(), key=position.__getitem__)
-            reads.append(tuple(position[n] for n in names))
-            tables.append(truth_table(expr, names).astype(bool))
-        return cls(tuple(reads), tuple(tables), np.array([c.p for c in stage.cases]))
-
-    def case_of(self, bits: np.ndarray) -> np.ndarray:
-        """Index of the first case each cell (row of ``bits``, one column per node) satisfies."""
-        case = np.full(bits.shape[0], len(self.tables) - 1, np.int64)
-        undecided = np.ones(bits.shape[0], bool)
-        for k, (reads, table) in enumerate(zip(self.reads[:-1], self.tables[:-1])):
-            index = np.zeros(bits.shape[0], np.int64)
-            for j, pos in enumerate(reads):
-                index |= bits[:, pos].astype(np.int64) << j
-            hit = undecided & table[index]
-            case[hit] = k
-            undecided &= ~hit
-        return case
-
-
-def _resolved(expr: Expr, model: Model) -> Expr:
-    """``expr`` with node symbols replaced by node ids."""
-    mapping = {name: model.resolve(name) for name in expr.variables()}
-    return expr.rename(mapping) if any(k != v for k, v in mapping.items()) else expr
 
 
 def _inputs(r: YamlReader, value, what: str, line: int | None) -> tuple[tuple[str, int], ...]:
@@ -283,13 +258,14 @@ def _stage(r: YamlReader, name: str, value, line: int) -> Stage:
     rules = spec["pass"]
     if not isinstance(rules, list) or not rules:
         raise r.error(f"pass of stage {name} must be a non-empty list of cases", spec.lines["pass"])
+    constants = _constants(r, spec["constants"], name, spec.lines["constants"]) if "constants" in spec else {}
     cases, case_lines = [], []
     for i, (item, item_line) in enumerate(zip(rules, rules.lines)):
         case = r.mapping(item, f"a case of stage {name}", item_line)
         r.check_fields(case, _CASE, f"a case of stage {name}")
         if "p" not in case:
             raise r.error(f"a case of stage {name} needs p", case.line)
-        p = r.number(case["p"], f"p of a case of stage {name}", case.lines["p"], lo=0.0, hi=1.0)
+        p = _probability(r, case["p"], constants, name, case.lines["p"])
         last = i == len(rules) - 1
         when = case.get("when")
         if when is None and not last:
@@ -321,7 +297,29 @@ def _stage(r: YamlReader, name: str, value, line: int) -> Stage:
         line=line,
         case_lines=tuple(case_lines),
         inputs_line=spec.lines.get("inputs"),
+        constants=tuple(constants.items()),
     )
+
+
+def _constants(r: YamlReader, value, stage: str, line: int | None) -> dict[str, float]:
+    spec = r.mapping(value, f"constants of stage {stage}", line)
+    out = {}
+    for key, v in spec.items():
+        if not isinstance(key, str) or not is_valid_name(key):
+            raise r.error(f"constant {key!r} of stage {stage} is not a valid name", spec.lines[key])
+        out[key] = r.number(v, f"constant {key} of stage {stage}", spec.lines[key])
+    return out
+
+
+def _probability(r: YamlReader, value, constants: dict[str, float], stage: str, line: int | None) -> float | str:
+    """A case's ``p``: a number in [0, 1], or a graded expression that stays in [0, 1]."""
+    if not isinstance(value, str):
+        return r.number(value, f"p of a case of stage {stage}", line, lo=0.0, hi=1.0)
+    try:
+        GradedP.parse(value, constants).range_check()
+    except ModelError as exc:
+        raise r.error(f"p of a case of stage {stage}: {exc.message}", line) from None
+    return value
 
 
 def parse_cascade(text: str, *, path: str | None = None) -> CascadeSpec:

@@ -318,17 +318,22 @@ def run_splitting(
         if pop.state is None:
             pop.state = np.zeros((cells, (plan.n_nodes + 63) // 64), np.uint64)
         first = k == 0
+        rule = step.rule
+        occupancy = np.zeros((cells, len(rule.occupancy))) if rule is not None and rule.occupancy else None
         for lo in range(0, len(active), chunk_size):
             sub = active[lo:lo + chunk_size]
-            pop.state[sub] = plan.simulate_step(k, sub.astype(np.uint64), None if first else pop.state[sub],
-                                                pop.carry[sub], seed=seed, stream=SPLIT_STREAM + k, threads=n_threads)
+            pop.state[sub], occ = plan.simulate_step(k, sub.astype(np.uint64), None if first else pop.state[sub],
+                                                     pop.carry[sub], seed=seed, stream=SPLIT_STREAM + k,
+                                                     threads=n_threads)
+            if occ is not None:
+                occupancy[sub] = occ
             simulated += len(sub)
             if progress is not None:
                 progress(done + int((lo + len(sub)) * cells / max(len(active), 1)), total_work)
         done += cells
         if step.rule is None:
             continue
-        stages.append(_weigh(pop, plan, k, active, entered))
+        stages.append(_weigh(pop, plan, k, active, entered, occupancy))
         entered = stages[-1].cumulative
         if k < len(plan.steps) - 1:
             which = (stages[-1].cumulative > 0) & (stages[-1].ess < ess_threshold * sizes)
@@ -349,14 +354,15 @@ def run_splitting(
     )
 
 
-def _weigh(pop: _Population, plan: Plan, k: int, active: np.ndarray, entered: np.ndarray) -> SplitStage:
+def _weigh(pop: _Population, plan: Plan, k: int, active: np.ndarray, entered: np.ndarray,
+           occupancy: np.ndarray | None) -> SplitStage:
     """Multiply the active clones' weights by their pass probabilities; the stage's estimates per replicate."""
     step = plan.steps[k]
     rule = step.rule
     bits = unpack_states(pop.state[active], plan.n_nodes)
-    case = rule.case_of(bits)
+    case, p = rule.probability(bits, occupancy[active] if occupancy is not None else None)
     before = pop.weight[active].copy()
-    after = before * rule.p[case]
+    after = before * p
     pop.weight[active] = after
     cases = np.stack([pop.per_replicate(np.where(case == c, before, 0.0), active) for c in range(len(rule.p))])
     passed = np.stack([pop.per_replicate(np.where(case == c, after, 0.0), active) for c in range(len(rule.p))])
