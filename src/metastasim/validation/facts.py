@@ -10,6 +10,14 @@ A fact with ``level: cascade`` is about the metastatic cascade instead: both arm
 send the same cells (same seed) through the cascade in ``mode``, and the readout
 is the fraction of all cells that get through a stage (or ``efficiency``: through
 the last one).  Its arms may give drugs only ``from_stage`` on.
+
+A fact with ``level: invivo`` states the size of a published mouse experiment's
+change in metastasis (:mod:`metastasim.validation.invivo`): its ``measure``, the
+``control`` and ``perturbed`` values as the paper states them, the paper's ``route``
+(tail-vein, intracardiac or intrasplenic injection: ``mode: experimental``;
+orthotopic or genetic primary tumours: ``mode: spontaneous``), the ``quote`` that
+states the numbers and ``where`` in the paper it is.  Its expected direction follows
+from the numbers; its readout is ``efficiency`` unless it names a stage.
 """
 
 from __future__ import annotations
@@ -24,12 +32,16 @@ from metastasim.io.yaml import YamlReader, load_yaml_document
 from metastasim.network.drugs import Drug, find_drug
 from metastasim.network.model import Model, Reference
 from metastasim.network.perturbations import ForceOn, Knockout, Perturbation, resolve_perturbations
+from metastasim.validation.invivo import INVIVO_CELLS, Measure
 
 __all__ = ["Arm", "Fact", "parse_facts", "read_facts", "check_facts", "FACTS_FORMAT"]
 
 FACTS_FORMAT = "metastasim-facts/1"
 _FACT_FIELDS = ("id", "finding", "reference", "context", "perturbation", "baseline", "readout", "expected", "tags",
-                "known_failure", "level", "mode", "cells")
+                "known_failure", "level", "mode", "cells", "route", "measure", "control", "perturbed", "quote",
+                "where", "bound", "primary")
+_INVIVO_FIELDS = ("route", "measure", "control", "perturbed", "quote", "where")
+LEVELS = ("cell", "cascade", "invivo")
 _ARM_FIELDS = ("ko", "oe", "drug", "context", "from_stage")
 #: Cells per arm of a cascade fact unless the fact says otherwise.
 CASCADE_CELLS = 25_000
@@ -80,16 +92,17 @@ class Fact:
     baseline: Arm = Arm()
     tags: tuple[str, ...] = ()
     known_failure: str = ""
-    level: Literal["cell", "cascade"] = "cell"
+    level: Literal["cell", "cascade", "invivo"] = "cell"
     mode: str | None = None
     cells: int = CASCADE_CELLS
+    invivo: Measure | None = None
     source: str | None = None
     line: int | None = None
 
     @property
     def where(self) -> str:
-        """The context, or ``cascade:<mode>`` for a cascade fact."""
-        return f"cascade:{self.mode}" if self.level == "cascade" else self.context
+        """The context, or ``cascade:<mode>`` (``invivo:<mode>``) for a cascade (in-vivo) fact."""
+        return self.context if self.level == "cell" else f"{self.level}:{self.mode}"
 
     def cascade_arms(self, model: Model, library: dict[str, Drug]) -> tuple[tuple, tuple]:
         """``((whole, treatment, from_stage), ...)`` of the control and test arms of a cascade fact.
@@ -164,46 +177,73 @@ def parse_facts(text: str, *, path: str | None = None) -> list[Fact]:
         spec = r.mapping(item, "a fact", line)
         r.check_fields(spec, _FACT_FIELDS, "a fact")
         level = spec.get("level", "cell")
-        if level not in ("cell", "cascade"):
-            raise r.error(f"level must be 'cell' or 'cascade', not {level!r}", spec.lines.get("level"))
-        where = ("mode",) if level == "cascade" else ("context",)
-        for key in ("id", "finding", "reference", "perturbation", "readout", "expected") + where:
+        if level not in LEVELS:
+            raise r.error(f"level must be one of {', '.join(LEVELS)}, not {level!r}", spec.lines.get("level"))
+        required = {"cell": ("context", "readout", "expected"), "cascade": ("mode", "readout", "expected"),
+                    "invivo": ("mode",) + _INVIVO_FIELDS}[level]
+        for key in ("id", "finding", "reference", "perturbation") + required:
             if key not in spec:
                 raise r.error(f"a {level} fact needs {key!r}", spec.line)
-        for key in (("context",) if level == "cascade" else ("mode", "cells")):
+        extra = ("bound", "primary")
+        foreign = {"cell": ("mode", "cells") + _INVIVO_FIELDS + extra, "cascade": ("context",) + _INVIVO_FIELDS
+                   + extra, "invivo": ("context", "expected", "baseline")}[level]
+        for key in foreign:
             if key in spec:
                 raise r.error(f"{key!r} is not a field of a {level} fact", spec.lines[key])
         fid = r.text(spec["id"], "id", spec.lines["id"])
         if fid in seen:
             raise r.error(f"fact {fid!r} appears twice (first on line {seen[fid]})", spec.lines["id"])
         seen[fid] = spec.lines["id"]
-        expected = spec["expected"]
+        invivo = _measure(r, spec) if level == "invivo" else None
+        expected = spec["expected"] if level != "invivo" else ("up" if invivo.per_cell_log2 > 0 else "down")
         if expected not in ("up", "down"):
             raise r.error(f"expected must be 'up' or 'down', not {expected!r}", spec.lines["expected"])
         (reference,) = r.references([spec["reference"]], f"fact {fid}", spec.lines["reference"])
         tags = spec.get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise r.error("tags must be a list of words", spec.lines.get("tags"))
+        default_cells = INVIVO_CELLS if level == "invivo" else CASCADE_CELLS
         facts.append(Fact(
             id=fid,
             finding=r.text(spec["finding"], "finding", spec.lines["finding"]),
             reference=reference,
             context=r.text(spec["context"], "context", spec.lines["context"]) if level == "cell" else "",
             perturbation=_arm(r, spec["perturbation"], f"the perturbation of {fid}", spec.lines["perturbation"]),
-            readout=r.text(spec["readout"], "readout", spec.lines["readout"]),
+            readout=r.text(spec.get("readout", "efficiency"), "readout", spec.lines.get("readout")),
             expected=expected,
             baseline=_arm(r, spec["baseline"], f"the baseline of {fid}", spec.lines["baseline"])
             if "baseline" in spec else Arm(),
             tags=tuple(tags),
             known_failure=r.text(spec.get("known_failure", ""), "known_failure", spec.lines.get("known_failure")),
             level=level,
-            mode=r.text(spec["mode"], "mode", spec.lines["mode"]) if level == "cascade" else None,
+            mode=r.text(spec["mode"], "mode", spec.lines["mode"]) if level != "cell" else None,
             cells=int(r.number(spec["cells"], "cells", spec.lines["cells"], lo=1)) if "cells" in spec
-            else CASCADE_CELLS,
+            else default_cells,
+            invivo=invivo,
             source=path,
             line=spec.line,
         ))
     return facts
+
+
+def _measure(r: YamlReader, spec) -> Measure:
+    """The published numbers of an in-vivo fact, checked (errors name the line)."""
+    values = {}
+    for key in ("control", "perturbed"):
+        value = spec[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise r.error(f"{key} must be a number or an incidence k/n, not {value!r}", spec.lines[key])
+        values[key] = value
+    try:
+        return Measure(
+            kind=spec["measure"], control=values["control"], perturbed=values["perturbed"],
+            route=r.text(spec["route"], "route", spec.lines["route"]),
+            quote=r.text(spec["quote"], "quote", spec.lines["quote"]),
+            where=r.text(spec["where"], "where", spec.lines["where"]), bound=spec.get("bound"),
+            primary=tuple(spec["primary"]) if isinstance(spec.get("primary"), list) else spec.get("primary"))
+    except ModelError as exc:
+        key = next((k for k in ("measure", "bound", "primary") if exc.message.startswith(k)), "control")
+        raise r.error(exc.message, spec.lines.get(key, spec.line)) from None
 
 
 def read_facts(path: str | os.PathLike) -> list[Fact]:
@@ -225,11 +265,11 @@ def check_facts(facts: list[Fact], model: Model, library: dict[str, Drug], casca
                 model.resolve(fact.readout)
                 continue
             if cascade is None:
-                raise ModelError("a cascade fact needs a cascade to run in")
+                raise ModelError(f"a {fact.level} fact needs a cascade to run in")
             stages = cascade.mode(fact.mode).stages
             for arm in (fact.baseline, fact.perturbation):
                 if arm.context:
-                    raise ModelError("the arms of a cascade fact cannot change the context")
+                    raise ModelError(f"the arms of a {fact.level} fact cannot change the context")
                 if arm.from_stage and arm.from_stage not in stages:
                     raise ModelError(f"from_stage {arm.from_stage!r} is not a stage of mode {fact.mode}")
             if fact.readout != "efficiency" and fact.readout not in stages:

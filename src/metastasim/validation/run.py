@@ -23,6 +23,7 @@ from metastasim.network.drugs import Drug
 from metastasim.network.model import Model
 from metastasim.network.perturbations import describe
 from metastasim.validation.facts import Fact, check_facts
+from metastasim.validation.invivo import TOLERANCE_LOG2, InVivoResult
 
 __all__ = ["FactResult", "ValidationReport", "validate", "MIN_EFFECT", "Z_MIN", "CASCADE_MIN_RELATIVE"]
 
@@ -84,6 +85,19 @@ class ValidationReport:
     elapsed: float
     version: str = __version__
     extra: dict = field(default_factory=dict)
+    invivo: list[InVivoResult] = field(default_factory=list)
+
+    @property
+    def invivo_passed(self) -> int:
+        return sum(r.reproduced for r in self.invivo)
+
+    @property
+    def invivo_score(self) -> float:
+        """Fraction of the in-vivo (effect-size) facts the model matches within 2x."""
+        return self.invivo_passed / len(self.invivo) if self.invivo else 0.0
+
+    def invivo_table(self) -> pd.DataFrame:
+        return pd.DataFrame([r.row() for r in self.invivo])
 
     @property
     def reproduced(self) -> int:
@@ -104,7 +118,7 @@ class ValidationReport:
         for r in self.results:
             f = r.fact
             rows.append({
-                "fact": f.id, "context": f.where, "perturbation": f.perturbation.describe(),
+                "fact": f.id, "level": f.level, "context": f.where, "perturbation": f.perturbation.describe(),
                 "baseline": f.baseline.describe(), "readout": f.readout, "expected": f.expected,
                 "control": r.control, "test": r.test, "change": r.delta, "z": r.z, "observed": r.observed,
                 "status": r.status, "reference": f.reference.id, "finding": f.finding,
@@ -131,6 +145,10 @@ class ValidationReport:
                 {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
                 for row in table.to_dict(orient="records")
             ],
+            "invivo": {
+                "passed": self.invivo_passed, "facts": len(self.invivo), "score": self.invivo_score,
+                "tolerance_log2": TOLERANCE_LOG2, "results": [r.row() for r in self.invivo],
+            },
         }
 
 
@@ -144,18 +162,24 @@ def validate(
     threads: int | None = None,
     cascade=None,
     progress: Callable[[int, int], None] | None = None,
+    invivo_cells: int | None = None,
 ) -> ValidationReport:
     """Simulate both arms of every fact (each distinct arm once) and compare the readouts.
 
     Cell facts use ``samples`` trajectories per arm; cascade facts (which need
     ``cascade``, a :class:`~metastasim.cascade.CascadeSpec`) send their own number
     of cells through it, the same cells in both arms, and compare cell by cell.
+    In-vivo facts compare the size of the change (log2 ratio of the efficiencies,
+    splitting estimator, paired replicates) with the published one; ``invivo_cells``,
+    when given, replaces every in-vivo fact's own working population.
     """
     started = time.perf_counter()
     check_facts(facts, model, drugs, cascade)
     compiled = compile_model(model)
     cascade_facts = [f for f in facts if f.level == "cascade"]
     cascade_plan = _cascade_plan(cascade_facts, model, drugs, cascade)
+    invivo_facts = [f for f in facts if f.level == "invivo"]
+    invivo_plan = _invivo_arms(invivo_facts, model, drugs, invivo_cells)
     arms: dict[tuple, int] = {}
     plan = []
     for fact in (f for f in facts if f.level == "cell"):
@@ -168,7 +192,7 @@ def validate(
         plan.append((fact, keys))
     finals: dict[tuple, np.ndarray] = {}
     todo = {key: (ctx, perts) for _, keys in plan for key, ctx, perts in keys}
-    total = len(todo) + len(cascade_plan[1])
+    total = len(todo) + len(cascade_plan[1]) + len(invivo_plan[1])
     for i, (key, (ctx, perts)) in enumerate(todo.items()):
         # the context's inputs are already folded into ``perts`` by Fact.arms
         result = simulate(model, perts, sample_count=samples, seed=seed, threads=threads, compiled=compiled,
@@ -190,7 +214,49 @@ def validate(
     results += by_fact
     order = {f.id: i for i, f in enumerate(facts)}
     results.sort(key=lambda r: order[r.fact.id])
-    return ValidationReport(results, samples, seed, model.hash(), time.perf_counter() - started)
+    invivo = _run_invivo(model, cascade, invivo_facts, invivo_plan, seed, threads, progress,
+                         total - len(invivo_plan[1]), total)
+    return ValidationReport(results, samples, seed, model.hash(), time.perf_counter() - started, invivo=invivo)
+
+
+def _invivo_arms(facts, model, drugs, cells):
+    """``(keys, arms)``: per in-vivo fact the keys of its two arms; per distinct arm, what to run."""
+    keys, arms = {}, {}
+    for fact in facts:
+        pair = []
+        for whole, treatment, start in fact.cascade_arms(model, drugs):
+            key = (fact.mode, cells or fact.cells, tuple(sorted(describe(p) for p in whole)),
+                   tuple(sorted(describe(p) for p in treatment)), start)
+            arms.setdefault(key, (whole, treatment, start))
+            pair.append(key)
+        keys[fact.id] = tuple(pair)
+    return keys, arms
+
+
+def _run_invivo(model, cascade, facts, plan, seed, threads, progress, done, total) -> list[InVivoResult]:
+    """Both arms of every in-vivo fact by splitting (same seed and replicates); the log2 ratio per fact."""
+    from metastasim.cascade import run_cascade
+    from metastasim.cascade.stats import replicate_ci
+
+    keys, arms = plan
+    runs = {}
+    for key, (whole, treatment, start) in arms.items():
+        runs[key] = run_cascade(model, cascade, mode=key[0], cells=key[1], seed=seed, perturbations=whole,
+                                treatment=treatment, treatment_from=start, threads=threads, estimator="splitting")
+        done += 1
+        if progress is not None:
+            progress(done, total)
+    results = []
+    for fact in facts:
+        stage = cascade.mode(fact.mode).stages[-1] if fact.readout == "efficiency" else fact.readout
+        control, test = (next(s.cumulative for s in runs[key].stages if s.name == stage) for key in keys[fact.id])
+        if control.mean() > 0 and test.mean() > 0:
+            ratio, low, high = replicate_ci([test, control], [1, -1])
+            log2 = [float(np.log2(x)) if x > 0 else -np.inf for x in (ratio, low, high)]
+        else:
+            log2 = [float("nan")] * 3 if control.mean() == 0 else [-np.inf] * 3
+        results.append(InVivoResult(fact, *log2, cells=keys[fact.id][0][1]))
+    return results
 
 
 def _cascade_plan(facts, model, drugs, cascade):
