@@ -53,3 +53,40 @@ def test_cascade_facts_run_through_the_cascade(report):
     assert {r["context"] for r in cascade} == {"cascade:experimental", "cascade:spontaneous"}
     assert sum(r["status"] == "pass" for r in cascade) >= 8
     assert report["cascade_min_relative"] > 0
+
+
+def test_invivo_facts_are_scored_as_their_own_class(report):
+    """Effect sizes against mouse experiments: each with its published and model log2, scored apart."""
+    invivo = report["invivo"]
+    assert invivo["facts"] >= BASELINE["invivo_facts"], "in-vivo facts were removed"
+    assert invivo["passed"] >= BASELINE["invivo_passed"], (
+        f"in-vivo score dropped: {invivo['passed']}/{invivo['facts']} < baseline {BASELINE['invivo_passed']}")
+    assert invivo["score"] == pytest.approx(invivo["passed"] / invivo["facts"])
+    assert not any(r["level"] == "invivo" for r in report["results"]), "in-vivo facts count apart from directions"
+    for row in invivo["results"]:
+        assert row["level"] == "invivo" and row["reference"] and row["finding"] and row["where"]
+        assert row["observed_log2"] is not None and row["model_log2"] is not None
+        low, high = row["model_log2_ci95"]
+        assert low <= row["model_log2"] <= high
+        within = abs(row["model_log2"] - row["per_cell_log2"]) <= invivo["tolerance_log2"]
+        same_sign = (row["model_log2"] > 0) == (row["per_cell_log2"] > 0)
+        if row["status"] == "pass":
+            assert same_sign and (within or row["bound"] == "at_least")
+        else:
+            assert row["status"] == "known failure" and row["known_failure"], row["fact"]
+
+
+@pytest.mark.slow
+def test_invivo_statuses_hold_at_five_times_the_cells(report):
+    """The default population decides each in-vivo fact as a population five times larger does."""
+    import subprocess
+
+    from conftest import METASTASIM
+
+    proc = subprocess.run([str(METASTASIM), "validate", "--json", "--samples", "10", "--invivo-cells", "100000"],
+                          capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stderr
+    big = {r["fact"]: r for r in json.loads(proc.stdout)["invivo"]["results"]}
+    for row in report["invivo"]["results"]:
+        assert big[row["fact"]]["status"] == row["status"], row["fact"]
+        assert abs(big[row["fact"]]["model_log2"] - row["model_log2"]) < 0.15, row["fact"]

@@ -42,6 +42,7 @@ _FACT_FIELDS = ("id", "finding", "reference", "context", "perturbation", "baseli
                 "where", "bound", "primary")
 _INVIVO_FIELDS = ("route", "measure", "control", "perturbed", "quote", "where")
 LEVELS = ("cell", "cascade", "invivo")
+_A_FACT = {"cell": "a cell fact", "cascade": "a cascade fact", "invivo": "an in-vivo fact"}
 _ARM_FIELDS = ("ko", "oe", "drug", "context", "from_stage")
 #: Cells per arm of a cascade fact unless the fact says otherwise.
 CASCADE_CELLS = 25_000
@@ -183,13 +184,13 @@ def parse_facts(text: str, *, path: str | None = None) -> list[Fact]:
                     "invivo": ("mode",) + _INVIVO_FIELDS}[level]
         for key in ("id", "finding", "reference", "perturbation") + required:
             if key not in spec:
-                raise r.error(f"a {level} fact needs {key!r}", spec.line)
+                raise r.error(f"{_A_FACT[level]} needs {key!r}", spec.line)
         extra = ("bound", "primary")
         foreign = {"cell": ("mode", "cells") + _INVIVO_FIELDS + extra, "cascade": ("context",) + _INVIVO_FIELDS
                    + extra, "invivo": ("context", "expected", "baseline")}[level]
         for key in foreign:
             if key in spec:
-                raise r.error(f"{key!r} is not a field of a {level} fact", spec.lines[key])
+                raise r.error(f"{key!r} is not a field of {_A_FACT[level]}", spec.lines[key])
         fid = r.text(spec["id"], "id", spec.lines["id"])
         if fid in seen:
             raise r.error(f"fact {fid!r} appears twice (first on line {seen[fid]})", spec.lines["id"])
@@ -265,11 +266,11 @@ def check_facts(facts: list[Fact], model: Model, library: dict[str, Drug], casca
                 model.resolve(fact.readout)
                 continue
             if cascade is None:
-                raise ModelError(f"a {fact.level} fact needs a cascade to run in")
+                raise ModelError(f"{_A_FACT[fact.level]} needs a cascade to run in")
             stages = cascade.mode(fact.mode).stages
             for arm in (fact.baseline, fact.perturbation):
                 if arm.context:
-                    raise ModelError(f"the arms of a {fact.level} fact cannot change the context")
+                    raise ModelError(f"the arms of {_A_FACT[fact.level]} cannot change the context")
                 if arm.from_stage and arm.from_stage not in stages:
                     raise ModelError(f"from_stage {arm.from_stage!r} is not a stage of mode {fact.mode}")
             if fact.readout != "efficiency" and fact.readout not in stages:
