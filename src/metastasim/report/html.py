@@ -147,9 +147,11 @@ def _targets(data: ReportData) -> dict:
     if len(doses):
         figs["doses"] = _img(figures.dose_response(doses), "Dose response of the top drugs", "fig-doses")
     left_out = [m for m in data.spec.modes if m not in p.modes]  # cascade modes the screen did not run
+    none_left = [arm for arm, r in ranking.iterrows() if r[f"{mode}_lfc"] == -math.inf or r["prevented"] >= 0.99]
+    missed = [r.fact.perturbation.describe() for r in data.validation.invivo if not r.reproduced]
     return {"mode": mode, "other": other, "left_out": left_out, "ranking": rows, "synergy": synergy_rows,
             "ic50": ic50_rows, "figures": figs, "control": control, "sizes": sizes,
-            "stages_mode": screen.stages_mode,
+            "stages_mode": screen.stages_mode, "none_left": none_left, "invivo_missed": missed,
             "samples": p.samples, "top": TOP_RANKED, "pairs_of": order, "n_arms": len(screen.arms),
             "drugs_dosed": list(ic50.index)}
 
@@ -165,9 +167,20 @@ def _validation(data: ReportData) -> dict:
                      "readout": f.readout, "expected": f.expected, "change": f"{r.delta:+.3f}",
                      "observed": r.observed, "status": r.status, "passed": r.reproduced,
                      "known_failure": f.known_failure, "finding": f.finding, "ref": _ref(f.reference)})
+    invivo = []
+    for r in report.invivo:
+        row, f = r.row(), r.fact
+        bound = ">= " if row["bound"] else ""
+        invivo.append({**row, "published": bound + _num(row["observed_log2"], "{:+.2f}"),
+                       "per_cell": bound + _num(row["per_cell_log2"], "{:+.2f}"),
+                       "model": f"{_num(r.model_log2, '{:+.2f}')} ({_num(r.model_low, '{:+.2f}')} to "
+                                f"{_num(r.model_high, '{:+.2f}')})",
+                       "passed": r.reproduced, "quote": f.invivo.quote, "ref": _ref(f.reference)})
     return {"rows": rows, "score": report.score, "reproduced": report.reproduced, "facts": len(report.results),
             "known": sum(bool(r.fact.known_failure) for r in report.results),
-            "unexpected": len(report.unexpected_failures), "samples": report.samples}
+            "unexpected": len(report.unexpected_failures), "samples": report.samples,
+            "invivo": invivo, "invivo_passed": report.invivo_passed, "invivo_score": report.invivo_score,
+            "invivo_cells": report.invivo[0].cells if report.invivo else 0}
 
 
 def render(data: ReportData) -> str:
@@ -201,6 +214,7 @@ def summary(data: ReportData) -> dict:
     eff = {m: {"efficiency": _pct(r.efficiency), "ci": " to ".join(_pct(x) for x in r.efficiency_ci95),
                "estimator": r.estimator, "size": _size(r)} for m, r in data.cascades.items()}
     return {"score": data.validation.score, "reproduced": data.validation.reproduced,
-            "facts": len(data.validation.results), "efficiency": eff, "top": top,
+            "facts": len(data.validation.results), "invivo_passed": data.validation.invivo_passed,
+            "invivo_facts": len(data.validation.invivo), "efficiency": eff, "top": top,
             "arms": len(data.screen.arms),
             "elapsed": data.provenance.get("total_elapsed", data.provenance["elapsed"])}
