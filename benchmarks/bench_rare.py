@@ -4,7 +4,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_rare.py [--full] [--threads 0] [--replicates 10] [--json FILE]
 
-On the curated spontaneous cascade (efficiency about 5e-6), measured in one run:
+On the curated spontaneous cascade (efficiency about 1e-5), measured in one run:
 
 1. splitting (``estimator="splitting"``) at a few population sizes, several seeds
    each: wall time and the 95% CI half-width on the log scale, ``h``.  With the
