@@ -101,18 +101,7 @@ class GradedP:
 
     def renamed(self, mapping: Mapping[str, str]) -> "GradedP":
         """The same expression reading the nodes ``mapping`` names (node aliases resolved to ids)."""
-        def walk(node):
-            kind = node[0]
-            if kind == "node":
-                return ("node", mapping.get(node[1], node[1]))
-            if kind in ("num", "param", "alias"):
-                return node
-            if kind == "un":
-                return ("un", node[1], walk(node[2]))
-            if kind == "cond":
-                return ("cond", walk(node[1]), walk(node[2]), walk(node[3]))
-            return ("bin", node[1], walk(node[2]), walk(node[3]))
-        rate = Rate(walk(self.rate.ast))
+        rate = self.rate.rename(mapping)
         return GradedP(self.text, rate, self.constants, rate.nodes())
 
     def evaluate(self, occupancy: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["binomial_ci", "OddsRatio", "odds_ratio", "replicate_ci", "Z95", "SPARSE"]
+__all__ = ["binomial_ci", "OddsRatio", "odds_ratio", "replicate_ci", "replicate_log2", "Z95", "SPARSE"]
 
 #: Two-sided 95% normal quantile.
 Z95 = float(stats.norm.ppf(0.975))
@@ -117,3 +117,20 @@ def replicate_ci(terms, powers, level: float = 0.95) -> tuple[float, float, floa
     var = float(grad @ cov @ grad) / reps
     half = float(stats.t.ppf(0.5 + level / 2.0, reps - 1)) * math.sqrt(max(var, 0.0))
     return math.exp(log_est), math.exp(log_est - half), math.exp(log_est + half)
+
+
+def replicate_log2(terms, powers, level: float = 0.95) -> tuple[float, float, float]:
+    """:func:`replicate_ci` on the log2 scale: a 0 becomes ``-inf``, an undefined value stays ``nan``.
+
+    Examples
+    --------
+    >>> est, lo, hi = replicate_log2([[1.0, 1.2, 0.8, 1.0], [2.0, 2.0, 2.0, 2.0]], [1, -1])
+    >>> est, lo < -1 < hi
+    (-1.0, True)
+    """
+    def lg(x: float) -> float:
+        if x != x:
+            return math.nan
+        return math.log2(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+    est, low, high = replicate_ci(terms, powers, level)
+    return lg(est), lg(low), lg(high)

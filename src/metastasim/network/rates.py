@@ -106,6 +106,21 @@ class Rate:
         """Node names read directly (their state, 0 or 1, as in MaBoSS)."""
         return frozenset(n[1] for n in self._walk() if n[0] == "node")
 
+    def rename(self, mapping: Mapping[str, str]) -> "Rate":
+        """The same expression reading the nodes ``mapping`` names instead (others unchanged)."""
+        def walk(node: Ast) -> Ast:
+            kind = node[0]
+            if kind == "node":
+                return ("node", mapping.get(node[1], node[1]))
+            if kind == "un":
+                return ("un", node[1], walk(node[2]))
+            if kind == "bin":
+                return ("bin", node[1], walk(node[2]), walk(node[3]))
+            if kind == "cond":
+                return ("cond", walk(node[1]), walk(node[2]), walk(node[3]))
+            return node
+        return Rate(walk(self.ast))
+
     # -- evaluation --------------------------------------------------------
     def evaluate(self, params: Mapping[str, float], *, logic: bool,
                  nodes: Mapping[str, int] | None = None) -> float:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from metastasim.cascade.stats import binomial_ci, replicate_ci
+from metastasim.cascade.stats import binomial_ci, replicate_ci, replicate_log2
 from metastasim.screen.scores import Synergy, paired_counts, paired_log2_ratio
 
 __all__ = ["Effect", "effect", "stage_log2", "replicate_synergy", "is_splitting"]
@@ -54,14 +54,6 @@ def is_splitting(payload: dict) -> bool:
     return payload.get("estimator") == "splitting"
 
 
-def _log2(interval: tuple[float, float, float]) -> tuple[float, float, float]:
-    def lg(x: float) -> float:
-        if x != x:
-            return math.nan
-        return math.log2(x) if x > 0 else (-math.inf if x == 0 else math.nan)
-    return lg(interval[0]), lg(interval[1]), lg(interval[2])
-
-
 def _last(payload: dict) -> np.ndarray:
     return np.asarray(payload["cumulative"][-1], np.float64)
 
@@ -72,7 +64,7 @@ def effect(control: dict, arm: dict) -> Effect:
         a, c = _last(arm), _last(control)
         eff, low, high = replicate_ci([a], [1])
         if c.mean() > 0:
-            lfc = _log2(replicate_ci([a, c], [1, -1]))
+            lfc = replicate_log2([a, c], [1, -1])
             ratio = float(a.mean() / c.mean())
         else:
             lfc, ratio = (math.nan,) * 3, math.nan
@@ -103,7 +95,7 @@ def stage_log2(control: dict, arm: dict) -> dict[str, tuple[float, float, float]
         else:
             terms, powers = [a, entered_a, c, entered_c], [1, -1, -1, 1]
             reached = entered_a.mean() > 0 and entered_c.mean() > 0 and c.mean() > 0
-        out[name] = _log2(replicate_ci(terms, powers)) if reached else (math.nan,) * 3
+        out[name] = replicate_log2(terms, powers) if reached else (math.nan,) * 3
         entered_a, entered_c = a, c
     return out
 

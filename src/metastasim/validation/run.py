@@ -10,6 +10,7 @@ and by at least ``z_min`` standard errors.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -219,14 +220,24 @@ def validate(
     return ValidationReport(results, samples, seed, model.hash(), time.perf_counter() - started, invivo=invivo)
 
 
+def _cascade_key(mode: str, cells: int, whole, treatment, start) -> tuple:
+    """What identifies one arm of the cascade (cascade and in-vivo facts run each distinct arm once)."""
+    return (mode, cells, tuple(sorted(describe(p) for p in whole)), tuple(sorted(describe(p) for p in treatment)),
+            start)
+
+
+def _readout_stage(fact: Fact, cascade) -> str:
+    """The stage a cascade or in-vivo fact reads (``efficiency``: the mode's last)."""
+    return cascade.mode(fact.mode).stages[-1] if fact.readout == "efficiency" else fact.readout
+
+
 def _invivo_arms(facts, model, drugs, cells):
     """``(keys, arms)``: per in-vivo fact the keys of its two arms; per distinct arm, what to run."""
     keys, arms = {}, {}
     for fact in facts:
         pair = []
         for whole, treatment, start in fact.cascade_arms(model, drugs):
-            key = (fact.mode, cells or fact.cells, tuple(sorted(describe(p) for p in whole)),
-                   tuple(sorted(describe(p) for p in treatment)), start)
+            key = _cascade_key(fact.mode, cells or fact.cells, whole, treatment, start)
             arms.setdefault(key, (whole, treatment, start))
             pair.append(key)
         keys[fact.id] = tuple(pair)
@@ -236,7 +247,7 @@ def _invivo_arms(facts, model, drugs, cells):
 def _run_invivo(model, cascade, facts, plan, seed, threads, progress, done, total) -> list[InVivoResult]:
     """Both arms of every in-vivo fact by splitting (same seed and replicates); the log2 ratio per fact."""
     from metastasim.cascade import run_cascade
-    from metastasim.cascade.stats import replicate_ci
+    from metastasim.cascade.stats import replicate_log2
 
     keys, arms = plan
     runs = {}
@@ -248,13 +259,9 @@ def _run_invivo(model, cascade, facts, plan, seed, threads, progress, done, tota
             progress(done, total)
     results = []
     for fact in facts:
-        stage = cascade.mode(fact.mode).stages[-1] if fact.readout == "efficiency" else fact.readout
+        stage = _readout_stage(fact, cascade)
         control, test = (next(s.cumulative for s in runs[key].stages if s.name == stage) for key in keys[fact.id])
-        if control.mean() > 0 and test.mean() > 0:
-            ratio, low, high = replicate_ci([test, control], [1, -1])
-            log2 = [float(np.log2(x)) if x > 0 else -np.inf for x in (ratio, low, high)]
-        else:
-            log2 = [float("nan")] * 3 if control.mean() == 0 else [-np.inf] * 3
+        log2 = replicate_log2([test, control], [1, -1]) if control.mean() > 0 else (math.nan,) * 3
         results.append(InVivoResult(fact, *log2, cells=keys[fact.id][0][1]))
     return results
 
@@ -265,10 +272,8 @@ def _cascade_plan(facts, model, drugs, cascade):
     for fact in facts:
         keys = []
         for whole, treatment, start in fact.cascade_arms(model, drugs):
-            key = (fact.mode, fact.cells, tuple(sorted(describe(p) for p in whole)),
-                   tuple(sorted(describe(p) for p in treatment)), start)
-            stages = cascade.mode(fact.mode).stages
-            stage = stages[-1] if fact.readout == "efficiency" else fact.readout
+            key = _cascade_key(fact.mode, fact.cells, whole, treatment, start)
+            stage = _readout_stage(fact, cascade)
             entry = arms.setdefault(key, {"whole": whole, "treatment": treatment, "from": start, "keep": set()})
             entry["keep"].add(stage)
             keys.append((key, stage))
