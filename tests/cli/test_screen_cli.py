@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,17 @@ def test_a_store_written_before_the_splitting_estimator_still_reads(tmp_path):
     rows = {r["arm"]: r for r in payload["ranking"]}
     assert set(rows) == {"KO(ATF4)", "KO(XBP1)"} and rows["KO(ATF4)"]["experimental_metastatic"] == 1
     assert rows["KO(ATF4)"]["stage_log2"] == {}
+
+
+def test_an_in_process_screen_records_its_own_command_not_its_hosts(tmp_path, capsys, monkeypatch):
+    from metastasim.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["jupyter-kernel", "--host-option", "x"])
+    store = tmp_path / "s.sqlite"
+    args = ["screen", "--targets", "ATF4", "--mode", "experimental", "--cells", "2000", "--contexts", "normoxia",
+            "--samples", "50", "--store", str(store), "--json"]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(["results", "--store", str(store), "--json"]) == 0
+    (stored,) = json.loads(capsys.readouterr().out)
+    assert stored["command"] == shlex.join(["metastasim", *args])

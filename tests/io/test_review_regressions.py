@@ -9,7 +9,7 @@ import pytest
 
 from metastasim.errors import MetastasimError, ModelError
 from metastasim.io import parse_maboss, parse_sbmlqual, parse_yaml, to_maboss
-from metastasim.io._files import write_folder
+from metastasim.io.files import write_folder
 from metastasim.network import Const, Var
 
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from metastasim.errors import ModelError
-from metastasim.io._files import read_text
+from metastasim.io.files import read_text
 from metastasim.io.yaml import YamlReader, load_yaml_document
 from metastasim.cascade.rules import GradedP
 from metastasim.network.expr import parse_rule

@@ -30,7 +30,7 @@ import re
 
 from metastasim.errors import ModelError, ParseError
 from metastasim.io._export import check_lossless
-from metastasim.io._files import atomic_write_text, read_text
+from metastasim.io.files import atomic_write_text, read_text
 from metastasim.network.expr import FALSE, parse_rule
 from metastasim.network.model import Model, Node, is_identity
 

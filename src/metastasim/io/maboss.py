@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from metastasim.errors import MetastasimError, ModelError, ParseError
-from metastasim.io._files import atomic_write_many, read_text
+from metastasim.io.files import atomic_write_many, read_text
 from metastasim.network.expr import Var, parse_rule
 from metastasim.network.model import JointInitial, Model, Node, is_identity
 from metastasim.network.perturbations import ForceOn, Knockout

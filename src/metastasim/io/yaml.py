@@ -41,7 +41,7 @@ from typing import Any
 import yaml as pyyaml
 
 from metastasim.errors import MetastasimError, ModelError
-from metastasim.io._files import atomic_write_text, read_text
+from metastasim.io.files import atomic_write_text, read_text
 from metastasim.network.drugs import Drug, DrugTarget
 from metastasim.network.expr import Var, parse_rule
 from metastasim.network.model import Context, JointInitial, Model, Node, Reference, is_identity

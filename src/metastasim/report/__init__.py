@@ -23,7 +23,7 @@ def build_report(out, settings=None, *, store=None, threads=None, command: str =
 
     from metastasim.cascade import load_cascade
     from metastasim.errors import MetastasimError
-    from metastasim.io._files import write_folder
+    from metastasim.io.files import write_folder
     from metastasim.models import load_drugs, load_model
     from metastasim.report.analysis import ReportSettings, collect
     from metastasim.report.html import render, summary

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from metastasim.errors import ModelError
-from metastasim.io._files import read_text
+from metastasim.io.files import read_text
 from metastasim.io.yaml import YamlReader, load_yaml_document
 from metastasim.network.drugs import Drug, find_drug
 from metastasim.network.model import Model, Reference

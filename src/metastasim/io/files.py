@@ -1,4 +1,9 @@
-"""Reading text files with clear errors, and writing files atomically."""
+"""Reading text files with clear errors, and writing files atomically.
+
+Shared by every layer that reads a user's file (models, cascades, facts) or writes results
+(the CLI's ``--out`` folders, the report): a file is either read with one clear error or
+written whole, never half.
+"""
 
 from __future__ import annotations
 
