@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all lint format bench figures clean
+.PHONY: run test test-all lint format docs bench figures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,docs]"
 	touch $(STAMP)
 
 # The main job: the whole analysis of the curated model as one self-contained HTML report
@@ -19,7 +19,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/metastasim report --out report
 
-test: $(STAMP)
+# The documentation site, docs/_build/html/index.html (Sphinx; any warning fails the build).
+# Nothing is simulated: the model's tables come from its YAML, the tutorial keeps its outputs.
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -q -W --keep-going -b html docs docs/_build/html
+
+test: $(STAMP) lint docs
 	$(BIN)/python -m pytest
 
 # Lint and format checks (ruff, configured in pyproject.toml); `make format` applies them.
@@ -31,7 +36,7 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks docs
 	$(BIN)/ruff check --fix src tests benchmarks docs
 
-test-all: $(STAMP)
+test-all: $(STAMP) lint docs
 	$(BIN)/python -m pytest -m ""
 
 bench: $(STAMP)
@@ -48,4 +53,4 @@ figures: $(STAMP)
 	dot -Tpng -Gdpi=60 docs/model_network.dot -o docs/model_network.png
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache docs/_build docs/api
