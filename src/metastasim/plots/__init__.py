@@ -19,16 +19,20 @@ Examples
 """
 
 from metastasim.plots.cascade import FUNNEL_SIZE, enrichment, enrichment_size, funnel
-from metastasim.plots.screen import (DOSE_RESPONSE_SIZE, dose_response, ranking, ranking_size, stage_heatmap,
-                                     stage_heatmap_size, synergy_heatmap, synergy_heatmap_size)
-from metastasim.plots.simulation import (PIECHART_SIZE, TRAJECTORY_SIZE, phenotype_heatmap, phenotype_heatmap_size,
-                                         piechart, time_courses, time_courses_size, trajectory)
+from metastasim.plots.screen import (
+    DOSE_RESPONSE_SIZE, dose_response, ranking, ranking_size, stage_heatmap, stage_heatmap_size, synergy_heatmap,
+    synergy_heatmap_size,
+)
+from metastasim.plots.simulation import (
+    TRAJECTORY_SIZE, phenotype_heatmap, phenotype_heatmap_size, piechart, piechart_size, time_courses,
+    time_courses_size, trajectory,
+)
 from metastasim.plots.style import OKABE_ITO, STYLE, drawing, label_colour, new_axes, styled
 
 __all__ = [
     "trajectory", "piechart", "phenotype_heatmap", "time_courses", "funnel", "enrichment", "ranking",
     "synergy_heatmap", "dose_response", "stage_heatmap",
-    "TRAJECTORY_SIZE", "PIECHART_SIZE", "phenotype_heatmap_size", "time_courses_size", "FUNNEL_SIZE",
+    "TRAJECTORY_SIZE", "piechart_size", "phenotype_heatmap_size", "time_courses_size", "FUNNEL_SIZE",
     "enrichment_size", "ranking_size", "synergy_heatmap_size", "DOSE_RESPONSE_SIZE", "stage_heatmap_size",
     "OKABE_ITO", "STYLE", "styled", "drawing", "new_axes", "label_colour",
 ]

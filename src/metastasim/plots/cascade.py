@@ -52,7 +52,7 @@ def funnel(table: pd.DataFrame, anchors: Sequence[Mapping] = (), *, title: str |
     --------
     >>> t = pd.DataFrame({"cumulative": [0.5, 0.01], "cumulative_low": [0.4, 0.005],
     ...                   "cumulative_high": [0.6, 0.02]}, index=["leave", "grow"])
-    >>> list(funnel(t).get_lines()[0].get_ydata())
+    >>> funnel(t).get_lines()[0].get_ydata().tolist()
     [1.0, 0.5, 0.01]
     """
     x = np.arange(len(table) + 1)

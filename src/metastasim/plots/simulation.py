@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -11,14 +12,28 @@ from matplotlib.axes import Axes
 
 from metastasim.plots.style import OKABE_ITO, drawing, label_colour
 
-__all__ = ["trajectory", "piechart", "phenotype_heatmap", "time_courses", "TRAJECTORY_SIZE", "PIECHART_SIZE",
+__all__ = ["trajectory", "piechart", "phenotype_heatmap", "time_courses", "TRAJECTORY_SIZE", "piechart_size",
            "phenotype_heatmap_size", "time_courses_size"]
 
-#: Size (inches) of :func:`trajectory` and :func:`piechart` when they make their own figure.
+#: Size (inches) of :func:`trajectory` when it makes its own figure.
 TRAJECTORY_SIZE = (6.4, 3.6)
-PIECHART_SIZE = (7.6, 4.0)
 _LINE_STYLES = ("-", "--", "-.", ":")
 _OTHERS_COLOUR = "#DDDDDD"
+_LEGEND_ROWS = 18  # entries per legend column of the pie chart
+
+
+def _wedges(probabilities: pd.Series, top: int) -> int:
+    """How many wedges :func:`piechart` draws: ``top`` and "others", or every state when at most one is left."""
+    return min(len(probabilities), top + 1)
+
+
+def piechart_size(probabilities: pd.Series, top: int = 8) -> tuple[float, float]:
+    """Size (inches) of :func:`piechart`: room for the pie and its legend (a column per 18 states, as wide as the
+    longest name)."""
+    n = _wedges(probabilities, top)
+    longest = max((len(str(k)) for k in probabilities.index[:n]), default=0) + len(" (00.0%)")
+    column = 0.5 + 0.06 * longest  # about 0.06 inch a character at 8.5 points
+    return 4.2 + column * math.ceil(n / _LEGEND_ROWS), max(4.0, 0.22 * min(n, _LEGEND_ROWS) + 0.6)
 
 
 def phenotype_heatmap_size(table: pd.DataFrame) -> tuple[float, float]:
@@ -89,7 +104,7 @@ def piechart(probabilities: pd.Series, *, top: int = 8, ax: Axes | None = None) 
         States drawn on their own; the others are grouped (only when more than one
         is left).
     ax
-        Axes to draw on (default: a new figure).
+        Axes to draw on (default: a new figure of :func:`piechart_size`).
 
     Returns
     -------
@@ -105,7 +120,7 @@ def piechart(probabilities: pd.Series, *, top: int = 8, ax: Axes | None = None) 
     if top < 1:
         raise ValueError(f"top must be at least 1, not {top}")
     p = probabilities.sort_values(ascending=False, kind="stable")
-    shown = p.iloc[:top] if len(p) > top + 1 else p
+    shown = p.iloc[:top] if _wedges(p, top) < len(p) else p
     values = list(shown.to_numpy(dtype=float))
     labels = [str(k) for k in shown.index]
     palette = [c for c in OKABE_ITO if c != "#999999"]
@@ -114,15 +129,17 @@ def piechart(probabilities: pd.Series, *, top: int = 8, ax: Axes | None = None) 
         values.append(float(p.iloc[top:].sum()))
         labels.append("others")
         colours.append(_OTHERS_COLOUR)
-    with drawing(ax, PIECHART_SIZE) as ax:
+    with drawing(ax, piechart_size(p, top)) as ax:
         wedges, *_ = ax.pie(values, colors=colours, startangle=90, counterclock=False,
                             autopct=lambda pct: f"{pct:.0f}%" if pct >= 4 else "", pctdistance=0.75,
                             wedgeprops={"edgecolor": "white", "linewidth": 1.0}, textprops={"fontsize": 8.5})
         for wedge, label in zip(wedges, labels):
             wedge.set_label(label)
-        ax.legend(handles=wedges, labels=[f"{l} ({v:.1%})" for l, v in zip(labels, values)], loc="center left",
-                  bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8.5)
+        ax.legend(handles=wedges, labels=[f"{name} ({v:.1%})" for name, v in zip(labels, values)],
+                  loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8.5,
+                  ncol=math.ceil(len(wedges) / _LEGEND_ROWS))
         ax.set_aspect("equal")
+        ax.set_anchor("W")  # the pie on the left, its legend right beside it
     return ax
 
 
