@@ -37,7 +37,7 @@ class ScreenResult:
     """
 
     params: ScreenParams
-    arms: Sequence[dict]
+    arms: Sequence[dict] = field(repr=False)  # payloads are large: the repr gives the rest
     run_id: int = 0
     run_key: str = ""
     model_hash: str = ""
