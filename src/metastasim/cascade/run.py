@@ -19,7 +19,6 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,15 +28,13 @@ from metastasim.cascade.plan import ALTERATION_STREAM, Step, plan_run
 from metastasim.cascade.spec import CascadeSpec
 from metastasim.cascade.splitting import DEFAULT_ESS_THRESHOLD, DEFAULT_REPLICATES, run_splitting
 from metastasim.cascade.stats import OddsRatio, binomial_ci, odds_ratio
+from metastasim.cascade.views import CascadeViews
 from metastasim.engine.result import unpack_states
 from metastasim.engine.rng import uniforms_of
 from metastasim.engine.simulator import DEFAULT_CHUNK, resolve_threads
 from metastasim.errors import SimulationError
 from metastasim.network.model import Model
 from metastasim.network.perturbations import Perturbation
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
 __all__ = ["run_cascade", "CascadeResult", "StageResult", "AlterationResult", "DECISION_STREAM", "ALTERATION_STREAM",
            "ESTIMATORS", "default_estimator"]
@@ -95,7 +92,7 @@ class AlterationResult:
 
 
 @dataclass
-class CascadeResult:
+class CascadeResult(CascadeViews):
     """The outcome of :func:`run_cascade`."""
 
     mode: str
@@ -230,45 +227,6 @@ class CascadeResult:
             "model_hash": self.model_hash, "version": self.version,
             "threads": self.threads, "elapsed_s": round(self.elapsed, 3),
         }
-
-    # -- pictures ------------------------------------------------------------
-    def plot_funnel(self, *, spec: CascadeSpec | None = None, ax: Axes | None = None) -> Axes:
-        """The fraction of all cells still in after each stage (cells counted), log scale, with 95% CIs.
-
-        Parameters
-        ----------
-        spec
-            The cascade that was run: its calibration anchors of this mode (measured
-            fractions, e.g. Luzzi 1998 for the experimental mode) are drawn beside the
-            simulated ones (default: none drawn).
-        ax
-            Matplotlib axes to draw on (default: a new figure).
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-            Its first line holds 1 (all cells) then the ``cumulative`` column of
-            :meth:`stage_table`; stages no cell got through are left out and marked "none".
-
-        Examples
-        --------
-        >>> from metastasim.models import load_model
-        >>> from metastasim.cascade import load_cascade, run_cascade
-        >>> spec = load_cascade()
-        >>> result = run_cascade(load_model(), spec, mode="experimental", cells=2000, seed=1,
-        ...                      estimator="direct")
-        >>> ax = result.plot_funnel(spec=spec)
-        >>> [t.get_text() for t in ax.get_xticklabels()][:2]
-        ['start', 'circulation']
-        """
-        from metastasim.cascade.views import plot_funnel
-
-        return plot_funnel(self, spec=spec, ax=ax)
-
-    def _repr_html_(self) -> str:
-        from metastasim.cascade.views import cascade_html
-
-        return cascade_html(self)
 
 
 def compare_anchors(spec: CascadeSpec, result: CascadeResult) -> list[dict]:

@@ -32,7 +32,6 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -41,15 +40,13 @@ from metastasim._version import __version__
 from metastasim.cascade.plan import Plan, plan_run
 from metastasim.cascade.spec import CascadeSpec, Case
 from metastasim.cascade.stats import replicate_ci
+from metastasim.cascade.views import CascadeViews
 from metastasim.engine.result import unpack_states
 from metastasim.engine.rng import uniforms_of
 from metastasim.engine.simulator import resolve_threads
 from metastasim.errors import SimulationError
 from metastasim.network.model import Model
 from metastasim.network.perturbations import Perturbation
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
 __all__ = ["run_splitting", "SplittingResult", "SplitStage", "SplitAlteration", "SPLIT_STREAM", "RESAMPLE_STREAM",
            "DEFAULT_REPLICATES", "DEFAULT_ESS_THRESHOLD"]
@@ -107,7 +104,7 @@ class SplitAlteration:
 
 
 @dataclass
-class SplittingResult:
+class SplittingResult(CascadeViews):
     """The outcome of :func:`run_splitting`: the same questions as :class:`~metastasim.cascade.CascadeResult`
     answers (efficiency, stage table, phenotypes, enrichment, all with 95% CIs), as weighted estimates."""
 
@@ -219,45 +216,6 @@ class SplittingResult:
             "model_hash": self.model_hash, "version": self.version,
             "threads": self.threads, "simulated": self.simulated, "elapsed_s": round(self.elapsed, 3),
         }
-
-    # -- pictures ------------------------------------------------------------
-    def plot_funnel(self, *, spec: CascadeSpec | None = None, ax: Axes | None = None) -> Axes:
-        """The fraction of all cells still in after each stage (splitting estimates), log scale, with 95% CIs.
-
-        Parameters
-        ----------
-        spec
-            The cascade that was run: its calibration anchors of this mode (measured
-            fractions, e.g. Luzzi 1998 for the experimental mode) are drawn beside the
-            simulated ones (default: none drawn).
-        ax
-            Matplotlib axes to draw on (default: a new figure).
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-            Its first line holds 1 (all cells) then the ``cumulative`` column of
-            :meth:`stage_table`; stages no cell got through are left out and marked "none".
-
-        Examples
-        --------
-        >>> from metastasim.models import load_model
-        >>> from metastasim.cascade import load_cascade, run_cascade
-        >>> spec = load_cascade()
-        >>> result = run_cascade(load_model(), spec, mode="experimental", cells=2000, seed=1,
-        ...                      estimator="splitting")
-        >>> ax = result.plot_funnel(spec=spec)
-        >>> [t.get_text() for t in ax.get_xticklabels()][:2]
-        ['start', 'circulation']
-        """
-        from metastasim.cascade.views import plot_funnel
-
-        return plot_funnel(self, spec=spec, ax=ax)
-
-    def _repr_html_(self) -> str:
-        from metastasim.cascade.views import cascade_html
-
-        return cascade_html(self)
 
 
 def _systematic(weights: np.ndarray, u: float) -> np.ndarray:

@@ -7,10 +7,25 @@ import sys
 
 import pytest
 
-from metastasim.cascade import run_cascade
+from metastasim.cascade import load_cascade, run_cascade
 from metastasim.engine import simulate
-from metastasim.models import PHENOTYPES
+from metastasim.models import PHENOTYPES, load_drugs, load_model
 from metastasim.screen import ScreenParams, run_screen, singles
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_cascade()
+
+
+@pytest.fixture(scope="module")
+def drugs():
+    return load_drugs()
 
 
 def test_simulation_result_html_has_its_settings_and_top_states(model):

@@ -4,8 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from matplotlib import pyplot as plt
 
-from metastasim.cascade import compare_anchors, run_cascade
+from metastasim.cascade import compare_anchors, load_cascade, run_cascade
+from metastasim.models import load_model
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_cascade()
 
 
 @pytest.fixture(scope="module", params=["direct", "splitting"])

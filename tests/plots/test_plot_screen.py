@@ -4,11 +4,35 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from matplotlib import pyplot as plt
 
+from metastasim.cascade import load_cascade
 from metastasim.errors import NothingToPlotError
+from metastasim.models import load_drugs, load_model
 from metastasim.screen import ScreenParams, pairs, run_screen, singles
 
 TARGETS = ["ATF4", "ITGB1", "EIF2AK3", "GLS"]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_cascade()
+
+
+@pytest.fixture(scope="module")
+def drugs():
+    return load_drugs()
 
 
 @pytest.fixture(scope="module")

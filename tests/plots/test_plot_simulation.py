@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
 from metastasim.engine import simulate
 from metastasim.errors import NothingToPlotError, UnknownNameError
-from metastasim.models import PHENOTYPES
+from metastasim.models import PHENOTYPES, load_model
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
 
 
 @pytest.fixture(scope="module")
