@@ -17,6 +17,7 @@ __all__ = [
     "InitialStateNotSupportedError",
     "SimulationError",
     "StoreError",
+    "NothingToPlotError",
 ]
 
 
@@ -96,3 +97,7 @@ class SimulationError(MetastasimError):
 
 class StoreError(MetastasimError):
     """A results store that cannot be used: not SQLite, not metastasim's, damaged, or an unknown run."""
+
+
+class NothingToPlotError(MetastasimError, ValueError):
+    """A plot asked of a result that lacks what it draws (synergy of a screen without pairs, final states not kept)."""

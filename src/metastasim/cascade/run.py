@@ -28,6 +28,7 @@ from metastasim.cascade.plan import ALTERATION_STREAM, Step, plan_run
 from metastasim.cascade.spec import CascadeSpec
 from metastasim.cascade.splitting import DEFAULT_ESS_THRESHOLD, DEFAULT_REPLICATES, run_splitting
 from metastasim.cascade.stats import OddsRatio, binomial_ci, odds_ratio
+from metastasim.cascade.views import CascadeViews
 from metastasim.engine.result import unpack_states
 from metastasim.engine.rng import uniforms_of
 from metastasim.engine.simulator import DEFAULT_CHUNK, resolve_threads
@@ -91,7 +92,7 @@ class AlterationResult:
 
 
 @dataclass
-class CascadeResult:
+class CascadeResult(CascadeViews):
     """The outcome of :func:`run_cascade`."""
 
     mode: str

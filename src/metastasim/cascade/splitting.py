@@ -40,6 +40,7 @@ from metastasim._version import __version__
 from metastasim.cascade.plan import Plan, plan_run
 from metastasim.cascade.spec import CascadeSpec, Case
 from metastasim.cascade.stats import replicate_ci
+from metastasim.cascade.views import CascadeViews
 from metastasim.engine.result import unpack_states
 from metastasim.engine.rng import uniforms_of
 from metastasim.engine.simulator import resolve_threads
@@ -103,7 +104,7 @@ class SplitAlteration:
 
 
 @dataclass
-class SplittingResult:
+class SplittingResult(CascadeViews):
     """The outcome of :func:`run_splitting`: the same questions as :class:`~metastasim.cascade.CascadeResult`
     answers (efficiency, stage table, phenotypes, enrichment, all with 95% CIs), as weighted estimates."""
 

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from metastasim.errors import NothingToPlotError, UnknownNameError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["Result", "state_label", "unpack_states"]
 
@@ -153,3 +160,91 @@ class Result:
                 name: [float(v) for v in self.node_probs[:, i]] for i, name in enumerate(self.node_ids)
             }
         return out
+
+    # -- pictures ------------------------------------------------------------
+    def plot_trajectory(self, nodes: Sequence[str] | None = None, *, ax: Axes | None = None) -> Axes:
+        """Probability of each node being on over time (window averages), one line per node.
+
+        Parameters
+        ----------
+        nodes
+            Node ids, in legend order (default: the outputs; pass a few for a large
+            model).
+        ax
+            Matplotlib axes to draw on (default: a new figure).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            One line per node, its y data the node's column of :meth:`node_probabilities`.
+
+        Examples
+        --------
+        >>> from metastasim.models import load_model
+        >>> from metastasim.engine import simulate
+        >>> result = simulate(load_model(), context="er_stress", sample_count=200, seed=1)
+        >>> ax = result.plot_trajectory(["ERN1", "XBP1", "DDIT3"])
+        >>> [line.get_label() for line in ax.get_lines()]
+        ['ERN1', 'XBP1', 'DDIT3']
+        """
+        from metastasim import plots
+
+        if isinstance(nodes, str):
+            raise TypeError(f"nodes: a list of node ids, e.g. [{nodes!r}]")
+        nodes = list(self.outputs if nodes is None else nodes)
+        unknown = [n for n in nodes if n not in self.node_ids]
+        if unknown:
+            raise UnknownNameError(f"no node {', '.join(map(repr, unknown))} in this result")
+        return plots.trajectory(self.node_probabilities(), nodes, ax=ax)
+
+    def plot_piechart(self, *, top: int = 8, ax: Axes | None = None) -> Axes:
+        """The final states of the outputs as a pie: the ``top`` most likely, the rest grouped as "others".
+
+        Parameters
+        ----------
+        top
+            States drawn on their own (the rest make one wedge when more than one is left).
+        ax
+            Matplotlib axes to draw on (default: a new figure).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            Its wedges (``ax.patches``) are labelled with the states, most likely
+            first, as :meth:`final_state_distribution` names them.
+
+        Raises
+        ------
+        NothingToPlotError
+            When the run did not count final states (more than 64 outputs).
+
+        Examples
+        --------
+        >>> from metastasim.models import PHENOTYPES, load_model
+        >>> from metastasim.engine import simulate
+        >>> result = simulate(load_model(), context="primary", outputs=PHENOTYPES, sample_count=200, seed=1)
+        >>> ax = result.plot_piechart(top=4)
+        >>> len(ax.patches) <= 5
+        True
+        """
+        from metastasim import plots
+
+        if self.final_state_codes is None:
+            raise NothingToPlotError("this run did not count final states (more than 64 outputs): simulate with "
+                                     "outputs= a few nodes, e.g. the phenotypes")
+        return plots.piechart(self.final_state_distribution(), top=top, ax=ax)
+
+    def _repr_html_(self) -> str:
+        from metastasim.display import summary_html
+
+        facts = {"context": self.context or "–", "perturbations": ", ".join(self.perturbations) or "none",
+                 "trajectories": f"{self.sample_count:,}", "max time": self.max_time, "seed": self.seed,
+                 "model hash": self.model_hash[:12], "version": self.version}
+        if self.final_state_codes is not None:
+            dist = self.final_state_distribution()
+            table, what = dist.head(8).to_frame(), f"final states, {min(8, len(dist))} most likely of {len(dist)}"
+        else:
+            nodes = self.final_nodes()[list(self.outputs)].sort_values(ascending=False, kind="stable")
+            table, what = nodes.head(10).to_frame(), f"outputs most often on at the end, 10 of {len(nodes)}"
+        return summary_html("metastasim simulation result", facts, table, caption=what)
+

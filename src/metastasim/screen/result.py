@@ -11,13 +11,18 @@ import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from metastasim.errors import NothingToPlotError
 from metastasim.screen.effects import effect, is_splitting, replicate_synergy, stage_log2
 from metastasim.screen.evaluate import NORMAL_CONTEXT, ScreenParams, unpack_bits
 from metastasim.screen.scores import fit_ic50, paired_counts, paired_log2_ratio, synergy
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["ScreenResult", "SINGLE_KINDS"]
 
@@ -32,7 +37,7 @@ class ScreenResult:
     """
 
     params: ScreenParams
-    arms: Sequence[dict]
+    arms: Sequence[dict] = field(repr=False)  # payloads are large: the repr gives the rest
     run_id: int = 0
     run_key: str = ""
     model_hash: str = ""
@@ -232,3 +237,85 @@ class ScreenResult:
             "dose_response": records(self.dose_response(), None),
             "ic50": records(self.ic50(), "target"),
         }
+
+    # -- pictures ------------------------------------------------------------
+    @property
+    def other_mode(self) -> str | None:
+        """The mode screened beside the ranked one (None when only one was)."""
+        return next((m for m in self.params.modes if m != self.rank_mode), None)
+
+    def plot_ranking(self, *, top: int = 20, ax: Axes | None = None) -> Axes:
+        """The ``top`` arms of :meth:`ranking`: log2 change of metastatic efficiency (95% CI), coloured by normal
+        cells spared, the other mode's change as a tick beside each.
+
+        Parameters
+        ----------
+        top
+            Arms drawn, best first (at the top).
+        ax
+            Matplotlib axes to draw on (default: a new figure).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            Its y tick labels read ``"rank. arm"`` in the ranking's order.
+
+        Examples
+        --------
+        >>> from metastasim.models import load_drugs, load_model
+        >>> from metastasim.cascade import load_cascade
+        >>> from metastasim.screen import ScreenParams, run_screen, singles
+        >>> model, drugs = load_model(), load_drugs()
+        >>> params = ScreenParams(cells=500, modes=("experimental",), samples=50, seed=1)
+        >>> screen = run_screen(model, load_cascade(), singles(model, drugs, ["ATF4", "ITGB1"]), params)
+        >>> ax = screen.plot_ranking()
+        >>> len(ax.get_yticklabels())
+        2
+        """
+        from metastasim import plots
+
+        return plots.ranking(self.ranking(), self.rank_mode, self.other_mode, top=top, ax=ax)
+
+    def plot_synergy(self, *, ax: Axes | None = None) -> Axes:
+        """Bliss excess of each pair (:meth:`synergy`) as a heat map over the pairs' members, in ranking order.
+
+        Parameters
+        ----------
+        ax
+            Matplotlib axes to draw on (default: a new figure).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            Its image holds the Bliss excess of the pair of row ``i`` and column ``j``
+            (``i < j``); cells are marked * where the 95% CI excludes 0.
+
+        Raises
+        ------
+        NothingToPlotError
+            When the screen has no pairs (run it with :func:`metastasim.screen.pairs`).
+        """
+        from metastasim import plots
+
+        table = self.synergy()
+        members = {k for pair in table.itertuples() for k in (pair.a, pair.b)}
+        order = [k for k in self.ranking().index if k in members]
+        if len(order) < 2:
+            raise NothingToPlotError("this screen has no pairs of ranked arms: add them with "
+                                     "metastasim.screen.pairs (metastasim screen --pairs)")
+        return plots.synergy_heatmap(table, order, ax=ax)
+
+    def _repr_html_(self) -> str:
+        from metastasim.display import summary_html
+
+        p, mode = self.params, self.rank_mode
+        unit = {"splitting": "clones per stage", "direct": "cells"}
+        facts = {"run": self.run_id, "arms": len(self.arms), "ranked mode": mode,
+                 "modes": ", ".join(f"{m} ({p.cells_of(m):,} {unit[p.estimator_of(m)]})" for m in p.modes),
+                 "seed": p.seed, "model hash": self.model_hash[:12]}
+        ranking = self.ranking()
+        columns = ["rank", "kind", f"{mode}_efficiency", f"{mode}_lfc", f"{mode}_lfc_low", f"{mode}_lfc_high",
+                   "prevented", "spared", "score"]
+        return summary_html("metastasim screen result", facts, ranking.head(10)[columns],
+                            caption=f"the {min(10, len(ranking))} best of {len(ranking)} ranked arms")
+
