@@ -61,12 +61,14 @@ api_modules = [
     "metastasim.models",
     "metastasim.network",
     "metastasim.io",
+    "metastasim.io.files",
     "metastasim.engine",
     "metastasim.analysis",
     "metastasim.cascade",
     "metastasim.screen",
     "metastasim.validation",
     "metastasim.report",
+    "metastasim.plots",
     "metastasim.errors",
 ]
 autosummary_generate = False  # the summary tables link to the objects on the same page
