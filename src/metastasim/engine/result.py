@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -80,7 +80,6 @@ class Result:
     elapsed: float
     threads: int
     context: str | None = None
-    extra: dict = field(default_factory=dict)
     occupancy: np.ndarray | None = None
     occupancy_nodes: tuple[str, ...] = ()
     occupancy_window: tuple[float, float] | None = None
