@@ -282,7 +282,10 @@ def _compile_rules(model: Model, position: dict[str, int]) -> _RuleArrays:
 
 
 def _dependents(edges: list[tuple[int, int, int]], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``dep_ptr``, ``dep_node``, ``dep_bit``: the nodes whose rule reads each node, from ``(source, dependent, bit)``."""
+    """``dep_ptr``, ``dep_node``, ``dep_bit``: the nodes whose rule reads each node.
+
+    ``edges`` holds ``(source, dependent, bit)``, ``bit`` -1 for a dependent run as a program.
+    """
     edges = sorted(edges)
     dep_ptr = np.zeros(n + 1, np.int64)
     for src, _, _ in edges:

@@ -175,7 +175,8 @@ def _output_bits(model: Model, cm: CompiledModel, outputs: Sequence[str] | None,
         for b, name in enumerate(out_ids):
             out_bit[cm.position[name]] = b
     elif record_states:
-        raise SimulationError(f"full states can be counted over at most {MAX_NODES_PER_WORD} outputs, not {len(out_ids)}")
+        raise SimulationError(f"full states can be counted over at most {MAX_NODES_PER_WORD} outputs, "
+                              f"not {len(out_ids)}")
     return out_ids, out_bit, track_final, record_states
 
 
