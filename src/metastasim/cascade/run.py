@@ -24,13 +24,12 @@ import numpy as np
 import pandas as pd
 
 from metastasim._version import __version__
-from metastasim.cascade.plan import ALTERATION_STREAM, Step, plan_run
+from metastasim.cascade.direct import DECISION_STREAM, cell_chunks, run_chunk
+from metastasim.cascade.plan import ALTERATION_STREAM, Plan, plan_run
 from metastasim.cascade.spec import CascadeSpec
-from metastasim.cascade.splitting import DEFAULT_ESS_THRESHOLD, DEFAULT_REPLICATES, run_splitting
+from metastasim.cascade.splitting import DEFAULT_ESS_THRESHOLD, DEFAULT_REPLICATES, SplittingResult, run_splitting
 from metastasim.cascade.stats import OddsRatio, binomial_ci, odds_ratio
 from metastasim.cascade.views import CascadeViews
-from metastasim.engine.result import unpack_states
-from metastasim.engine.rng import uniforms_of
 from metastasim.engine.simulator import DEFAULT_CHUNK, resolve_threads
 from metastasim.errors import SimulationError
 from metastasim.network.model import Model
@@ -38,8 +37,6 @@ from metastasim.network.perturbations import Perturbation
 
 __all__ = ["run_cascade", "CascadeResult", "StageResult", "AlterationResult", "DECISION_STREAM", "ALTERATION_STREAM",
            "ESTIMATORS", "default_estimator"]
-
-DECISION_STREAM = 1000
 
 #: ``auto`` picks an estimator per mode (:func:`default_estimator`).
 ESTIMATORS = ("auto", "direct", "splitting")
@@ -243,23 +240,6 @@ def compare_anchors(spec: CascadeSpec, result: CascadeResult) -> list[dict]:
     return out
 
 
-def _viable_cells(seed: int, steps: tuple[Step, ...], cells: int, block: int = 1 << 20) -> np.ndarray:
-    """Numbers of the cells whose pass draw is below the best pass probability of every stage."""
-    out = []
-    for lo in range(0, cells, block):
-        ids = np.arange(lo, min(lo + block, cells), dtype=np.uint64)
-        for step in steps:
-            if step.rule is not None and len(ids):
-                ids = ids[uniforms_of(seed, DECISION_STREAM + step.stream, ids) < step.rule.p.max()]
-        out.append(ids)
-    return np.concatenate(out) if out else np.zeros(0, np.uint64)
-
-
-def _chunks(ids: np.ndarray, size: int):
-    for lo in range(0, len(ids), size):
-        yield ids[lo:lo + size]
-
-
 def run_cascade(
     model: Model,
     spec: CascadeSpec,
@@ -280,7 +260,7 @@ def run_cascade(
     estimator: str = "auto",
     replicates: int = DEFAULT_REPLICATES,
     ess_threshold: float = DEFAULT_ESS_THRESHOLD,
-):
+) -> CascadeResult | SplittingResult:
     """Send ``cells`` cells through the cascade of ``spec`` in ``mode``.
 
     Parameters
@@ -341,16 +321,15 @@ def run_cascade(
         Splitting only: independent replicates (at least 2), and the effective
         sample size, as a fraction of a replicate's clones, below which a replicate
         is resampled after a stage (see :func:`~metastasim.cascade.splitting.run_splitting`).
+
+    Returns
+    -------
+    CascadeResult or SplittingResult
+        As ``estimator`` chooses.
     """
     started = time.perf_counter()
-    if estimator not in ESTIMATORS:
-        raise SimulationError(f"unknown estimator {estimator!r}; choose from {', '.join(ESTIMATORS)}")
-    if estimator == "auto":  # numbered cells (survivors, viable_only) exist in the direct estimator only
-        estimator = "direct" if keep_survivors or viable_only else default_estimator(mode)
+    estimator = _resolve_estimator(estimator, mode, keep_survivors=keep_survivors, viable_only=viable_only)
     if estimator == "splitting":
-        if keep_survivors or viable_only:
-            raise SimulationError("the splitting estimator follows weighted clones, not numbered cells: "
-                                  "keep_survivors and viable_only go with estimator='direct'")
         return run_splitting(model, spec, mode=mode, cells=cells, replicates=replicates, seed=seed,
                              perturbations=perturbations, treatment=treatment, treatment_from=treatment_from,
                              alterations=alterations, until=until, chunk_size=chunk_size, threads=threads,
@@ -360,57 +339,15 @@ def run_cascade(
         raise SimulationError(f"a cascade needs at least one cell, not {cells}")
     plan = plan_run(model, spec, mode=mode, perturbations=perturbations, treatment=treatment,
                     treatment_from=treatment_from, alterations=alterations, until=until, chunk_size=chunk_size)
-    m, steps, alts = plan.mode, plan.steps, plan.alterations
-    keep = set(keep_survivors)
-    if keep - set(m.stages[:plan.last]):
-        raise SimulationError(f"keep_survivors names stages the run does not reach: {', '.join(sorted(keep))}")
-    if viable_only and keep - {m.stages[plan.last - 1]}:
-        raise SimulationError("viable_only keeps the survivors of the last stage run only (run with until=STAGE "
-                              "for another)")
-    kept: dict[str, list[np.ndarray]] = {name: [] for name in keep}
-    stage_results = [StageResult(s.name, s.context, s.duration, phenotypes=dict.fromkeys(spec.phenotypes, 0),
-                                 case_entered=[0] * len(spec.stages[s.name].cases),
-                                 case_passed=[0] * len(spec.stages[s.name].cases),
-                                 cases=spec.stages[s.name].cases) for s in steps[1:]]
-    alt_results = [AlterationResult(a.id, model.resolve(a.node), a.change, a.frequency) for a in alts]
+    kept = _survivor_lists(plan, keep_survivors, viable_only=viable_only)
+    stage_results, alt_results = _empty_counts(model, spec, plan)
     n_threads = resolve_threads(threads)
-    if viable_only:
-        chunks = _chunks(_viable_cells(seed, steps, cells), chunk_size)
-    else:
-        chunks = (np.arange(lo, min(lo + chunk_size, cells), dtype=np.uint64) for lo in range(0, cells, chunk_size))
 
     done = simulated = 0
-    for ids in chunks:
+    for ids in cell_chunks(seed, plan.steps, cells, chunk_size, viable_only=viable_only):
         done = cells if viable_only else done + len(ids)
         simulated += len(ids)
-        carry = plan.draw_alterations(seed, ids)
-        for j, res in enumerate(alt_results):
-            res.carriers += int(carry[:, j].sum())
-        state = None
-        for k, step in enumerate(steps):
-            if len(ids) == 0:
-                break
-            state, occupancy = plan.simulate_step(k, ids, state, carry, seed=seed, stream=step.stream,
-                                                  threads=n_threads)
-            if step.rule is None:
-                continue
-            bits = unpack_states(state, plan.n_nodes)
-            case, p = step.rule.probability(bits, occupancy)
-            passed = uniforms_of(seed, DECISION_STREAM + step.stream, ids) < p
-            sr = stage_results[k - 1]
-            sr.entered += len(ids)
-            sr.passed += int(passed.sum())
-            for c in range(len(sr.case_entered)):
-                sr.case_entered[c] += int((case == c).sum())
-                sr.case_passed[c] += int((passed & (case == c)).sum())
-            for name, p in zip(spec.phenotypes, plan.phenotype_positions):
-                sr.phenotypes[name] += int(bits[passed, p].sum())
-            ids, state, carry = ids[passed], state[passed], carry[passed]
-            if step.name in kept:
-                kept[step.name].append(ids)
-        if len(ids) and len(alts):
-            for j, res in enumerate(alt_results):
-                res.carriers_metastatic += int(carry[:, j].sum())
+        run_chunk(plan, ids, seed=seed, threads=n_threads, stages=stage_results, alterations=alt_results, kept=kept)
         if progress is not None:
             progress(done, cells)
 
@@ -418,7 +355,41 @@ def run_cascade(
         mode=mode, cells=cells, seed=int(seed),
         perturbations=plan.perturbation_labels, treatment=plan.treatment_labels, treatment_from=plan.treatment_from,
         stages=stage_results, alterations=alt_results, model_hash=plan.compiled.model_hash,
-        complete=plan.last == len(m.stages),
+        complete=plan.last == len(plan.mode.stages),
         survivors={name: np.concatenate(parts) if parts else np.zeros(0, np.uint64) for name, parts in kept.items()},
         elapsed=time.perf_counter() - started, threads=n_threads, simulated=simulated, viable_only=viable_only,
     )
+
+
+def _resolve_estimator(estimator: str, mode: str, *, keep_survivors: Iterable[str], viable_only: bool) -> str:
+    """``direct`` or ``splitting``: ``estimator`` checked, ``auto`` resolved (numbered cells need ``direct``)."""
+    if estimator not in ESTIMATORS:
+        raise SimulationError(f"unknown estimator {estimator!r}; choose from {', '.join(ESTIMATORS)}")
+    if estimator == "auto":  # numbered cells (survivors, viable_only) exist in the direct estimator only
+        estimator = "direct" if keep_survivors or viable_only else default_estimator(mode)
+    if estimator == "splitting" and (keep_survivors or viable_only):
+        raise SimulationError("the splitting estimator follows weighted clones, not numbered cells: "
+                              "keep_survivors and viable_only go with estimator='direct'")
+    return estimator
+
+
+def _survivor_lists(plan: Plan, keep_survivors: Iterable[str], *, viable_only: bool) -> dict[str, list[np.ndarray]]:
+    """An empty list of survivors' numbers per stage in ``keep_survivors``, checked against the run."""
+    m = plan.mode
+    keep = set(keep_survivors)
+    if keep - set(m.stages[:plan.last]):
+        raise SimulationError(f"keep_survivors names stages the run does not reach: {', '.join(sorted(keep))}")
+    if viable_only and keep - {m.stages[plan.last - 1]}:
+        raise SimulationError("viable_only keeps the survivors of the last stage run only (run with until=STAGE "
+                              "for another)")
+    return {name: [] for name in keep}
+
+
+def _empty_counts(model: Model, spec: CascadeSpec, plan: Plan) -> tuple[list[StageResult], list[AlterationResult]]:
+    """Zero counts for each stage the plan runs and each alteration its cells may carry."""
+    stage_results = [StageResult(s.name, s.context, s.duration, phenotypes=dict.fromkeys(spec.phenotypes, 0),
+                                 case_entered=[0] * len(spec.stages[s.name].cases),
+                                 case_passed=[0] * len(spec.stages[s.name].cases),
+                                 cases=spec.stages[s.name].cases) for s in plan.steps[1:]]
+    alt_results = [AlterationResult(a.id, model.resolve(a.node), a.change, a.frequency) for a in plan.alterations]
+    return stage_results, alt_results

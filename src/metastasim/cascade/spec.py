@@ -1,4 +1,4 @@
-"""The metastatic cascade as data: stages, modes, heritable alterations, calibration anchors.
+"""Cascade files: the metastatic cascade as data (stages, modes, heritable alterations, calibration anchors).
 
 A cascade file (``format: metastasim-cascade/1``) holds
 
@@ -31,30 +31,30 @@ Examples
 ... ''')
 >>> spec.stages["grow"].cases
 (Case(when='B', p=0.9), Case(when=None, p=0.1))
+
+:func:`parse_cascade` and :func:`read_cascade` return a
+:class:`~metastasim.cascade.definition.CascadeSpec`; the data classes live in
+:mod:`metastasim.cascade.definition` and are importable from here too.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from dataclasses import dataclass, field
-from typing import Literal
 
+from metastasim.cascade.definition import (
+    MODES, Alteration, Anchor, CascadeSpec, Case, Mode, Prepare, Stage,
+)
+from metastasim.cascade.rules import GradedP
 from metastasim.errors import ModelError
 from metastasim.io.files import read_text
 from metastasim.io.yaml import YamlReader, load_yaml_document
-from metastasim.cascade.rules import GradedP
 from metastasim.network.expr import parse_rule
-from metastasim.network.model import Model, Reference
 from metastasim.network.parser import is_valid_name
 
 __all__ = ["CASCADE_FORMAT", "MODES", "Case", "Stage", "Prepare", "Mode", "Alteration", "Anchor", "CascadeSpec",
            "parse_cascade", "read_cascade"]
 
 CASCADE_FORMAT = "metastasim-cascade/1"
-#: The two ways cells enter the cascade.
-MODES = ("spontaneous", "experimental")
 _TOP = ("format", "description", "phenotypes", "stages", "modes", "alterations", "anchors")
 _STAGE = ("context", "inputs", "duration", "description", "pass", "constants", "derivation", "references")
 _CASE = ("when", "p")
@@ -68,169 +68,190 @@ MAX_CASE_INPUTS = 20
 MAX_STAGES = 999
 
 
-@dataclass(frozen=True)
-class Case:
-    """One case of a pass rule: cells whose state satisfies ``when`` (``None``: any) pass with ``p``.
+def parse_cascade(text: str, *, path: str | None = None) -> CascadeSpec:
+    """Parse a cascade file (see the module documentation).
 
-    ``p`` is a number, or the text of a graded expression over node occupancies
-    (:class:`~metastasim.cascade.rules.GradedP`).
+    Parameters
+    ----------
+    text
+        The file's text.
+    path
+        Where the text comes from: named in errors and kept as ``source``.
+
+    Returns
+    -------
+    CascadeSpec
+
+    Raises
+    ------
+    ModelError
+        At the first problem, with its line.
     """
-
-    when: str | None
-    p: float | str
-
-
-@dataclass(frozen=True)
-class Stage:
-    """A step of the cascade: where the cell is, for how long, and how it gets through."""
-
-    name: str
-    context: str
-    duration: float
-    cases: tuple[Case, ...]
-    inputs: tuple[tuple[str, int], ...] = ()
-    description: str = ""
-    derivation: str = ""
-    references: tuple[Reference, ...] = ()
-    line: int | None = None
-    case_lines: tuple[int | None, ...] = ()
-    inputs_line: int | None = None
-    constants: tuple[tuple[str, float], ...] = ()
-
-    @property
-    def graded(self) -> bool:
-        """Whether a case's probability reads occupancies."""
-        return any(isinstance(c.p, str) for c in self.cases)
+    r = YamlReader(path)
+    doc = _document(r, text, path)
+    stages = _stages(r, doc)
+    modes = _modes(r, doc, stages)
+    alterations = _alterations(r, doc)
+    anchors = _anchors(r, doc, modes)
+    phenotypes = _phenotypes(r, doc)
+    return CascadeSpec(stages=stages, modes=modes, alterations=alterations, phenotypes=phenotypes,
+                       anchors=anchors, phenotypes_line=doc.lines.get("phenotypes"),
+                       description=r.text(doc.get("description", ""), "description", doc.lines.get("description")),
+                       source=path)
 
 
-@dataclass(frozen=True)
-class Prepare:
-    """Where cells are before the first stage (no selection)."""
-
-    context: str
-    duration: float
-    inputs: tuple[tuple[str, int], ...] = ()
-    description: str = ""
-    line: int | None = None
+def read_cascade(path: str | os.PathLike) -> CascadeSpec:
+    """Read a cascade file (see :func:`parse_cascade`)."""
+    return parse_cascade(read_text(path), path=str(path))
 
 
-@dataclass(frozen=True)
-class Mode:
-    name: str
-    prepare: Prepare
-    stages: tuple[str, ...]
-    description: str = ""
+def _document(r: YamlReader, text: str, path: str | None):
+    """The file's top-level mapping, with its format checked and its required sections present."""
+    doc = r.mapping(load_yaml_document(text, path), "the cascade file", 1)
+    r.check_fields(doc, _TOP, "the cascade file")
+    if doc.get("format", CASCADE_FORMAT) != CASCADE_FORMAT:
+        raise r.error(f"format {doc['format']!r} is not {CASCADE_FORMAT!r}", doc.lines.get("format"))
+    for key in ("stages", "modes"):
+        if key not in doc:
+            raise r.error(f"the cascade file needs {key!r}", 1)
+    return doc
 
 
-@dataclass(frozen=True)
-class Alteration:
-    """A heritable change carried by a fraction ``frequency`` of cells: ``node`` fixed on (gain) or off (loss)."""
-
-    id: str
-    node: str
-    change: Literal["gain", "loss"]
-    frequency: float
-    description: str = ""
-    references: tuple[Reference, ...] = ()
-    line: int | None = None
-
-    @property
-    def value(self) -> int:
-        return 1 if self.change == "gain" else 0
+def _stages(r: YamlReader, doc) -> dict[str, Stage]:
+    """The ``stages`` section, by name."""
+    stages_map = r.mapping(doc["stages"], "stages", doc.lines["stages"])
+    if not stages_map:
+        raise r.error("stages is empty", doc.lines["stages"])
+    return {str(name): _stage(r, str(name), value, stages_map.lines[name]) for name, value in stages_map.items()}
 
 
-@dataclass(frozen=True)
-class Anchor:
-    """A measured fraction of the cells entering ``mode`` that get through ``stage``."""
-
-    mode: str
-    stage: str
-    fraction: float
-    description: str
-    reference: Reference
+def _modes(r: YamlReader, doc, stages: dict[str, Stage]) -> dict[str, Mode]:
+    """The ``modes`` section, by name."""
+    modes_map = r.mapping(doc["modes"], "modes", doc.lines["modes"])
+    modes = {name: _mode(r, name, value, modes_map.lines[name], stages) for name, value in modes_map.items()}
+    if not modes:
+        raise r.error("modes is empty", doc.lines["modes"])
+    return modes
 
 
-@dataclass(frozen=True)
-class CascadeSpec:
-    stages: dict[str, Stage]
-    modes: dict[str, Mode]
-    alterations: tuple[Alteration, ...] = ()
-    phenotypes: tuple[str, ...] = ()
-    anchors: tuple[Anchor, ...] = ()
-    description: str = ""
-    source: str | None = None
-    phenotypes_line: int | None = None
-
-    def mode(self, name: str) -> Mode:
-        if name not in self.modes:
-            where = f" in {self.source}" if self.source else ""
-            raise ModelError(f"unknown cascade mode {name!r}{where}; modes: {', '.join(self.modes)}")
-        return self.modes[name]
-
-    def hash(self) -> str:
-        """16 hex digits identifying what the cascade does (stages, modes, alterations; not its prose or lines)."""
-        what = {
-            "stages": [[s.name, s.context, s.duration, list(map(list, s.inputs)), [[c.when, c.p] for c in s.cases]]
-                       + ([list(map(list, s.constants))] if s.constants else [])
-                       for s in self.stages.values()],
-            "modes": [[m.name, m.prepare.context, m.prepare.duration, list(map(list, m.prepare.inputs)), list(m.stages)]
-                      for m in self.modes.values()],
-            "alterations": [[a.id, a.node, a.change, a.frequency] for a in self.alterations],
-            "phenotypes": list(self.phenotypes),
-        }
-        return hashlib.sha256(json.dumps(what, separators=(",", ":")).encode()).hexdigest()[:16]
-
-    def check(self, model: Model) -> None:
-        """Every context, node and expression the cascade names exists in ``model`` (errors name the line)."""
-        def fail(what: str, exc: ModelError, line: int | None):
-            return ModelError(f"{what}: {exc.message}", path=self.source, line=line)
-
-        for stage in self.stages.values():
-            try:
-                model.context(stage.context)
-            except ModelError as exc:
-                raise fail(f"stage {stage.name}", exc, stage.line) from None
-            try:
-                _check_inputs(model, stage.inputs)
-            except ModelError as exc:
-                raise fail(f"stage {stage.name}", exc, stage.inputs_line or stage.line) from None
-            for case, line in zip(stage.cases, stage.case_lines or (stage.line,) * len(stage.cases)):
-                try:
-                    if case.when is not None:
-                        for name in parse_rule(case.when).variables():
-                            model.resolve(name)
-                    if isinstance(case.p, str):
-                        for name in GradedP.parse(case.p, dict(stage.constants)).nodes:
-                            model.resolve(name)
-                except ModelError as exc:
-                    raise fail(f"stage {stage.name}", exc, line) from None
-        for mode in self.modes.values():
-            try:
-                model.context(mode.prepare.context)
-                _check_inputs(model, mode.prepare.inputs)
-            except ModelError as exc:
-                raise fail(f"prepare of mode {mode.name}", exc, mode.prepare.line) from None
-        try:
-            for name in self.phenotypes:
-                model.resolve(name)
-        except ModelError as exc:
-            raise fail("phenotypes", exc, self.phenotypes_line) from None
-        for alt in self.alterations:
-            try:
-                node = model.resolve(alt.node)
-                if model.nodes[node].is_input:
-                    raise ModelError(f"it changes the input {node}: alterations are of genes")
-            except ModelError as exc:
-                raise fail(f"alteration {alt.id}", exc, alt.line) from None
+def _mode(r: YamlReader, name: str, value, line: int, stages: dict[str, Stage]) -> Mode:
+    """One mode: its prepare step and the order of its stages."""
+    if name not in MODES:
+        raise r.error(f"unknown mode {name!r}; modes are {', '.join(MODES)}", line)
+    spec = r.mapping(value, f"mode {name}", line)
+    r.check_fields(spec, _MODE, f"mode {name}")
+    if "prepare" not in spec or "stages" not in spec:
+        raise r.error(f"mode {name} needs 'prepare' and 'stages'", spec.line)
+    prep = r.mapping(spec["prepare"], f"prepare of mode {name}", spec.lines["prepare"])
+    r.check_fields(prep, _PREPARE, f"prepare of mode {name}")
+    if "context" not in prep:
+        raise r.error(f"prepare of mode {name} needs a context", prep.line)
+    order = _mode_stages(r, name, spec, stages)
+    return Mode(
+        name=name,
+        prepare=Prepare(
+            context=r.text(prep["context"], "context", prep.lines["context"]),
+            duration=_duration(r, prep, f"prepare of mode {name}"),
+            inputs=_inputs(r, prep["inputs"], f"prepare of mode {name}", prep.lines["inputs"])
+            if "inputs" in prep else (),
+            description=r.text(prep.get("description", ""), "description", prep.lines.get("description")),
+            line=prep.line,
+        ),
+        stages=order,
+        description=r.text(spec.get("description", ""), "description", spec.lines.get("description")),
+    )
 
 
-def _check_inputs(model: Model, inputs: tuple[tuple[str, int], ...]) -> None:
-    for name, _ in inputs:
-        if not model.nodes[model.resolve(name)].is_input:
-            raise ModelError(f"{name} is not an input node")
+def _mode_stages(r: YamlReader, name: str, spec, stages: dict[str, Stage]) -> tuple[str, ...]:
+    """Mode ``name``'s stages, in order: known stages, each once, at most :data:`MAX_STAGES`."""
+    order = spec["stages"]
+    if not isinstance(order, list) or not order or not all(isinstance(s, str) for s in order):
+        raise r.error(f"stages of mode {name} must be a non-empty list of stage names", spec.lines["stages"])
+    for s, s_line in zip(order, order.lines):
+        if s not in stages:
+            raise r.error(f"mode {name} names the unknown stage {s!r}; stages: {', '.join(stages)}", s_line)
+    if len(set(order)) != len(order):
+        raise r.error(f"mode {name} lists a stage twice", spec.lines["stages"])
+    if len(order) > MAX_STAGES:
+        raise r.error(f"mode {name} has {len(order)} stages; at most {MAX_STAGES}", spec.lines["stages"])
+    return tuple(order)
+
+
+def _alterations(r: YamlReader, doc) -> tuple[Alteration, ...]:
+    """The ``alterations`` section (none when absent); a node is altered at most once."""
+    alterations = []
+    seen: dict[str, int] = {}
+    alt_map = r.mapping(doc["alterations"], "alterations", doc.lines["alterations"]) if "alterations" in doc else {}
+    for aid, value in alt_map.items():
+        alterations.append(_alteration(r, aid, value, alt_map.lines[aid], seen))
+    return tuple(alterations)
+
+
+def _alteration(r: YamlReader, aid, value, line: int, seen: dict[str, int]) -> Alteration:
+    """Alteration ``aid``; ``seen`` (node -> line of the alteration of it) gets its node."""
+    spec = r.mapping(value, f"alteration {aid}", line)
+    r.check_fields(spec, _ALTERATION, f"alteration {aid}")
+    for key in ("node", "change", "frequency"):
+        if key not in spec:
+            raise r.error(f"alteration {aid} needs {key!r}", spec.line)
+    if spec["change"] not in ("gain", "loss"):
+        raise r.error(f"change of alteration {aid} must be 'gain' or 'loss', not {spec['change']!r}",
+                      spec.lines["change"])
+    node = r.text(spec["node"], f"node of alteration {aid}", spec.lines["node"])
+    if node in seen:
+        raise r.error(f"node {node} is altered twice (first on line {seen[node]})", spec.lines["node"])
+    seen[node] = spec.lines["node"]
+    return Alteration(
+        id=str(aid), node=node, change=spec["change"],
+        frequency=r.number(spec["frequency"], f"frequency of alteration {aid}", spec.lines["frequency"],
+                           lo=0.0, hi=1.0),
+        description=r.text(spec.get("description", ""), "description", spec.lines.get("description")),
+        references=r.references(spec["references"], f"alteration {aid}", spec.lines["references"])
+        if "references" in spec else (),
+        line=spec.line,
+    )
+
+
+def _anchors(r: YamlReader, doc, modes: dict[str, Mode]) -> tuple[Anchor, ...]:
+    """The ``anchors`` section (none when absent)."""
+    anchor_items = doc.get("anchors", [])
+    if not isinstance(anchor_items, list):
+        raise r.error("anchors must be a list", doc.lines.get("anchors"))
+    lines = getattr(anchor_items, "lines", [])
+    return tuple(_anchor(r, item, line, modes) for item, line in zip(anchor_items, lines))
+
+
+def _anchor(r: YamlReader, item, line: int, modes: dict[str, Mode]) -> Anchor:
+    """One anchor: a measured fraction of a stage of one of ``modes``, with its reference."""
+    spec = r.mapping(item, "an anchor", line)
+    r.check_fields(spec, _ANCHOR, "an anchor")
+    for key in ("mode", "stage", "fraction", "reference"):
+        if key not in spec:
+            raise r.error(f"an anchor needs {key!r}", spec.line)
+    mode, stage = spec["mode"], spec["stage"]
+    if not isinstance(mode, str) or not isinstance(stage, str) or mode not in modes \
+            or stage not in modes[mode].stages:
+        raise r.error(f"anchor names stage {stage!r} of mode {mode!r}, which the cascade does not have",
+                      spec.line)
+    (reference,) = r.references([spec["reference"]], "an anchor", spec.lines["reference"])
+    return Anchor(mode, stage, r.number(spec["fraction"], "fraction of an anchor", spec.lines["fraction"],
+                                        lo=0.0, hi=1.0),
+                  r.text(spec.get("description", ""), "description", spec.lines.get("description")),
+                  reference)
+
+
+def _phenotypes(r: YamlReader, doc) -> tuple[str, ...]:
+    """The ``phenotypes`` section: node names, each once (none when absent)."""
+    phenotypes = doc.get("phenotypes", [])
+    if not isinstance(phenotypes, list) or not all(isinstance(p, str) for p in phenotypes):
+        raise r.error("phenotypes must be a list of node names", doc.lines.get("phenotypes"))
+    if len(set(phenotypes)) != len(phenotypes):
+        raise r.error("phenotypes lists a node twice", doc.lines.get("phenotypes"))
+    return tuple(phenotypes)
 
 
 def _inputs(r: YamlReader, value, what: str, line: int | None) -> tuple[tuple[str, int], ...]:
+    """Input settings (``{name: 0 or 1}``) as ``(name, value)`` pairs."""
     spec = r.mapping(value, f"inputs of {what}", line)
     out = []
     for name, v in spec.items():
@@ -241,6 +262,7 @@ def _inputs(r: YamlReader, value, what: str, line: int | None) -> tuple[tuple[st
 
 
 def _duration(r: YamlReader, spec, what: str) -> float:
+    """The positive ``duration`` of a stage or prepare step."""
     if "duration" not in spec:
         raise r.error(f"{what} needs a duration", spec.line)
     d = r.number(spec["duration"], f"duration of {what}", spec.lines["duration"])
@@ -250,6 +272,7 @@ def _duration(r: YamlReader, spec, what: str) -> float:
 
 
 def _stage(r: YamlReader, name: str, value, line: int) -> Stage:
+    """One stage: where the cells are, for how long, and its pass rule."""
     spec = r.mapping(value, f"stage {name}", line)
     r.check_fields(spec, _STAGE, f"stage {name}")
     for key in ("context", "pass"):
@@ -261,29 +284,9 @@ def _stage(r: YamlReader, name: str, value, line: int) -> Stage:
     constants = _constants(r, spec["constants"], name, spec.lines["constants"]) if "constants" in spec else {}
     cases, case_lines = [], []
     for i, (item, item_line) in enumerate(zip(rules, rules.lines)):
-        case = r.mapping(item, f"a case of stage {name}", item_line)
-        r.check_fields(case, _CASE, f"a case of stage {name}")
-        if "p" not in case:
-            raise r.error(f"a case of stage {name} needs p", case.line)
-        p = _probability(r, case["p"], constants, name, case.lines["p"])
-        last = i == len(rules) - 1
-        when = case.get("when")
-        if when is None and not last:
-            raise r.error(f"only the last case of stage {name} may omit 'when'", case.line)
-        if when is not None:
-            when = r.text(when, f"when of a case of stage {name}", case.lines["when"])
-            try:
-                n_reads = len(parse_rule(when).variables())
-            except ModelError as exc:
-                raise r.error(f"stage {name}: {exc.message}", case.lines["when"]) from None
-            if n_reads > MAX_CASE_INPUTS:
-                raise r.error(f"a case of stage {name} reads {n_reads} nodes; at most {MAX_CASE_INPUTS} "
-                              "(split it into several cases)", case.lines["when"])
-        if last and when is not None:
-            raise r.error(f"the last case of stage {name} must have no 'when' (it covers every other cell)",
-                          case.line)
-        cases.append(Case(when, p))
-        case_lines.append(case.line)
+        case, case_line = _case(r, name, item, item_line, constants, last=i == len(rules) - 1)
+        cases.append(case)
+        case_lines.append(case_line)
     refs = r.references(spec["references"], f"stage {name}", spec.lines["references"]) if "references" in spec else ()
     return Stage(
         name=name,
@@ -301,7 +304,34 @@ def _stage(r: YamlReader, name: str, value, line: int) -> Stage:
     )
 
 
+def _case(r: YamlReader, name: str, item, item_line: int, constants: dict[str, float], *,
+          last: bool) -> tuple[Case, int]:
+    """One case of stage ``name``'s pass rule (``last``: the one that must cover every other cell), and its line."""
+    case = r.mapping(item, f"a case of stage {name}", item_line)
+    r.check_fields(case, _CASE, f"a case of stage {name}")
+    if "p" not in case:
+        raise r.error(f"a case of stage {name} needs p", case.line)
+    p = _probability(r, case["p"], constants, name, case.lines["p"])
+    when = case.get("when")
+    if when is None and not last:
+        raise r.error(f"only the last case of stage {name} may omit 'when'", case.line)
+    if when is not None:
+        when = r.text(when, f"when of a case of stage {name}", case.lines["when"])
+        try:
+            n_reads = len(parse_rule(when).variables())
+        except ModelError as exc:
+            raise r.error(f"stage {name}: {exc.message}", case.lines["when"]) from None
+        if n_reads > MAX_CASE_INPUTS:
+            raise r.error(f"a case of stage {name} reads {n_reads} nodes; at most {MAX_CASE_INPUTS} "
+                          "(split it into several cases)", case.lines["when"])
+    if last and when is not None:
+        raise r.error(f"the last case of stage {name} must have no 'when' (it covers every other cell)",
+                      case.line)
+    return Case(when, p), case.line
+
+
 def _constants(r: YamlReader, value, stage: str, line: int | None) -> dict[str, float]:
+    """A stage's named constants (``$name`` in its graded pass probabilities)."""
     spec = r.mapping(value, f"constants of stage {stage}", line)
     out = {}
     for key, v in spec.items():
@@ -320,122 +350,3 @@ def _probability(r: YamlReader, value, constants: dict[str, float], stage: str, 
     except ModelError as exc:
         raise r.error(f"p of a case of stage {stage}: {exc.message}", line) from None
     return value
-
-
-def parse_cascade(text: str, *, path: str | None = None) -> CascadeSpec:
-    """Parse a cascade file (see the module documentation)."""
-    r = YamlReader(path)
-    doc = r.mapping(load_yaml_document(text, path), "the cascade file", 1)
-    r.check_fields(doc, _TOP, "the cascade file")
-    if doc.get("format", CASCADE_FORMAT) != CASCADE_FORMAT:
-        raise r.error(f"format {doc['format']!r} is not {CASCADE_FORMAT!r}", doc.lines.get("format"))
-    for key in ("stages", "modes"):
-        if key not in doc:
-            raise r.error(f"the cascade file needs {key!r}", 1)
-    stages_map = r.mapping(doc["stages"], "stages", doc.lines["stages"])
-    if not stages_map:
-        raise r.error("stages is empty", doc.lines["stages"])
-    stages = {str(name): _stage(r, str(name), value, stages_map.lines[name]) for name, value in stages_map.items()}
-
-    modes_map = r.mapping(doc["modes"], "modes", doc.lines["modes"])
-    modes = {}
-    for name, value in modes_map.items():
-        line = modes_map.lines[name]
-        if name not in MODES:
-            raise r.error(f"unknown mode {name!r}; modes are {', '.join(MODES)}", line)
-        spec = r.mapping(value, f"mode {name}", line)
-        r.check_fields(spec, _MODE, f"mode {name}")
-        if "prepare" not in spec or "stages" not in spec:
-            raise r.error(f"mode {name} needs 'prepare' and 'stages'", spec.line)
-        prep = r.mapping(spec["prepare"], f"prepare of mode {name}", spec.lines["prepare"])
-        r.check_fields(prep, _PREPARE, f"prepare of mode {name}")
-        if "context" not in prep:
-            raise r.error(f"prepare of mode {name} needs a context", prep.line)
-        order = spec["stages"]
-        if not isinstance(order, list) or not order or not all(isinstance(s, str) for s in order):
-            raise r.error(f"stages of mode {name} must be a non-empty list of stage names", spec.lines["stages"])
-        for s, s_line in zip(order, order.lines):
-            if s not in stages:
-                raise r.error(f"mode {name} names the unknown stage {s!r}; stages: {', '.join(stages)}", s_line)
-        if len(set(order)) != len(order):
-            raise r.error(f"mode {name} lists a stage twice", spec.lines["stages"])
-        if len(order) > MAX_STAGES:
-            raise r.error(f"mode {name} has {len(order)} stages; at most {MAX_STAGES}", spec.lines["stages"])
-        modes[name] = Mode(
-            name=name,
-            prepare=Prepare(
-                context=r.text(prep["context"], "context", prep.lines["context"]),
-                duration=_duration(r, prep, f"prepare of mode {name}"),
-                inputs=_inputs(r, prep["inputs"], f"prepare of mode {name}", prep.lines["inputs"])
-                if "inputs" in prep else (),
-                description=r.text(prep.get("description", ""), "description", prep.lines.get("description")),
-                line=prep.line,
-            ),
-            stages=tuple(order),
-            description=r.text(spec.get("description", ""), "description", spec.lines.get("description")),
-        )
-    if not modes:
-        raise r.error("modes is empty", doc.lines["modes"])
-
-    alterations = []
-    seen: dict[str, int] = {}
-    alt_map = r.mapping(doc["alterations"], "alterations", doc.lines["alterations"]) if "alterations" in doc else {}
-    for aid, value in alt_map.items():
-        line = alt_map.lines[aid]
-        spec = r.mapping(value, f"alteration {aid}", line)
-        r.check_fields(spec, _ALTERATION, f"alteration {aid}")
-        for key in ("node", "change", "frequency"):
-            if key not in spec:
-                raise r.error(f"alteration {aid} needs {key!r}", spec.line)
-        if spec["change"] not in ("gain", "loss"):
-            raise r.error(f"change of alteration {aid} must be 'gain' or 'loss', not {spec['change']!r}",
-                          spec.lines["change"])
-        node = r.text(spec["node"], f"node of alteration {aid}", spec.lines["node"])
-        if node in seen:
-            raise r.error(f"node {node} is altered twice (first on line {seen[node]})", spec.lines["node"])
-        seen[node] = spec.lines["node"]
-        alterations.append(Alteration(
-            id=str(aid), node=node, change=spec["change"],
-            frequency=r.number(spec["frequency"], f"frequency of alteration {aid}", spec.lines["frequency"],
-                               lo=0.0, hi=1.0),
-            description=r.text(spec.get("description", ""), "description", spec.lines.get("description")),
-            references=r.references(spec["references"], f"alteration {aid}", spec.lines["references"])
-            if "references" in spec else (),
-            line=spec.line,
-        ))
-
-    anchors = []
-    anchor_items = doc.get("anchors", [])
-    if not isinstance(anchor_items, list):
-        raise r.error("anchors must be a list", doc.lines.get("anchors"))
-    for item, line in zip(anchor_items, getattr(anchor_items, "lines", [])):
-        spec = r.mapping(item, "an anchor", line)
-        r.check_fields(spec, _ANCHOR, "an anchor")
-        for key in ("mode", "stage", "fraction", "reference"):
-            if key not in spec:
-                raise r.error(f"an anchor needs {key!r}", spec.line)
-        mode, stage = spec["mode"], spec["stage"]
-        if not isinstance(mode, str) or not isinstance(stage, str) or mode not in modes \
-                or stage not in modes[mode].stages:
-            raise r.error(f"anchor names stage {stage!r} of mode {mode!r}, which the cascade does not have",
-                          spec.line)
-        (reference,) = r.references([spec["reference"]], "an anchor", spec.lines["reference"])
-        anchors.append(Anchor(mode, stage, r.number(spec["fraction"], "fraction of an anchor",
-                                                    spec.lines["fraction"], lo=0.0, hi=1.0),
-                              r.text(spec.get("description", ""), "description", spec.lines.get("description")),
-                              reference))
-
-    phenotypes = doc.get("phenotypes", [])
-    if not isinstance(phenotypes, list) or not all(isinstance(p, str) for p in phenotypes):
-        raise r.error("phenotypes must be a list of node names", doc.lines.get("phenotypes"))
-    if len(set(phenotypes)) != len(phenotypes):
-        raise r.error("phenotypes lists a node twice", doc.lines.get("phenotypes"))
-    return CascadeSpec(stages=stages, modes=modes, alterations=tuple(alterations), phenotypes=tuple(phenotypes),
-                       anchors=tuple(anchors), phenotypes_line=doc.lines.get("phenotypes"),
-                       description=r.text(doc.get("description", ""), "description", doc.lines.get("description")),
-                       source=path)
-
-
-def read_cascade(path: str | os.PathLike) -> CascadeSpec:
-    """Read a cascade file."""
-    return parse_cascade(read_text(path), path=str(path))

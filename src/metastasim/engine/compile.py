@@ -147,31 +147,122 @@ def _rate_rows(model: Model, node_id: str, reads: list[str], rate_reads: tuple[s
 def compile_model(model: Model) -> CompiledModel:
     """Compile ``model`` (which must be valid) to arrays.
 
+    Parameters
+    ----------
+    model
+        The model.
+
+    Returns
+    -------
+    CompiledModel
+        Its rules, rates and initial states as the flat arrays the kernel reads.
+
     Raises
     ------
     ModelError
-        From :meth:`Model.validate`.
+        From :meth:`Model.validate`, or when a node whose rates read nodes reads more
+        than a truth table holds.
     """
     model.validate()
     ids = tuple(model.nodes)
     n = len(ids)
     position = {name: i for i, name in enumerate(ids)}
+    rules = _compile_rules(model, position)
+    dep_ptr, dep_node, dep_bit = _dependents(rules.edges, n)
+    rates = _plain_rates(model, ids)
+    initial = _initial_states(model, position)
+    return CompiledModel(
+        node_ids=ids,
+        model_hash=model.hash(),
+        **rules.arrays(),
+        dep_ptr=dep_ptr,
+        dep_node=dep_node,
+        dep_bit=dep_bit,
+        up_t=rates[:, 0].copy(),
+        up_f=rates[:, 1].copy(),
+        dn_t=rates[:, 2].copy(),
+        dn_f=rates[:, 3].copy(),
+        **initial,
+        forced=np.full(n, -1, np.int64),
+    )
 
-    kind = np.zeros(n, np.int64)
-    in_ptr = np.zeros(n + 1, np.int64)
-    in_var: list[int] = []
-    tab_off = np.zeros(n, np.int64)
-    tables: list[np.ndarray] = []
-    table_len = 0
-    code_ptr = np.zeros(n + 1, np.int64)
-    code_op: list[int] = []
-    code_arg: list[int] = []
-    max_stack = 1
-    edges: list[tuple[int, int, int]] = []  # (source, dependent, bit)
-    gr_off = np.full(n, -1, np.int64)
-    gr_up: list[np.ndarray] = []
-    gr_dn: list[np.ndarray] = []
-    gr_len = 0
+
+def _array(values, dtype=np.int64) -> np.ndarray:
+    """``values`` as an array of ``dtype`` (an empty one when there are none)."""
+    return np.asarray(values, dtype=dtype) if len(values) else np.zeros(0, dtype)
+
+
+class _RuleArrays:
+    """Rules and graded rates gathered node by node, to become the matching :class:`CompiledModel` fields."""
+
+    def __init__(self, n: int):
+        self.kind = np.zeros(n, np.int64)
+        self.in_ptr = np.zeros(n + 1, np.int64)
+        self.in_var: list[int] = []
+        self.tab_off = np.zeros(n, np.int64)
+        self.tables: list[np.ndarray] = []
+        self.table_len = 0
+        self.code_ptr = np.zeros(n + 1, np.int64)
+        self.code_op: list[int] = []
+        self.code_arg: list[int] = []
+        self.max_stack = 1
+        self.edges: list[tuple[int, int, int]] = []  # (source, dependent, bit)
+        self.gr_off = np.full(n, -1, np.int64)
+        self.gr_up: list[np.ndarray] = []
+        self.gr_dn: list[np.ndarray] = []
+        self.gr_len = 0
+
+    def add_table(self, i: int, table: np.ndarray, reads: list[int],
+                  rates: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """Node ``i`` as a truth table over the nodes ``reads`` (positions), with its graded rates' rows."""
+        if rates is not None:
+            self.gr_off[i] = self.gr_len
+            self.gr_up.append(rates[0])
+            self.gr_dn.append(rates[1])
+            self.gr_len += len(table)
+        self.tab_off[i] = self.table_len
+        self.tables.append(table)
+        self.table_len += len(table)
+        for bit, source in enumerate(reads):
+            self.in_var.append(source)
+            self.edges.append((source, i, bit))
+
+    def add_program(self, i: int, ops: list[int], args: list[int], depth: int, reads: list[int]) -> None:
+        """Node ``i`` as a postfix program reading the nodes ``reads`` (positions)."""
+        self.kind[i] = 1
+        self.code_op.extend(ops)
+        self.code_arg.extend(args)
+        self.max_stack = max(self.max_stack, depth)
+        for source in reads:
+            self.edges.append((source, i, -1))
+
+    def end_node(self, i: int) -> None:
+        """Close node ``i``'s ranges of inputs and program code."""
+        self.in_ptr[i + 1] = len(self.in_var)
+        self.code_ptr[i + 1] = len(self.code_op)
+
+    def arrays(self) -> dict:
+        """The :class:`CompiledModel` fields of the rules and graded rates."""
+        return {
+            "kind": self.kind,
+            "in_ptr": self.in_ptr,
+            "in_var": _array(self.in_var),
+            "tab_off": self.tab_off,
+            "tables": np.concatenate(self.tables).astype(np.uint8) if self.tables else np.zeros(1, np.uint8),
+            "code_ptr": self.code_ptr,
+            "code_op": _array(self.code_op),
+            "code_arg": _array(self.code_arg),
+            "max_stack": self.max_stack,
+            "gr_off": self.gr_off,
+            "gr_up": np.minimum(np.concatenate(self.gr_up), RATE_CAP) if self.gr_up else np.zeros(1),
+            "gr_dn": np.minimum(np.concatenate(self.gr_dn), RATE_CAP) if self.gr_dn else np.zeros(1),
+        }
+
+
+def _compile_rules(model: Model, position: dict[str, int]) -> _RuleArrays:
+    """Each node's rule as a truth table (with the rows of its rates, if they read nodes) or, when it reads
+    more nodes than a table holds, a postfix program."""
+    rules = _RuleArrays(len(position))
     for i, node in enumerate(model.nodes.values()):
         rate_reads = model.rate_reads(node.id)
         reads = sorted(node.rule.variables() | set(rate_reads), key=position.__getitem__)
@@ -181,42 +272,45 @@ def compile_model(model: Model) -> CompiledModel:
                              line=node.line_of("rate_up"))
         if len(reads) <= TABLE_MAX_INPUTS:
             table = truth_table(node.rule, reads)
-            if rate_reads:
-                up, dn = _rate_rows(model, node.id, reads, rate_reads, table)
-                gr_off[i] = gr_len
-                gr_up.append(up)
-                gr_dn.append(dn)
-                gr_len += len(table)
-            tab_off[i] = table_len
-            tables.append(table)
-            table_len += len(table)
-            for bit, name in enumerate(reads):
-                in_var.append(position[name])
-                edges.append((position[name], i, bit))
+            rates = _rate_rows(model, node.id, reads, rate_reads, table) if rate_reads else None
+            rules.add_table(i, table, [position[name] for name in reads], rates)
         else:
-            kind[i] = 1
             ops, args, depth = _program(node.rule, position)
-            code_op.extend(ops)
-            code_arg.extend(args)
-            max_stack = max(max_stack, depth)
-            for name in reads:
-                edges.append((position[name], i, -1))
-        in_ptr[i + 1] = len(in_var)
-        code_ptr[i + 1] = len(code_op)
+            rules.add_program(i, ops, args, depth, [position[name] for name in reads])
+        rules.end_node(i)
+    return rules
 
-    edges.sort()
+
+def _dependents(edges: list[tuple[int, int, int]], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``dep_ptr``, ``dep_node``, ``dep_bit``: the nodes whose rule reads each node.
+
+    ``edges`` holds ``(source, dependent, bit)``, ``bit`` -1 for a dependent run as a program.
+    """
+    edges = sorted(edges)
     dep_ptr = np.zeros(n + 1, np.int64)
     for src, _, _ in edges:
         dep_ptr[src + 1] += 1
     dep_ptr = np.cumsum(dep_ptr)
+    return dep_ptr.astype(np.int64), _array([e[1] for e in edges]), _array([e[2] for e in edges])
 
-    # graded nodes keep 0 here: the kernel reads their rates from gr_up / gr_dn
+
+def _plain_rates(model: Model, ids: tuple[str, ...]) -> np.ndarray:
+    """``[node, (up_t, up_f, dn_t, dn_f)]``: rate_up and rate_down with the rule true and false, capped.
+
+    Graded nodes keep 0 here: the kernel reads their rates from ``gr_up`` / ``gr_dn``.
+    """
     rates = np.array([(0.0,) * 4 if model.rate_reads(name) else model.rate_values(name) for name in ids],
-                     dtype=np.float64).reshape(n, 4)
-    rates = np.minimum(rates, RATE_CAP)
+                     dtype=np.float64).reshape(len(ids), 4)
+    return np.minimum(rates, RATE_CAP)
 
-    # initial states: certain values go to `base`; random singles and joint groups are sampled
-    base = np.zeros(n, np.int64)
+
+def _initial_states(model: Model, position: dict[str, int]) -> dict[str, np.ndarray]:
+    """The :class:`CompiledModel` fields of the initial states.
+
+    Certain values go to ``base``; random single nodes and joint groups become groups
+    whose outcomes are sampled from cumulative probabilities.
+    """
+    base = np.zeros(len(position), np.int64)
     grp_ptr, grp_node, oc_ptr, oc_cum, oc_vptr, oc_val = [0], [], [0], [], [], []
     grouped = {name for g in model.joint_initial for name in g.nodes}
     for i, node in enumerate(model.nodes.values()):
@@ -241,44 +335,16 @@ def compile_model(model: Model) -> CompiledModel:
             oc_val.extend(int(v) for v in values)
             oc_cum.append(float(prob))
         oc_ptr.append(len(oc_cum))
+    return {"base": base, "grp_ptr": _array(grp_ptr), "grp_node": _array(grp_node), "oc_ptr": _array(oc_ptr),
+            "oc_cum": _cumulative(oc_cum, grp_ptr, oc_ptr), "oc_vptr": _array(oc_vptr), "oc_val": _array(oc_val)}
+
+
+def _cumulative(oc_cum: list[float], grp_ptr: list[int], oc_ptr: list[int]) -> np.ndarray:
+    """Each group's outcome probabilities, normalised and accumulated; the last outcome catches rounding."""
     cum = np.array(oc_cum, dtype=np.float64)
     for g in range(len(grp_ptr) - 1):
         lo, hi = oc_ptr[g], oc_ptr[g + 1]
         probs = cum[lo:hi] / cum[lo:hi].sum()
         cum[lo:hi] = np.cumsum(probs)
         cum[hi - 1] = 2.0  # the last outcome catches rounding
-
-    def arr(values, dtype=np.int64):
-        return np.asarray(values, dtype=dtype) if len(values) else np.zeros(0, dtype)
-
-    return CompiledModel(
-        node_ids=ids,
-        model_hash=model.hash(),
-        kind=kind,
-        in_ptr=in_ptr,
-        in_var=arr(in_var),
-        tab_off=tab_off,
-        tables=np.concatenate(tables).astype(np.uint8) if tables else np.zeros(1, np.uint8),
-        code_ptr=code_ptr,
-        code_op=arr(code_op),
-        code_arg=arr(code_arg),
-        max_stack=max_stack,
-        dep_ptr=dep_ptr.astype(np.int64),
-        dep_node=arr([e[1] for e in edges]),
-        dep_bit=arr([e[2] for e in edges]),
-        up_t=rates[:, 0].copy(),
-        up_f=rates[:, 1].copy(),
-        dn_t=rates[:, 2].copy(),
-        dn_f=rates[:, 3].copy(),
-        gr_off=gr_off,
-        gr_up=np.minimum(np.concatenate(gr_up), RATE_CAP) if gr_up else np.zeros(1),
-        gr_dn=np.minimum(np.concatenate(gr_dn), RATE_CAP) if gr_dn else np.zeros(1),
-        base=base,
-        grp_ptr=arr(grp_ptr),
-        grp_node=arr(grp_node),
-        oc_ptr=arr(oc_ptr),
-        oc_cum=cum,
-        oc_vptr=arr(oc_vptr),
-        oc_val=arr(oc_val),
-        forced=np.full(n, -1, np.int64),
-    )
+    return cum

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -87,7 +87,6 @@ class Result:
     elapsed: float
     threads: int
     context: str | None = None
-    extra: dict = field(default_factory=dict)
     occupancy: np.ndarray | None = None
     occupancy_nodes: tuple[str, ...] = ()
     occupancy_window: tuple[float, float] | None = None

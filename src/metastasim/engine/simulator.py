@@ -19,18 +19,10 @@ import numba
 import numpy as np
 
 from metastasim._version import __version__
+from metastasim.engine.chunks import Outputs, SimulationRun, words
 from metastasim.engine.compile import CompiledModel, compile_model
-from metastasim.engine.kernel import (
-    MAX_NODES_PER_WORD,
-    STATES_DIRECT,
-    STATES_NONE,
-    STATES_RECORD,
-    accumulate_state_intervals,
-    map_state_codes,
-    simulate_block,
-)
+from metastasim.engine.kernel import MAX_NODES_PER_WORD, STATES_DIRECT, STATES_NONE, STATES_RECORD
 from metastasim.engine.result import Result
-from metastasim.engine.rng import split_seed
 from metastasim.errors import SimulationError
 from metastasim.network.model import Model
 from metastasim.network.perturbations import Perturbation, describe, resolve_perturbations
@@ -44,7 +36,6 @@ DEFAULT_CHUNK = 1 << 16
 DEFAULT_STATE_OUTPUTS = 16
 _DIRECT_BUDGET = 64 << 20  # bytes of per-thread, per-code accumulators for direct state counting
 _RECORD_BUDGET = 64 << 20  # bytes of per-trajectory output-state records in one call
-_FIXED_POINT = float(1 << 32)
 
 
 def resolve_threads(requested: int | None) -> int:
@@ -55,153 +46,6 @@ def resolve_threads(requested: int | None) -> int:
     if requested < 0:
         raise SimulationError(f"threads must be 0 (all cores) or positive, not {requested}")
     return min(int(requested), available)
-
-
-def _words(n_nodes: int) -> int:
-    """uint64 words per packed state."""
-    return (n_nodes + 63) // 64
-
-
-def _window_probabilities(full: np.ndarray, part: np.ndarray, units: np.ndarray, n: int) -> np.ndarray:
-    """``[window, item]`` probabilities from difference counts of full windows and partial units."""
-    n_win = part.shape[0]
-    counts = np.cumsum(full, axis=0)[:n_win].astype(np.float64)
-    return (counts * units[:, None] + part) / (n * units[:, None])
-
-
-class _Outputs:
-    """Per-trajectory output buffers of kernel calls, allocated once and reused."""
-
-    def __init__(self, rows: int, n_words: int, cap: int | None, n_occ: int = 0):
-        self.cap = cap or 1
-        self.occ = np.empty((rows, n_occ), np.float64)
-        rec_rows = rows if cap else 1
-        self.final_words = np.empty((rows, n_words), np.uint64)
-        self.final_code = np.empty(rows, np.uint64)
-        self.rec_code = np.empty((rec_rows, self.cap), np.uint64)
-        self.rec_time = np.empty((rec_rows, self.cap), np.float64)
-        self.rows = np.empty((rec_rows, self.cap), np.int64)
-        self.rec_n = np.empty(rows, np.int64)
-        self.n_trans = np.empty(rows, np.int64)
-
-
-class _RecordedStates:
-    """Output-state accumulators for many outputs: codes hashed to rows, grown on demand."""
-
-    def __init__(self, n_win: int):
-        self.n_win = n_win
-        self.keys = np.zeros(64, np.uint64)
-        self.rows_of = np.zeros(64, np.int64)
-        self.used = np.zeros(64, np.bool_)
-        self.n_rows = 0
-        self.full = np.zeros((1, n_win + 1, 8), np.int64)
-        self.part = np.zeros((1, n_win, 8), np.int64)
-
-    def add(self, out: _Outputs, count: int, settings: Settings, fx: float) -> None:
-        self.keys, self.rows_of, self.used, self.n_rows = map_state_codes(
-            out.rec_code, out.rec_n, count, out.cap, self.keys, self.rows_of, self.used, self.n_rows, out.rows)
-        if self.n_rows > self.full.shape[2]:
-            grow = max(self.n_rows, 2 * self.full.shape[2]) - self.full.shape[2]
-            self.full = np.concatenate([self.full, np.zeros((1, self.n_win + 1, grow), np.int64)], axis=2)
-            self.part = np.concatenate([self.part, np.zeros((1, self.n_win, grow), np.int64)], axis=2)
-        accumulate_state_intervals(out.rows, out.rec_time, out.rec_n, count, out.cap, settings.max_time,
-                                   settings.time_tick, self.n_win, fx, self.full, self.part)
-
-    def probabilities(self, units: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        codes = np.zeros(self.n_rows, np.uint64)
-        codes[self.rows_of[self.used]] = self.keys[self.used]
-        probs = _window_probabilities(self.full[0, :, : self.n_rows], self.part[0, :, : self.n_rows], units, n)
-        order = np.argsort(codes, kind="stable")
-        return codes[order], probs[:, order]
-
-
-class _Run:
-    """The arrays and bookkeeping of one :func:`simulate` call."""
-
-    def __init__(self, cm: CompiledModel, settings: Settings, out_bit: np.ndarray, state_mode: int,
-                 n_threads: int, stream: int, first: int, initial_states, trajectory_forcing, trajectory_ids,
-                 occ_slot: np.ndarray, occ_window: tuple[float, float]):
-        self.cm, self.settings, self.out_bit, self.state_mode = cm, settings, out_bit, state_mode
-        self.occ_slot, self.occ_window = occ_slot, occ_window
-        self.n_occ = int((occ_slot >= 0).sum())
-        self.n_threads, self.stream, self.first = n_threads, stream, first
-        self.initial_states, self.trajectory_forcing = initial_states, trajectory_forcing
-        self.trajectory_ids = trajectory_ids
-        n = cm.n_nodes
-        self.n_words = _words(n)
-        self.keys = split_seed(settings.seed)
-        self.n_win = settings.n_windows
-        tick = float(settings.time_tick)
-        self.fx = _FIXED_POINT / tick
-        lengths = np.minimum(tick, settings.max_time - np.arange(self.n_win) * tick)
-        self.units = np.rint(lengths * self.fx).astype(np.float64)
-        self.acc = self._accumulators(n_threads)
-        n_codes = 1 << int((out_bit >= 0).sum()) if state_mode == STATES_DIRECT else 1
-        self.sacc = (np.zeros((n_threads, self.n_win + 1, n_codes), np.int64),
-                     np.zeros((n_threads, self.n_win, n_codes), np.int64))
-        self.recorded = _RecordedStates(self.n_win) if state_mode == STATES_RECORD else None
-        self.no_init = np.zeros((0, self.n_words), np.uint64)
-        self.no_forcing = np.zeros((0, n), np.int64)
-        self.no_ids = np.zeros(0, np.uint64)
-
-    def _accumulators(self, slots: int):
-        n = self.cm.n_nodes
-        return (np.zeros((slots, self.n_win + 1, n), np.int64), np.zeros((slots, self.n_win, n), np.int64),
-                np.zeros((slots, n), np.int64))
-
-    def _inputs(self, lo: int, hi: int):
-        init = self.initial_states[lo:hi] if self.initial_states is not None else self.no_init
-        forcing = self.trajectory_forcing[lo:hi] if self.trajectory_forcing is not None else self.no_forcing
-        ids = self.trajectory_ids[lo:hi] if self.trajectory_ids is not None else self.no_ids
-        return init, forcing, ids
-
-    def block(self, lo: int, count: int, out: _Outputs, *, slots: int | None = None, acc=None, sacc=None) -> None:
-        """Run trajectories ``lo .. lo + count - 1`` of this call into ``out``."""
-        cm, s = self.cm, self.settings
-        acc_full, acc_part, final_on = acc if acc is not None else self.acc
-        s_full, s_part = sacc if sacc is not None else self.sacc
-        init, forcing, ids = self._inputs(lo, lo + count)
-        simulate_block(
-            self.first + lo, count, slots or self.n_threads, self.stream, self.keys[0], self.keys[1],
-            cm.kind, cm.in_ptr, cm.in_var, cm.tab_off, cm.tables, cm.code_ptr, cm.code_op, cm.code_arg,
-            cm.max_stack, cm.dep_ptr, cm.dep_node, cm.dep_bit,
-            cm.up_t, cm.up_f, cm.dn_t, cm.dn_f, cm.gr_off, cm.gr_up, cm.gr_dn,
-            cm.base, cm.grp_ptr, cm.grp_node, cm.oc_ptr, cm.oc_cum, cm.oc_vptr, cm.oc_val,
-            cm.forced, forcing, init, ids,
-            self.out_bit, float(s.max_time), float(s.time_tick), self.n_win, bool(s.discrete_time), self.fx,
-            self.state_mode, out.cap, s_full, s_part,
-            acc_full, acc_part, final_on, out.final_words, out.final_code, out.rec_code, out.rec_time,
-            out.rec_n, out.n_trans, self.occ_slot, float(self.occ_window[0]), float(self.occ_window[1]), out.occ,
-        )
-
-    def record_block(self, lo: int, count: int, out: _Outputs) -> int:
-        """Hash a block's output-state records; re-run alone the trajectories that overflowed.
-
-        Returns how many overflowed.  A re-run trajectory draws the same random
-        numbers, so it repeats exactly; its node statistics go to scratch arrays.
-        """
-        self.recorded.add(out, count, self.settings, self.fx)
-        overflow = np.flatnonzero(out.rec_n[:count] > out.cap)
-        dummy = (np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1), np.int64))
-        for k in overflow.tolist():
-            alone = _Outputs(1, self.n_words, int(out.rec_n[k]), self.n_occ)
-            self.block(lo + k, 1, alone, slots=1, acc=self._accumulators(1), sacc=dummy)
-            self.recorded.add(alone, 1, self.settings, self.fx)
-        return len(overflow)
-
-    def node_probabilities(self, n: int) -> np.ndarray:
-        acc_full, acc_part, _ = self.acc
-        return _window_probabilities(acc_full.sum(axis=0), acc_part.sum(axis=0), self.units, n)
-
-    def state_probabilities(self, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-        if self.state_mode == STATES_RECORD:
-            return self.recorded.probabilities(self.units, n)
-        if self.state_mode == STATES_DIRECT:
-            full, part = self.sacc[0].sum(axis=0), self.sacc[1].sum(axis=0)
-            seen = np.flatnonzero(np.abs(full).sum(axis=0) + part.sum(axis=0))
-            probs = _window_probabilities(full[:, seen], part[:, seen], self.units, n)
-            return seen.astype(np.uint64), probs
-        return None, None
 
 
 def simulate(
@@ -291,24 +135,55 @@ def simulate(
         discrete_time=discrete_time, seed=seed,
     )
     perts = resolve_perturbations(model, perturbations, context=context)
+    cm = _perturbed_model(model, compiled, perts)
+    N = settings.sample_count
+    out_ids, out_bit, track_final, record_states = _output_bits(model, cm, outputs, record_states)
+    initial_states, trajectory_forcing, trajectory_ids = _checked_trajectories(
+        N, cm.n_nodes, initial_states, trajectory_forcing, trajectory_ids, first_trajectory)
+    _check_numbering(N, stream, first_trajectory, chunk_size)
+    occ_ids, occ_slot, occ_window = _occupancy(model, cm, occupancy, occupancy_window, float(settings.max_time))
+
+    n_threads = resolve_threads(threads if threads is not None else settings.thread_count)
+    numba.set_num_threads(n_threads)
+    state_mode = _state_mode(record_states, len(out_ids), settings, n_threads, N)
+    run = SimulationRun(cm, settings, out_bit, state_mode, n_threads, stream, first_trajectory,
+                        initial_states, trajectory_forcing, trajectory_ids, occ_slot, occ_window)
+    gathered = _Gathered(track_final=track_final, keep_final_states=keep_final_states, occupancy=bool(occ_ids))
+    _run_chunks(run, N, chunk_size, gathered, progress)
+    return _collect(run, gathered, out_ids=out_ids, perts=perts, context=context, occ_ids=occ_ids,
+                    started=started)
+
+
+def _perturbed_model(model: Model, compiled: CompiledModel | None, perts: tuple[Perturbation, ...]) -> CompiledModel:
+    """``model`` compiled (or ``compiled``, checked to belong to it) with ``perts`` applied."""
     base = compiled if compiled is not None else compile_model(model)
     if base.model_hash != model.hash():
         raise SimulationError("the compiled model does not belong to this model")
-    cm = base.perturbed(perts)
-    n, N = cm.n_nodes, settings.sample_count
-    n_words = _words(n)
+    return base.perturbed(perts)
 
+
+def _output_bits(model: Model, cm: CompiledModel, outputs: Sequence[str] | None,
+                 record_states: bool | None) -> tuple[tuple[str, ...], np.ndarray, bool, bool]:
+    """The output nodes, each node's bit in an output-state code (-1: none), whether final output states
+    are counted and whether time-course output states are recorded."""
     out_ids = tuple(model.outputs if outputs is None else dict.fromkeys(model.resolve(o) for o in outputs))
     if record_states is None:
         record_states = len(out_ids) <= DEFAULT_STATE_OUTPUTS
-    out_bit = np.full(n, -1, np.int64)
+    out_bit = np.full(cm.n_nodes, -1, np.int64)
     track_final = len(out_ids) <= MAX_NODES_PER_WORD
     if track_final:
         for b, name in enumerate(out_ids):
             out_bit[cm.position[name]] = b
     elif record_states:
-        raise SimulationError(f"full states can be counted over at most {MAX_NODES_PER_WORD} outputs, not {len(out_ids)}")
-    for name, array, shape in (("initial_states", initial_states, (N, n_words)),
+        raise SimulationError(f"full states can be counted over at most {MAX_NODES_PER_WORD} outputs, "
+                              f"not {len(out_ids)}")
+    return out_ids, out_bit, track_final, record_states
+
+
+def _checked_trajectories(N: int, n: int, initial_states, trajectory_forcing, trajectory_ids,
+                          first_trajectory: int) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """The per-trajectory arrays, checked against ``N`` trajectories of ``n`` nodes, as contiguous kernel dtypes."""
+    for name, array, shape in (("initial_states", initial_states, (N, words(n))),
                                ("trajectory_forcing", trajectory_forcing, (N, n))):
         if array is not None and np.shape(array) != shape:
             raise SimulationError(f"{name} must have shape {shape}, not {np.shape(array)}")
@@ -324,62 +199,96 @@ def simulate(
         if first_trajectory:
             raise SimulationError("give trajectory_ids or first_trajectory, not both")
         trajectory_ids = np.ascontiguousarray(trajectory_ids, dtype=np.uint64)
+    return initial_states, trajectory_forcing, trajectory_ids
+
+
+def _check_numbering(N: int, stream: int, first_trajectory: int, chunk_size: int) -> None:
+    """Check the random-stream numbers of ``N`` trajectories and the chunk size."""
     if not 0 <= stream < 2**32:
         raise SimulationError(f"stream must be from 0 to 2**32 - 1, not {stream}")
     if first_trajectory < 0 or first_trajectory + N > 2**64:
         raise SimulationError(f"first_trajectory must be from 0 to 2**64 - sample_count, not {first_trajectory}")
     if chunk_size < 1:
         raise SimulationError(f"chunk_size must be at least 1, not {chunk_size}")
-    occ_ids, occ_slot, occ_window = _occupancy(model, cm, occupancy, occupancy_window, float(settings.max_time))
 
-    n_threads = resolve_threads(threads if threads is not None else settings.thread_count)
-    numba.set_num_threads(n_threads)
-    state_mode = STATES_NONE
-    if record_states:
-        # Direct counting allocates a row per possible output state: worth it only
-        # while those rows are few, in bytes and compared with the trajectories.
-        codes = 1 << len(out_ids)
-        direct_bytes = codes * (2 * settings.n_windows + 1) * 8 * n_threads
-        direct = direct_bytes <= _DIRECT_BUDGET and codes <= max(256, N)
-        state_mode = STATES_DIRECT if direct else STATES_RECORD
-    run = _Run(cm, settings, out_bit, state_mode, n_threads, stream, first_trajectory,
-               initial_states, trajectory_forcing, trajectory_ids, occ_slot, occ_window)
 
-    final_counts: dict[int, int] = {}
-    kept: list[np.ndarray] = []
-    occ_kept: list[np.ndarray] = []
-    transitions = 0
-    cap = 16 if state_mode == STATES_RECORD else None
-    out: _Outputs | None = None
+def _state_mode(record_states: bool, n_outputs: int, settings: Settings, n_threads: int, N: int) -> int:
+    """How output states are counted: not at all, directly (a row per possible state) or from records."""
+    if not record_states:
+        return STATES_NONE
+    # Direct counting allocates a row per possible output state: worth it only
+    # while those rows are few, in bytes and compared with the trajectories.
+    codes = 1 << n_outputs
+    direct_bytes = codes * (2 * settings.n_windows + 1) * 8 * n_threads
+    direct = direct_bytes <= _DIRECT_BUDGET and codes <= max(256, N)
+    return STATES_DIRECT if direct else STATES_RECORD
+
+
+class _Gathered:
+    """What the chunks leave besides the run's accumulators: final output states, final states, occupancies."""
+
+    def __init__(self, *, track_final: bool, keep_final_states: bool, occupancy: bool):
+        self.track_final, self.keep_final_states, self.occupancy = track_final, keep_final_states, occupancy
+        self.final_counts: dict[int, int] = {}
+        self.kept: list[np.ndarray] = []
+        self.occ_kept: list[np.ndarray] = []
+        self.transitions = 0
+
+    def add(self, out: Outputs, count: int) -> None:
+        """Take the first ``count`` trajectories of a chunk's ``out``."""
+        if self.track_final:
+            codes, counts = np.unique(out.final_code[:count], return_counts=True)
+            for c, k in zip(codes.tolist(), counts.tolist()):
+                self.final_counts[c] = self.final_counts.get(c, 0) + k
+        if self.keep_final_states:
+            self.kept.append(out.final_words[:count].copy())
+        if self.occupancy:
+            self.occ_kept.append(out.occ[:count].copy())
+        self.transitions += int(out.n_trans[:count].sum())
+
+    def final_state_counts(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Final output-state codes, in order, and how many trajectories ended in each (None: not counted)."""
+        if not self.track_final:
+            return None, None
+        fcodes = np.array(sorted(self.final_counts), dtype=np.uint64)
+        fcounts = np.array([self.final_counts[int(c)] for c in fcodes], dtype=np.int64)
+        return fcodes, fcounts
+
+
+def _run_chunks(run: SimulationRun, N: int, chunk_size: int, gathered: _Gathered,
+                progress: Callable[[int, int], None] | None) -> None:
+    """Run the ``N`` trajectories chunk by chunk into ``run`` and ``gathered``.
+
+    With recorded output states, a chunk is bounded by the records' memory and the
+    record capacity doubles when more than 1% of a chunk's trajectories overflowed it.
+    """
+    cap = 16 if run.state_mode == STATES_RECORD else None
+    out: Outputs | None = None
     done = 0
     while done < N:
         rows = min(chunk_size, N)
         if cap is not None:
             rows = min(rows, max(1024, _RECORD_BUDGET // (24 * cap)))
         if out is None or out.final_code.shape[0] != rows or (cap is not None and out.cap != cap):
-            out = _Outputs(rows, n_words, cap, len(occ_ids))
+            out = Outputs(rows, run.n_words, cap, run.n_occ)
         count = min(rows, N - done)
         run.block(done, count, out)
         if cap is not None and run.record_block(done, count, out) > count // 100:
             cap *= 2
-        if track_final:
-            codes, counts = np.unique(out.final_code[:count], return_counts=True)
-            for c, k in zip(codes.tolist(), counts.tolist()):
-                final_counts[c] = final_counts.get(c, 0) + k
-        if keep_final_states:
-            kept.append(out.final_words[:count].copy())
-        if occ_ids:
-            occ_kept.append(out.occ[:count].copy())
-        transitions += int(out.n_trans[:count].sum())
+        gathered.add(out, count)
         done += count
         if progress is not None:
             progress(done, N)
 
+
+def _collect(run: SimulationRun, gathered: _Gathered, *, out_ids: tuple[str, ...],
+             perts: tuple[Perturbation, ...], context: str | None, occ_ids: tuple[str, ...],
+             started: float) -> Result:
+    """The :class:`Result` of a finished run."""
+    settings, cm, occ_window = run.settings, run.cm, run.occ_window
+    N = settings.sample_count
     state_codes, state_probs = run.state_probabilities(N)
-    fcodes = fcounts = None
-    if track_final:
-        fcodes = np.array(sorted(final_counts), dtype=np.uint64)
-        fcounts = np.array([final_counts[int(c)] for c in fcodes], dtype=np.int64)
+    fcodes, fcounts = gathered.final_state_counts()
     return Result(
         node_ids=cm.node_ids,
         outputs=out_ids,
@@ -390,7 +299,7 @@ def simulate(
         state_probs=state_probs,
         final_state_codes=fcodes,
         final_state_counts=fcounts,
-        final_states=np.concatenate(kept) if keep_final_states else None,
+        final_states=np.concatenate(gathered.kept) if gathered.keep_final_states else None,
         sample_count=N,
         seed=settings.seed,
         max_time=float(settings.max_time),
@@ -400,10 +309,11 @@ def simulate(
         context=context,
         model_hash=cm.model_hash,
         version=__version__,
-        n_transitions=transitions,
+        n_transitions=gathered.transitions,
         elapsed=time.perf_counter() - started,
-        threads=n_threads,
-        occupancy=np.clip(np.concatenate(occ_kept) / (occ_window[1] - occ_window[0]), 0.0, 1.0) if occ_ids else None,
+        threads=run.n_threads,
+        occupancy=np.clip(np.concatenate(gathered.occ_kept) / (occ_window[1] - occ_window[0]), 0.0, 1.0)
+        if occ_ids else None,
         occupancy_nodes=occ_ids,
         occupancy_window=occ_window if occ_ids else None,
     )

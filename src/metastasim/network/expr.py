@@ -139,10 +139,6 @@ class Expr:
         """A copy with variables renamed (names absent from ``mapping`` are kept)."""
         return self.map_leaves(lambda leaf: Var(mapping.get(leaf.name, leaf.name)) if isinstance(leaf, Var) else leaf)
 
-    def substitute(self, mapping: Mapping[str, "Expr"]) -> "Expr":
-        """A copy with the named variables replaced by expressions."""
-        return self.map_leaves(lambda leaf: mapping.get(leaf.name, leaf) if isinstance(leaf, Var) else leaf)
-
     # -- printing ----------------------------------------------------------
     def to_string(self, style: Style = "bnet") -> str:
         """Text of the rule, with the fewest parentheses that read the same in every dialect.

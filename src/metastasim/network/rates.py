@@ -32,7 +32,7 @@ from metastasim.errors import ModelError, ParseError
 from metastasim.network import parser as _p
 from metastasim.network.parser import is_valid_name
 
-__all__ = ["Rate", "parse_rate", "up_rate", "down_rate", "evaluate_parameters", "format_number"]
+__all__ = ["Rate", "parse_rate", "up_rate", "down_rate", "format_number"]
 
 Ast = tuple
 
@@ -269,12 +269,3 @@ def down_rate(value: float | str) -> Rate:
     """``@logic ? 0 : value``: turn off at ``value`` while the rule fails (the usual rate_down)."""
     return Rate(("cond", ("alias", "logic"), ("num", 0.0, "0"), _value_ast(value)))
 
-
-def evaluate_parameters(definitions: Mapping[str, Rate]) -> dict[str, float]:
-    """Values of parameters defined, in order, by expressions over earlier ones."""
-    values: dict[str, float] = {}
-    for name, expr in definitions.items():
-        if expr.aliases() or expr.nodes():
-            raise ModelError(f"parameter ${name} may only use numbers and other parameters")
-        values[name] = expr.evaluate(values, logic=False)
-    return values

@@ -37,10 +37,6 @@ class Interval:
     low: float
     high: float
 
-    @property
-    def covers_zero(self) -> bool:
-        return self.low <= 0.0 <= self.high
-
 
 def paired_counts(control: np.ndarray, treated: np.ndarray) -> tuple[int, int, int]:
     """``(both, control_only, treated_only)`` for two sorted sets of cell numbers with the event."""
