@@ -39,27 +39,45 @@ def main(argv: list[str] | None = None) -> int:
     run_cascade(model, spec, mode=args.mode, cells=1000, seed=0, threads=args.threads)  # first-call costs
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
-    result = run_cascade(model, spec, mode=args.mode, cells=args.cells, seed=1, threads=args.threads,
-                         chunk_size=args.chunk_size)
+    result = run_cascade(
+        model, spec, mode=args.mode, cells=args.cells, seed=1, threads=args.threads, chunk_size=args.chunk_size
+    )
     wall = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     threads = resolve_threads(args.threads)
 
-    print(f"cascade benchmark: {args.mode}, {args.cells:,} cells, chunk {args.chunk_size:,}, {threads} thread(s), "
-          f"python {sys.version.split()[0]}")
+    print(
+        f"cascade benchmark: {args.mode}, {args.cells:,} cells, chunk {args.chunk_size:,}, {threads} thread(s), "
+        f"python {sys.version.split()[0]}"
+    )
     print(f"  wall time        {wall:8.1f} s")
     print(f"  cells/s          {args.cells / wall:10,.0f}")
     print(f"  peak memory      {peak:8.0f} MiB (process; {rss_before:.0f} MiB before the run)")
-    print(f"  efficiency       {result.efficiency:.3g} ({result.metastatic:,} metastatic cells, "
-          f"95% CI {result.efficiency_ci95[0]:.3g}-{result.efficiency_ci95[1]:.3g})")
+    print(
+        f"  efficiency       {result.efficiency:.3g} ({result.metastatic:,} metastatic cells, "
+        f"95% CI {result.efficiency_ci95[0]:.3g}-{result.efficiency_ci95[1]:.3g})"
+    )
     for anchor in spec.anchors:
         if anchor.mode == args.mode:
-            print(f"  {anchor.stage:<16} {result.cumulative(anchor.stage):.4g} of cells (Luzzi 1998: {anchor.fraction:g})")
+            print(
+                f"  {anchor.stage:<16} {result.cumulative(anchor.stage):.4g} of cells (Luzzi 1998: {anchor.fraction:g})"
+            )
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"cells": args.cells, "mode": args.mode, "threads": threads, "chunk_size": args.chunk_size,
-                       "wall_s": wall, "cells_per_s": args.cells / wall, "peak_mib": peak,
-                       "result": result.to_dict()}, fh, indent=1)
+            json.dump(
+                {
+                    "cells": args.cells,
+                    "mode": args.mode,
+                    "threads": threads,
+                    "chunk_size": args.chunk_size,
+                    "wall_s": wall,
+                    "cells_per_s": args.cells / wall,
+                    "peak_mib": peak,
+                    "result": result.to_dict(),
+                },
+                fh,
+                indent=1,
+            )
     return 0
 
 

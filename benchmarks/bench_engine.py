@@ -35,10 +35,20 @@ HERE = Path(__file__).resolve().parent
 REFERENCE = HERE.parent.parent / "shared" / "reference" / "maboss"
 
 MODELS = {
-    "cohen2015": dict(bnd="cohen2015/metastasis.bnd", cfg=["cohen2015/cohen2015_model.cfg"], samples=100_000,
-                      maboss_seconds=3.63, maboss_samples=100_000),
-    "montagud2022": dict(bnd="montagud2022/Montagud2022_Prostate_Cancer.bnd", cfg=["montagud2022/montagud2022_model.cfg"],
-                         samples=10_000, maboss_seconds=6.6, maboss_samples=10_000),
+    "cohen2015": dict(
+        bnd="cohen2015/metastasis.bnd",
+        cfg=["cohen2015/cohen2015_model.cfg"],
+        samples=100_000,
+        maboss_seconds=3.63,
+        maboss_samples=100_000,
+    ),
+    "montagud2022": dict(
+        bnd="montagud2022/Montagud2022_Prostate_Cancer.bnd",
+        cfg=["montagud2022/montagud2022_model.cfg"],
+        samples=10_000,
+        maboss_seconds=6.6,
+        maboss_samples=10_000,
+    ),
 }
 SETTINGS = dict(max_time=50.0, time_tick=0.5, discrete_time=False)
 
@@ -86,7 +96,9 @@ def time_maboss(name: str, samples: int, repeat: int) -> float | None:
     best = float("inf")
     for _ in range(repeat):
         try:
-            sim = cmaboss.MaBoSSSim(network=str(REFERENCE / spec["bnd"]), configs=[str(REFERENCE / c) for c in spec["cfg"]])
+            sim = cmaboss.MaBoSSSim(
+                network=str(REFERENCE / spec["bnd"]), configs=[str(REFERENCE / c) for c in spec["cfg"]]
+            )
         except cmaboss.BNException:  # the 64-node build cannot load larger models
             return None
         sim.update_parameters(sample_count=samples, thread_count=1, statdist_traj_count=0, **SETTINGS)
@@ -106,8 +118,10 @@ def main() -> None:
     from metastasim import __version__
     from metastasim.engine import compile_model
 
-    print(f"metastasim {__version__}, {os.cpu_count()} cores, best of {args.repeat} runs; "
-          f"max_time {SETTINGS['max_time']:g}, time_tick {SETTINGS['time_tick']:g}, continuous time\n")
+    print(
+        f"metastasim {__version__}, {os.cpu_count()} cores, best of {args.repeat} runs; "
+        f"max_time {SETTINGS['max_time']:g}, time_tick {SETTINGS['time_tick']:g}, continuous time\n"
+    )
     jit = jit_compile_seconds()
     print(f"numba JIT compile of the kernels (empty cache): {jit:.1f} s (once per machine; cached afterwards)\n")
     figures = {"jit_compile_seconds": jit, "models": {}}
@@ -122,10 +136,14 @@ def main() -> None:
         ref_rate = spec["maboss_samples"] / spec["maboss_seconds"]
         live = None if args.no_maboss else time_maboss(name, n, max(1, args.repeat // 2))
         row = {
-            "nodes": len(model), "trajectories": n, "transitions_per_trajectory": transitions / n,
+            "nodes": len(model),
+            "trajectories": n,
+            "transitions_per_trajectory": transitions / n,
             "model_compile_seconds": compile_s,
-            "seconds_1_thread": one, "seconds_2_threads": two,
-            "trajectories_per_second_1_thread": n / one, "trajectories_per_second_2_threads": n / two,
+            "seconds_1_thread": one,
+            "seconds_2_threads": two,
+            "trajectories_per_second_1_thread": n / one,
+            "trajectories_per_second_2_threads": n / two,
             "transitions_per_second_1_thread": transitions / one,
             "speedup_per_core_vs_maboss_reference": (n / one) / ref_rate,
             "parallel_efficiency_2_threads": one / (2 * two),
@@ -133,15 +151,24 @@ def main() -> None:
             "speedup_per_core_vs_maboss_live": (live / one) if live else None,
         }
         figures["models"][name] = row
-        print(f"{name}: {len(model)} nodes, {n:,} trajectories, {transitions / n:.1f} transitions each; "
-              f"model compiled to arrays in {compile_s * 1000:.0f} ms")
-        print(f"  1 thread : {one:6.3f} s  {n / one:>10,.0f} trajectories/s  {transitions / one / 1e6:6.2f} M transitions/s")
+        print(
+            f"{name}: {len(model)} nodes, {n:,} trajectories, {transitions / n:.1f} transitions each; "
+            f"model compiled to arrays in {compile_s * 1000:.0f} ms"
+        )
+        print(
+            f"  1 thread : {one:6.3f} s  {n / one:>10,.0f} trajectories/s  "
+            f"{transitions / one / 1e6:6.2f} M transitions/s"
+        )
         print(f"  2 threads: {two:6.3f} s  {n / two:>10,.0f} trajectories/s  parallel efficiency {one / (2 * two):.0%}")
-        print(f"  MaBoSS 2.6.6 on the reference machine: {spec['maboss_seconds']:.2f} s ({ref_rate:,.0f}/s) "
-              f"-> {row['speedup_per_core_vs_maboss_reference']:.1f}x per core")
+        print(
+            f"  MaBoSS 2.6.6 on the reference machine: {spec['maboss_seconds']:.2f} s ({ref_rate:,.0f}/s) "
+            f"-> {row['speedup_per_core_vs_maboss_reference']:.1f}x per core"
+        )
         if live:
-            print(f"  MaBoSS (cmaboss) here, same run, 1 thread: {live:.2f} s ({n / live:,.0f}/s) "
-                  f"-> {live / one:.1f}x per core")
+            print(
+                f"  MaBoSS (cmaboss) here, same run, 1 thread: {live:.2f} s ({n / live:,.0f}/s) "
+                f"-> {live / one:.1f}x per core"
+            )
         elif not args.no_maboss:
             print("  MaBoSS (cmaboss) here: not available for this model (64-node build) or not installed")
         print()

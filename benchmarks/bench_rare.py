@@ -65,8 +65,11 @@ def _fmt_s(s: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true",
-                        help="more seeds, a 320,000-cell splitting run and 5 x 10^7 direct cells (5-10 min)")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="more seeds, a 320,000-cell splitting run and 5 x 10^7 direct cells (5-10 min)",
+    )
     parser.add_argument("--threads", type=int, default=0, help="engine threads (0: all cores)")
     parser.add_argument("--replicates", type=int, default=10, help="splitting replicates")
     parser.add_argument("--json", metavar="FILE")
@@ -101,22 +104,47 @@ def main(argv: list[str] | None = None) -> int:
 
     def split(cells: int, seed: int):
         started, cpu = time.perf_counter(), time.process_time()
-        r = run_cascade(model, spec, mode=mode, cells=cells, seed=seed, estimator="splitting", replicates=R,
-                        threads=args.threads)
+        r = run_cascade(
+            model, spec, mode=mode, cells=cells, seed=seed, estimator="splitting", replicates=R, threads=args.threads
+        )
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         est = r.efficiency
         lo, hi = r.efficiency_ci95
-        return {"cells": cells, "seed": seed, "wall_s": wall, "cpu_s": cpu, "efficiency": est, "ci95": [lo, hi],
-                "rel_half": (hi - lo) / 2 / est, "log_half": math.log(hi / lo) / 2, "result": r}
+        return {
+            "cells": cells,
+            "seed": seed,
+            "wall_s": wall,
+            "cpu_s": cpu,
+            "efficiency": est,
+            "ci95": [lo, hi],
+            "rel_half": (hi - lo) / 2 / est,
+            "log_half": math.log(hi / lo) / 2,
+            "result": r,
+        }
 
     def direct(cells: int, seed: int):
         started, cpu = time.perf_counter(), time.process_time()
-        r = run_cascade(model, spec, mode=mode, cells=cells, seed=seed, estimator="direct", viable_only=True,
-                        keep_survivors=[last], threads=args.threads)
+        r = run_cascade(
+            model,
+            spec,
+            mode=mode,
+            cells=cells,
+            seed=seed,
+            estimator="direct",
+            viable_only=True,
+            keep_survivors=[last],
+            threads=args.threads,
+        )
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         print(f"  direct    {cells:>11,} cells seed {seed:<3} {wall:6.1f} s  {r.metastatic} metastatic", flush=True)
-        return {"cells": cells, "seed": seed, "wall_s": wall, "cpu_s": cpu, "metastatic": int(r.metastatic),
-                "simulated": int(r.simulated)}
+        return {
+            "cells": cells,
+            "seed": seed,
+            "wall_s": wall,
+            "cpu_s": cpu,
+            "metastatic": int(r.metastatic),
+            "simulated": int(r.simulated),
+        }
 
     # first-call costs (not timed)
     split(200, 0)
@@ -133,9 +161,12 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(seeds):
             runs.append(split(cells, seed))
             seed += 1
-            print(f"  splitting {runs[-1]['cells']:>8,} cells seed {runs[-1]['seed']:<3} "
-                  f"{runs[-1]['wall_s']:6.1f} s  efficiency {runs[-1]['efficiency']:.3g}  "
-                  f"+-{runs[-1]['rel_half']:.1%} (log half-width {runs[-1]['log_half']:.4f})", flush=True)
+            print(
+                f"  splitting {runs[-1]['cells']:>8,} cells seed {runs[-1]['seed']:<3} "
+                f"{runs[-1]['wall_s']:6.1f} s  efficiency {runs[-1]['efficiency']:.3g}  "
+                f"+-{runs[-1]['rel_half']:.1%} (log half-width {runs[-1]['log_half']:.4f})",
+                flush=True,
+            )
     biggest = runs[-1]["result"]
     started = time.perf_counter()
     biggest.stage_table()
@@ -147,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     t_cpu = np.array([r["cpu_s"] for r in runs])
     s_per_cell_cpu = float((t_cpu @ n) / (n @ n))
     h = np.array([r["log_half"] for r in runs])
-    s_per_cell = float((t @ n) / (n @ n))              # least squares through the origin
-    c_each = h * h * n                                  # h^2 * cells: constant if h ~ 1/sqrt(cells)
+    s_per_cell = float((t @ n) / (n @ n))  # least squares through the origin
+    c_each = h * h * n  # h^2 * cells: constant if h ~ 1/sqrt(cells)
     c = float(c_each.mean())
     c_spread = (float(c_each.min()), float(c_each.max()))
     c_cv = float(c_each.std(ddof=1) / c) if len(c_each) > 1 else math.nan
@@ -169,8 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(validate_seeds):
         validation.append(split(v_cells, seed))
         seed += 1
-        print(f"  validate  {v_cells:>8,} cells seed {validation[-1]['seed']:<3} {validation[-1]['wall_s']:6.1f} s  "
-              f"efficiency {validation[-1]['efficiency']:.3g}  +-{validation[-1]['rel_half']:.1%}", flush=True)
+        print(
+            f"  validate  {v_cells:>8,} cells seed {validation[-1]['seed']:<3} {validation[-1]['wall_s']:6.1f} s  "
+            f"efficiency {validation[-1]['efficiency']:.3g}  +-{validation[-1]['rel_half']:.1%}",
+            flush=True,
+        )
     v_rel = np.array([v["rel_half"] for v in validation])
     v_wall = np.array([v["wall_s"] for v in validation])
     v_rms = float(np.sinh(math.sqrt(np.mean([v["log_half"] ** 2 for v in validation]))))
@@ -192,27 +226,27 @@ def main(argv: list[str] | None = None) -> int:
     k_hi = float(stats.chi2.ppf(0.975, 2 * k + 2) / 2)
     need_k = {w: (Z95 / w) ** 2 for w in WIDTHS}
     direct_s = {w: need_k[w] / rate if rate > 0 else math.inf for w in WIDTHS}
-    direct_s_range = {w: (need_k[w] / (k_hi / d_wall), need_k[w] / (k_lo / d_wall) if k_lo > 0 else math.inf)
-                      for w in WIDTHS}
+    direct_s_range = {
+        w: (need_k[w] / (k_hi / d_wall), need_k[w] / (k_lo / d_wall) if k_lo > 0 else math.inf) for w in WIDTHS
+    }
     # the same from the direct run's cells per second and splitting's (more precise) efficiency
     direct_cells_per_s = direct_cells / d_wall
     direct_s_alt = {w: need_k[w] / (eff_split * direct_cells_per_s) for w in WIDTHS}
 
     # (c) ratios (wall time; and CPU time of this process, which a busy machine disturbs less)
     ratio = {w: direct_s[w] / split_s[w] for w in WIDTHS}
-    ratio_cpu = {w: (need_k[w] * d_cpu / k) / (need_cells[w] * s_per_cell_cpu) if k > 0 else math.inf
-                 for w in WIDTHS}
+    ratio_cpu = {w: (need_k[w] * d_cpu / k) / (need_cells[w] * s_per_cell_cpu) if k > 0 else math.inf for w in WIDTHS}
     ratio_alt = {w: direct_s_alt[w] / split_s[w] for w in WIDTHS}
 
     # (d) the pair screen: log2 change = log2(arm) - log2(control), independent, each log-variance c / (t^2 cells)
     # half-width = t * sqrt(2 * var_log) / ln 2 = 0.3  ->  var_log = (0.3 ln2 / t)^2 / 2
-    h_arm = SCREEN_LOG2_HALF_WIDTH * math.log(2) / math.sqrt(2)   # log half-width of each estimate (with t)
-    screen_cells = c / h_arm ** 2
+    h_arm = SCREEN_LOG2_HALF_WIDTH * math.log(2) / math.sqrt(2)  # log half-width of each estimate (with t)
+    screen_cells = c / h_arm**2
     screen_arm_s = screen_cells * s_per_cell
     screen_arms = n_pairs + 1
     screen_s_here = screen_arms * screen_arm_s
     screen_s_cluster = screen_s_here * threads / CLUSTER_WORKERS
-    screen_cpu_s = screen_arms * screen_cells * s_per_cell_cpu   # one core busy for this long in all
+    screen_cpu_s = screen_arms * screen_cells * s_per_cell_cpu  # one core busy for this long in all
 
     met = {
         "10": split_s[0.10] <= TARGET_S[0.10],
@@ -224,48 +258,76 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["benchmarks/bench_rare.py", *(argv if argv is not None else sys.argv[1:])]).strip()
     print()
     print(f"rare-event benchmark: {command}")
-    print(f"  machine: {os.cpu_count()} cores, {threads} engine thread(s), python {sys.version.split()[0]}, "
-          f"load average {load_before:.1f} before / {load_after:.1f} after; curated {mode} cascade, "
-          f"efficiency ~{eff_split:.3g}")
-    print(f"(a) splitting, {R} replicates (t = {t_q:.3f}), {len(runs)} runs at "
-          + ", ".join(f"{cells:,} x {s}" for cells, s in plan) + " cells")
-    print(f"    time per cell        {1e6 * s_per_cell:8.1f} us (LS slope of wall time on cells, through 0; "
-          f"runs {1e6 * per_cell_each.min():.0f}-{1e6 * per_cell_each.max():.0f} us; "
-          f"CPU {1e6 * s_per_cell_cpu:.0f} us)")
-    print(f"    c = h^2 x cells      {c:8.1f}    (mean over the runs; h = log-scale 95% half-width; "
-          f"spread {c_spread[0]:.0f}-{c_spread[1]:.0f}, CV {c_cv:.0%})")
+    print(
+        f"  machine: {os.cpu_count()} cores, {threads} engine thread(s), python {sys.version.split()[0]}, "
+        f"load average {load_before:.1f} before / {load_after:.1f} after; curated {mode} cascade, "
+        f"efficiency ~{eff_split:.3g}"
+    )
+    print(
+        f"(a) splitting, {R} replicates (t = {t_q:.3f}), {len(runs)} runs at "
+        + ", ".join(f"{cells:,} x {s}" for cells, s in plan)
+        + " cells"
+    )
+    print(
+        f"    time per cell        {1e6 * s_per_cell:8.1f} us (LS slope of wall time on cells, through 0; "
+        f"runs {1e6 * per_cell_each.min():.0f}-{1e6 * per_cell_each.max():.0f} us; "
+        f"CPU {1e6 * s_per_cell_cpu:.0f} us)"
+    )
+    print(
+        f"    c = h^2 x cells      {c:8.1f}    (mean over the runs; h = log-scale 95% half-width; "
+        f"spread {c_spread[0]:.0f}-{c_spread[1]:.0f}, CV {c_cv:.0%})"
+    )
     print("    c by size            " + ", ".join(f"{cells:,}: {v:.0f}" for cells, v in c_by_size.items()))
     print(f"    c, runs >= 20,000    {c_large:8.1f}    (not used; the smallest runs left out)")
-    print(f"    slope log h ~ log n  {slope:8.3f}    (+- {slope_se:.3f} s.e., LS over the runs; "
-          f"-0.5 if h ~ 1/sqrt(cells))")
+    print(
+        f"    slope log h ~ log n  {slope:8.3f}    (+- {slope_se:.3f} s.e., LS over the runs; "
+        f"-0.5 if h ~ 1/sqrt(cells))"
+    )
     print(f"    stage table + enrichment of the {runs[-1]['cells']:,}-cell run: {1e3 * tables_s:.0f} ms")
     for w in WIDTHS:
         print(f"    +-{w:.0%}: {need_cells[w]:>10,.0f} cells -> {_fmt_s(split_s[w])}")
-    print(f"    validation at {v_cells:,} cells (predicted +-10%, {_fmt_s(split_s[0.10])}), {len(validation)} seeds: "
-          f"+-{', +-'.join(f'{x:.1%}' for x in v_rel)} (rms {v_rms:.1%}), "
-          f"{', '.join(f'{x:.1f}' for x in v_wall)} s; their c = {c_validation:.1f}")
-    print(f"(b) direct, viable_only, {direct_cells:,} cells (2 runs, before and after the splitting runs): "
-          f"{d_wall:.1f} s ({d_cpu:.1f} s CPU), {k} metastatic (efficiency {d_eff:.3g}, 95% CI {d_lo:.3g}-{d_hi:.3g}), "
-          f"{d_simulated:,} simulated")
+    print(
+        f"    validation at {v_cells:,} cells (predicted +-10%, {_fmt_s(split_s[0.10])}), {len(validation)} seeds: "
+        f"+-{', +-'.join(f'{x:.1%}' for x in v_rel)} (rms {v_rms:.1%}), "
+        f"{', '.join(f'{x:.1f}' for x in v_wall)} s; their c = {c_validation:.1f}"
+    )
+    print(
+        f"(b) direct, viable_only, {direct_cells:,} cells (2 runs, before and after the splitting runs): "
+        f"{d_wall:.1f} s ({d_cpu:.1f} s CPU), {k} metastatic (efficiency {d_eff:.3g}, 95% CI {d_lo:.3g}-{d_hi:.3g}), "
+        f"{d_simulated:,} simulated"
+    )
     print(f"    metastatic per second {rate:8.2f}    (95% CI {k_lo / d_wall:.2f}-{k_hi / d_wall:.2f}, Poisson on {k})")
     for w in WIDTHS:
         lo, hi = direct_s_range[w]
-        print(f"    +-{w:.0%}: k = {need_k[w]:,.0f} -> {_fmt_s(direct_s[w])} (from the rate's CI: "
-              f"{_fmt_s(lo)}-{_fmt_s(hi)}; with splitting's efficiency x {direct_cells_per_s:,.0f} cells/s: "
-              f"{_fmt_s(direct_s_alt[w])})")
-    print("(c) direct / splitting wall time: " + ", ".join(f"+-{w:.0%}: {ratio[w]:.1f}x" for w in WIDTHS)
-          + f" (with splitting's efficiency for direct's rate: {ratio_alt[0.10]:.1f}x; "
-          f"by CPU time of this process: {ratio_cpu[0.10]:.1f}x)")
-    print(f"(d) screen of all {n_pairs:,} pairs of the {n_targets} single targets (+ control), log2-change 95% "
-          f"half-width {SCREEN_LOG2_HALF_WIDTH}:")
-    print(f"    arm and control by splitting, taken as independent: log-scale half-width {h_arm:.3f} each "
-          f"(t = {t_q:.3f}) -> {screen_cells:,.0f} cells, {screen_arm_s:.1f} s per arm")
-    print(f"    at the control's efficiency (an arm that lowers it has less mass and a wider interval)")
-    print(f"    {_fmt_s(screen_s_here)} on this machine ({threads} threads); {_fmt_s(screen_s_cluster)} on a "
-          f"{CLUSTER_WORKERS}-worker Dask cluster (each worker one core like these, linear scaling: "
-          f"x {threads}/{CLUSTER_WORKERS})")
-    print(f"    by CPU time instead ({1e6 * s_per_cell_cpu:.0f} us per cell, {_fmt_s(screen_cpu_s)} of one core): "
-          f"{_fmt_s(screen_cpu_s / CLUSTER_WORKERS)} on {CLUSTER_WORKERS} single-core workers")
+        print(
+            f"    +-{w:.0%}: k = {need_k[w]:,.0f} -> {_fmt_s(direct_s[w])} (from the rate's CI: "
+            f"{_fmt_s(lo)}-{_fmt_s(hi)}; with splitting's efficiency x {direct_cells_per_s:,.0f} cells/s: "
+            f"{_fmt_s(direct_s_alt[w])})"
+        )
+    print(
+        "(c) direct / splitting wall time: "
+        + ", ".join(f"+-{w:.0%}: {ratio[w]:.1f}x" for w in WIDTHS)
+        + f" (with splitting's efficiency for direct's rate: {ratio_alt[0.10]:.1f}x; "
+        f"by CPU time of this process: {ratio_cpu[0.10]:.1f}x)"
+    )
+    print(
+        f"(d) screen of all {n_pairs:,} pairs of the {n_targets} single targets (+ control), log2-change 95% "
+        f"half-width {SCREEN_LOG2_HALF_WIDTH}:"
+    )
+    print(
+        f"    arm and control by splitting, taken as independent: log-scale half-width {h_arm:.3f} each "
+        f"(t = {t_q:.3f}) -> {screen_cells:,.0f} cells, {screen_arm_s:.1f} s per arm"
+    )
+    print("    at the control's efficiency (an arm that lowers it has less mass and a wider interval)")
+    print(
+        f"    {_fmt_s(screen_s_here)} on this machine ({threads} threads); {_fmt_s(screen_s_cluster)} on a "
+        f"{CLUSTER_WORKERS}-worker Dask cluster (each worker one core like these, linear scaling: "
+        f"x {threads}/{CLUSTER_WORKERS})"
+    )
+    print(
+        f"    by CPU time instead ({1e6 * s_per_cell_cpu:.0f} us per cell, {_fmt_s(screen_cpu_s)} of one core): "
+        f"{_fmt_s(screen_cpu_s / CLUSTER_WORKERS)} on {CLUSTER_WORKERS} single-core workers"
+    )
     print()
     print(f"  {'':<24}{'+-10%':>12}{'+-2%':>12}")
     print(f"  {'splitting, cells':<24}{need_cells[0.10]:>12,.0f}{need_cells[0.02]:>12,.0f}")
@@ -273,31 +335,59 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'splitting, CPU time':<24}" + "".join(f"{_fmt_s(need_cells[w] * s_per_cell_cpu):>12}" for w in WIDTHS))
     print(f"  {'direct/viable, events':<24}{need_k[0.10]:>12,.0f}{need_k[0.02]:>12,.0f}")
     print(f"  {'direct/viable, time':<24}{_fmt_s(direct_s[0.10]):>12}{_fmt_s(direct_s[0.02]):>12}")
-    print(f"  {'direct/viable, CPU time':<24}" + "".join(f"{_fmt_s(need_k[w] * d_cpu / k if k else math.inf):>12}"
-                                                     for w in WIDTHS))
+    print(
+        f"  {'direct/viable, CPU time':<24}"
+        + "".join(f"{_fmt_s(need_k[w] * d_cpu / k if k else math.inf):>12}" for w in WIDTHS)
+    )
     print(f"  {'direct / splitting':<24}{ratio[0.10]:>11.1f}x{ratio[0.02]:>11.1f}x")
     print(f"  {'  by CPU time':<24}{ratio_cpu[0.10]:>11.1f}x{ratio_cpu[0.02]:>11.1f}x")
-    print(f"  {'pair screen (d)':<24}{_fmt_s(screen_s_here):>12} here, {_fmt_s(screen_s_cluster)} on "
-          f"{CLUSTER_WORKERS} workers")
-    print(f"  issue targets (wall time): +-10% in <= 10 s {yes[met['10']]}; +-2% in <= 60 s {yes[met['2']]}; "
-          f">= {TARGET_SPEEDUP:.0f}x less time than direct/viable_only at equal width {yes[met['speedup']]}")
+    print(
+        f"  {'pair screen (d)':<24}{_fmt_s(screen_s_here):>12} here, {_fmt_s(screen_s_cluster)} on "
+        f"{CLUSTER_WORKERS} workers"
+    )
+    print(
+        f"  issue targets (wall time): +-10% in <= 10 s {yes[met['10']]}; +-2% in <= 60 s {yes[met['2']]}; "
+        f">= {TARGET_SPEEDUP:.0f}x less time than direct/viable_only at equal width {yes[met['speedup']]}"
+    )
 
     if args.json:
         out = {
-            "command": command, "cores": os.cpu_count(), "threads": threads, "replicates": R,
+            "command": command,
+            "cores": os.cpu_count(),
+            "threads": threads,
+            "replicates": R,
             "splitting_runs": [{k_: v for k_, v in r.items() if k_ != "result"} for r in runs],
             "validation_runs": [{k_: v for k_, v in r.items() if k_ != "result"} for r in validation],
-            "s_per_cell": s_per_cell, "c": c, "c_spread": c_spread, "c_large": c_large,
-            "c_validation": c_validation, "slope": slope, "slope_se": slope_se,
+            "s_per_cell": s_per_cell,
+            "c": c,
+            "c_spread": c_spread,
+            "c_large": c_large,
+            "c_validation": c_validation,
+            "slope": slope,
+            "slope_se": slope_se,
             "splitting_cells": {str(w): need_cells[w] for w in WIDTHS},
             "splitting_s": {str(w): split_s[w] for w in WIDTHS},
-            "direct": {"cells": direct_cells, "wall_s": d_wall, "cpu_s": d_cpu, "metastatic": k, "per_s": rate,
-                       "runs": directs, "s": {str(w): direct_s[w] for w in WIDTHS}},
-            "ratio": {str(w): ratio[w] for w in WIDTHS}, "ratio_cpu": {str(w): ratio_cpu[w] for w in WIDTHS},
+            "direct": {
+                "cells": direct_cells,
+                "wall_s": d_wall,
+                "cpu_s": d_cpu,
+                "metastatic": k,
+                "per_s": rate,
+                "runs": directs,
+                "s": {str(w): direct_s[w] for w in WIDTHS},
+            },
+            "ratio": {str(w): ratio[w] for w in WIDTHS},
+            "ratio_cpu": {str(w): ratio_cpu[w] for w in WIDTHS},
             "load_average": [load_before, load_after],
-            "screen": {"pairs": n_pairs, "cells_per_arm": screen_cells, "s_per_arm": screen_arm_s,
-                       "s_here": screen_s_here, "s_cluster": screen_s_cluster, "cpu_s": screen_cpu_s,
-                       "workers": CLUSTER_WORKERS},
+            "screen": {
+                "pairs": n_pairs,
+                "cells_per_arm": screen_cells,
+                "s_per_arm": screen_arm_s,
+                "s_here": screen_s_here,
+                "s_cluster": screen_s_cluster,
+                "cpu_s": screen_cpu_s,
+                "workers": CLUSTER_WORKERS,
+            },
             "targets_met": met,
         }
         with open(args.json, "w") as fh:

@@ -42,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         parts = dict(data.timings)
         parts["rendering (figures, network, HTML)"] = total - data.provenance["elapsed"]
         name = "--quick" if quick else "default"
-        print(f"\n{name}: {total:.1f} s in all, index.html {size / 1e6:.2f} MB, {len(data.screen.arms)} screen arms, "
-              f"{settings.cells:,} cells per cascade mode")
+        print(
+            f"\n{name}: {total:.1f} s in all, index.html {size / 1e6:.2f} MB, {len(data.screen.arms)} screen arms, "
+            f"{settings.cells:,} cells per cascade mode"
+        )
         for part, seconds in parts.items():
             print(f"  {part:<38} {seconds:7.1f} s")
     return 0

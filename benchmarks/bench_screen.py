@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     params = ScreenParams(modes=("experimental",), cells=args.cells, contexts=("normoxia",), seed=1)
     single = singles(model, drugs, "all")
     everything = list(pairs(model, single))
-    chosen = [everything[i] for i in range(0, len(everything), max(1, len(everything) // args.pairs))][:args.pairs]
+    chosen = [everything[i] for i in range(0, len(everything), max(1, len(everything) // args.pairs))][: args.pairs]
     _timed(model, spec, single[:2], params)  # first-call costs
 
     out: dict = {"cells": args.cells, "threads": resolve_threads(0), "singles": len(single)}
@@ -71,9 +71,11 @@ def main(argv: list[str] | None = None) -> int:
 
     cluster_s = {}
     for workers in (1, 2):
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as lc, \
-                Client(lc) as client:
-            _timed(model, spec, single[:workers * 2], params, client=client)  # workers compile / load kernels
+        with (
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as lc,
+            Client(lc) as client,
+        ):
+            _timed(model, spec, single[: workers * 2], params, client=client)  # workers compile / load kernels
             cluster_s[workers], _ = _timed(model, spec, single, params, client=client)
     out["cluster_s"] = cluster_s
     out["parallel_efficiency"] = cluster_s[1] / (2 * cluster_s[2])
@@ -81,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.full:
         full_params = ScreenParams().check(model, spec)
         out["full_singles_s"], _ = _timed(model, spec, single, full_params)
-        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as lc, \
-                Client(lc) as client:
+        with (
+            LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as lc,
+            Client(lc) as client,
+        ):
             _timed(model, spec, single[:1], full_params, client=client)
             some = single[1:11]
             wall, _ = _timed(model, spec, some, full_params, client=client)
@@ -91,25 +95,37 @@ def main(argv: list[str] | None = None) -> int:
     n1 = len(single) + 1
     per_pair = t_pairs / (len(chosen) + members + 1)
     all_pairs = len(everything)
-    print(f"screen benchmark: curated model, experimental cascade, {args.cells:,} cells per arm, normoxia "
-          f"readout ({params.samples} trajectories), {out['threads']} threads, python {sys.version.split()[0]}")
-    print(f"  all singles ({len(single)} targets + control)   {t_single:7.1f} s   "
-          f"{60 * n1 / t_single:7.0f} arms/min   {t_single / n1:.3f} s/arm")
-    print(f"  {len(chosen)} pairs (+ {members} members + control)  {t_pairs:7.1f} s   "
-          f"{60 * (len(chosen) + members + 1) / t_pairs:7.0f} arms/min   {per_pair:.3f} s/arm")
+    print(
+        f"screen benchmark: curated model, experimental cascade, {args.cells:,} cells per arm, normoxia "
+        f"readout ({params.samples} trajectories), {out['threads']} threads, python {sys.version.split()[0]}"
+    )
+    print(
+        f"  all singles ({len(single)} targets + control)   {t_single:7.1f} s   "
+        f"{60 * n1 / t_single:7.0f} arms/min   {t_single / n1:.3f} s/arm"
+    )
+    print(
+        f"  {len(chosen)} pairs (+ {members} members + control)  {t_pairs:7.1f} s   "
+        f"{60 * (len(chosen) + members + 1) / t_pairs:7.0f} arms/min   {per_pair:.3f} s/arm"
+    )
     print(f"  LocalCluster, 1 worker process          {cluster_s[1]:7.1f} s")
-    print(f"  LocalCluster, 2 worker processes        {cluster_s[2]:7.1f} s   parallel efficiency "
-          f"{out['parallel_efficiency']:.0%}")
+    print(
+        f"  LocalCluster, 2 worker processes        {cluster_s[2]:7.1f} s   parallel efficiency "
+        f"{out['parallel_efficiency']:.0%}"
+    )
     if args.full:
-        print(f"  all singles, CLI default readouts       {out['full_singles_s']:7.1f} s   "
-              f"{out['full_singles_s'] / n1:.2f} s/arm (both modes at 10^6/10^7 cells, 9 contexts x 2000)")
+        print(
+            f"  all singles, CLI default readouts       {out['full_singles_s']:7.1f} s   "
+            f"{out['full_singles_s'] / n1:.2f} s/arm (both modes at 10^6/10^7 cells, 9 contexts x 2000)"
+        )
 
     def projection(label: str, task_s: float) -> None:
         minutes = {n: all_pairs * task_s / n / 60 for n in (1, 8, 32, 128)}
         out[f"all_pairs_min_{label}"] = minutes
-        print(f"  all {all_pairs:,} pairs of the {len(single)} targets, {label}: "
-              + ", ".join(f"{m:.1f} min on {n} worker{'s' if n > 1 else ''}" for n, m in minutes.items())
-              + f" ({task_s:.3f} s per arm on one single-threaded worker)")
+        print(
+            f"  all {all_pairs:,} pairs of the {len(single)} targets, {label}: "
+            + ", ".join(f"{m:.1f} min on {n} worker{'s' if n > 1 else ''}" for n, m in minutes.items())
+            + f" ({task_s:.3f} s per arm on one single-threaded worker)"
+        )
 
     projection(f"{args.cells:,} cells + normoxia", cluster_s[1] / n1)
     if args.full:

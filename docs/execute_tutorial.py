@@ -30,8 +30,13 @@ def execute(path: Path = NOTEBOOK, *, out: Path | None = None, timeout: int = 60
     Returns the seconds the execution took (kernel start included).
     """
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(Path(path).parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(Path(path).parent)}},
+    )
     started = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - started

@@ -37,7 +37,10 @@ METASTASIM = Path(sys.executable).parent / "metastasim"
 
 @pytest.fixture(scope="session")
 def validation_json() -> dict:
-    """`metastasim validate --json` with its defaults, run once per session (the validation and report tests read it)."""
+    """`metastasim validate --json` with its defaults, run once per session.
+
+    The validation and report tests read it.
+    """
     proc = subprocess.run([str(METASTASIM), "validate", "--json"], capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)

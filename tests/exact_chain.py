@@ -31,8 +31,20 @@ from scipy.sparse.linalg import expm_multiply
 
 from metastasim.network import ForceOn, Inhibit, Knockout, SetInput
 
-__all__ = ["fixed_values", "up_factors", "chain_rates", "flip_rates", "move_onto", "base_distribution",
-           "initial_distribution", "transition_matrix", "generator_t", "Exact", "exact_continuous", "exact_discrete"]
+__all__ = [
+    "fixed_values",
+    "up_factors",
+    "chain_rates",
+    "flip_rates",
+    "move_onto",
+    "base_distribution",
+    "initial_distribution",
+    "transition_matrix",
+    "generator_t",
+    "Exact",
+    "exact_continuous",
+    "exact_discrete",
+]
 
 
 def fixed_values(model, perturbations) -> dict[str, int]:
@@ -139,16 +151,17 @@ def generator_t(rates: np.ndarray) -> sparse.csr_matrix:
 class Exact:
     """Exact distributions over full states: per window (averaged) and at ``max_time``."""
 
-    windows: np.ndarray     # [window, state]
-    final: np.ndarray       # [state]
+    windows: np.ndarray  # [window, state]
+    final: np.ndarray  # [state]
 
 
 def exact_continuous(model, perturbations, max_time: float, tick: float) -> Exact:
     q_t = generator_t(flip_rates(model, perturbations))
     size = q_t.shape[0]
     # [p(t + h); integral of p over [t, t + h)] = expm(B^T h) [p(t); 0]
-    b_t = sparse.bmat([[q_t, sparse.csr_matrix((size, size))],
-                       [sparse.identity(size, format="csr"), sparse.csr_matrix((size, size))]]).tocsr()
+    b_t = sparse.bmat(
+        [[q_t, sparse.csr_matrix((size, size))], [sparse.identity(size, format="csr"), sparse.csr_matrix((size, size))]]
+    ).tocsr()
     n_win = max(1, math.ceil(max_time / tick - 1e-9))
     p = initial_distribution(model, perturbations)
     windows = np.empty((n_win, size))
@@ -169,6 +182,6 @@ def exact_discrete(model, perturbations, max_time: float, tick: float) -> Exact:
     p = initial_distribution(model, perturbations)
     windows = np.empty((n_win, p.size))
     for k in range(n_win):
-        windows[k] = p            # window k: the state after k jumps, one jump per tick
+        windows[k] = p  # window k: the state after k jumps, one jump per tick
         p = jump_t @ p
     return Exact(windows=windows, final=windows[-1])

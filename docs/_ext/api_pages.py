@@ -52,8 +52,11 @@ def module_page(modname: str) -> str:
     groups: dict[str, list[str]] = {"class": [], "function": [], "exception": [], "data": []}
     for name in names:
         groups[_kind(getattr(module, name))].append(name)
-    out = [_heading(f"``{modname}``", "="), f".. automodule:: {modname}\n   :no-members:\n",
-           f".. currentmodule:: {modname}\n"]
+    out = [
+        _heading(f"``{modname}``", "="),
+        f".. automodule:: {modname}\n   :no-members:\n",
+        f".. currentmodule:: {modname}\n",
+    ]
     listed = groups["class"] + groups["function"] + groups["exception"]
     if listed:
         out.append(".. autosummary::\n   :nosignatures:\n\n" + "".join(f"   {n}\n" for n in listed))

@@ -128,19 +128,37 @@ def _nodes_table(module: str | None):
         cells = [_code(node.id), node.name, node.symbol] + ([] if module else [node.module or ""])
         rows.append(cells + [_code(node.rule), _joined(refs)])
     if module:
-        return _table(["node", "name", "HGNC symbol", "rule", "references"], rows,
-                      caption=f"{len(rows)} nodes of module {module}", name="nodes", widths=[14, 18, 10, 26, 32])
-    return _table(["node", "name", "HGNC symbol", "module", "rule", "references"], rows,
-                  caption=f"{len(rows)} nodes", name="nodes", widths=[12, 16, 10, 8, 24, 30])
+        return _table(
+            ["node", "name", "HGNC symbol", "rule", "references"],
+            rows,
+            caption=f"{len(rows)} nodes of module {module}",
+            name="nodes",
+            widths=[14, 18, 10, 26, 32],
+        )
+    return _table(
+        ["node", "name", "HGNC symbol", "module", "rule", "references"],
+        rows,
+        caption=f"{len(rows)} nodes",
+        name="nodes",
+        widths=[12, 16, 10, 8, 24, 30],
+    )
 
 
 def _rules_table(module: str | None):
     model = _model()
-    rows = [[_code(n.id), _code(n.rule), _code(n.rate_up), _code(n.rate_down)]
-            for n in model if not module or n.module == module]
+    rows = [
+        [_code(n.id), _code(n.rule), _code(n.rate_up), _code(n.rate_down)]
+        for n in model
+        if not module or n.module == module
+    ]
     where = f" of module {module}" if module else ""
-    return _table(["node", "rule", "rate_up", "rate_down"], rows,
-                  caption=f"Rules and rates of {len(rows)} nodes{where}", name="rules", widths=[10, 30, 30, 20])
+    return _table(
+        ["node", "rule", "rate_up", "rate_down"],
+        rows,
+        caption=f"Rules and rates of {len(rows)} nodes{where}",
+        name="rules",
+        widths=[10, 30, 30, 20],
+    )
 
 
 def _evidence_table(module: str | None):
@@ -152,18 +170,34 @@ def _evidence_table(module: str | None):
         for ref in node.references:
             rows.append([_code(node.id), "(the node)", [_link(ref, ref.citation or ref.id)], ref.statement])
         for ref in node.evidence:
-            rows.append([_code(node.id), _joined([nodes.literal(text=r) for r in ref.regulators], ", "),
-                         [_link(ref, ref.citation or ref.id)], ref.statement])
+            rows.append(
+                [
+                    _code(node.id),
+                    _joined([nodes.literal(text=r) for r in ref.regulators], ", "),
+                    [_link(ref, ref.citation or ref.id)],
+                    ref.statement,
+                ]
+            )
     where = f" in module {module}" if module else ""
-    return _table(["node", "supports (regulators)", "reference", "finding"], rows,
-                  caption=f"{len(rows)} references behind the rules{where}", name="evidence", widths=[8, 10, 30, 40])
+    return _table(
+        ["node", "supports (regulators)", "reference", "finding"],
+        rows,
+        caption=f"{len(rows)} references behind the rules{where}",
+        name="evidence",
+        widths=[8, 10, 30, 40],
+    )
 
 
 def _parameters_table():
     params = _model().parameters
     rows = [[_code("$" + k), f"{v:g}"] for k, v in params.items()]
-    return _table(["parameter", "value (per hour)"], rows, caption=f"{len(rows)} rate parameters (model.yaml)",
-                  name="parameters", widths=[20, 20])
+    return _table(
+        ["parameter", "value (per hour)"],
+        rows,
+        caption=f"{len(rows)} rate parameters (model.yaml)",
+        name="parameters",
+        widths=[20, 20],
+    )
 
 
 def _contexts_table():
@@ -171,24 +205,37 @@ def _contexts_table():
     rows = []
     for ctx in model.contexts.values():
         on = [nodes.literal(text=i) for i in model.inputs if ctx.inputs.get(i)]
-        rows.append([_code(ctx.name), _joined(on, ", ") or "none", ctx.description,
-                     _joined([_link(r) for r in ctx.references])])
-    return _table(["context", "inputs on (the others off)", "description", "references"], rows,
-                  caption=f"{len(rows)} contexts, each a setting of every input node (contexts.yaml)", name="contexts",
-                  widths=[14, 22, 44, 20])
+        rows.append(
+            [_code(ctx.name), _joined(on, ", ") or "none", ctx.description, _joined([_link(r) for r in ctx.references])]
+        )
+    return _table(
+        ["context", "inputs on (the others off)", "description", "references"],
+        rows,
+        caption=f"{len(rows)} contexts, each a setting of every input node (contexts.yaml)",
+        name="contexts",
+        widths=[14, 22, 44, 20],
+    )
 
 
 def _drugs_table():
     rows = []
     for drug in _drugs().values():
-        targets = [nodes.literal(text=f"{t.node} {t.action}" + (f" {t.efficacy:g}" if t.action == "inhibit" else ""))
-                   for t in drug.targets]
-        name = [nodes.strong(text=drug.name)] + ([nodes.Text(" (" + ", ".join(drug.aliases) + ")")]
-                                                  if drug.aliases else [])
+        targets = [
+            nodes.literal(text=f"{t.node} {t.action}" + (f" {t.efficacy:g}" if t.action == "inhibit" else ""))
+            for t in drug.targets
+        ]
+        name = [nodes.strong(text=drug.name)] + (
+            [nodes.Text(" (" + ", ".join(drug.aliases) + ")")] if drug.aliases else []
+        )
         ref = [_link(drug.reference)] if drug.reference else []
         rows.append([name, drug.drug_class, _joined(targets, ", "), ref, drug.note])
-    return _table(["drug (aliases)", "class", "targets (action, efficacy)", "reference", "why this efficacy"], rows,
-                  caption=f"{len(rows)} drugs (drugs.yaml)", name="drugs", widths=[14, 18, 14, 12, 42])
+    return _table(
+        ["drug (aliases)", "class", "targets (action, efficacy)", "reference", "why this efficacy"],
+        rows,
+        caption=f"{len(rows)} drugs (drugs.yaml)",
+        name="drugs",
+        widths=[14, 18, 14, 12, 42],
+    )
 
 
 def _facts_table(level: str):
@@ -203,13 +250,27 @@ def _facts_table(level: str):
             change = f"{fact.readout}, {m.kind} {m.control} → {m.perturbed} (published)"
         else:
             change = f"{fact.readout} {fact.expected}"
-        status = ([nodes.emphasis(text="known failure: "), nodes.Text(fact.known_failure)] if fact.known_failure
-                  else "expected to hold")
-        rows.append([[nodes.literal(text=fact.id), nodes.Text(" "), _link(fact.reference)], fact.finding,
-                     [nodes.Text(arm), nodes.Text(" → "), nodes.strong(text=change)], status])
+        status = (
+            [nodes.emphasis(text="known failure: "), nodes.Text(fact.known_failure)]
+            if fact.known_failure
+            else "expected to hold"
+        )
+        rows.append(
+            [
+                [nodes.literal(text=fact.id), nodes.Text(" "), _link(fact.reference)],
+                fact.finding,
+                [nodes.Text(arm), nodes.Text(" → "), nodes.strong(text=change)],
+                status,
+            ]
+        )
     label = {"cell": "cell-level facts", "cascade": "cascade facts", "invivo": "in-vivo effect sizes"}[level]
-    return _table(["fact, reference", "finding", "simulated as: context, perturbation → readout", "status"],
-                  rows, caption=f"{len(rows)} {label} (facts.yaml)", name=f"facts-{level}", widths=[18, 36, 22, 24])
+    return _table(
+        ["fact, reference", "finding", "simulated as: context, perturbation → readout", "status"],
+        rows,
+        caption=f"{len(rows)} {label} (facts.yaml)",
+        name=f"facts-{level}",
+        widths=[18, 36, 22, 24],
+    )
 
 
 def _stages_table():
@@ -222,24 +283,45 @@ def _stages_table():
         if stage.inputs:
             where.append(nodes.Text(" with " + ", ".join(f"{k}={v}" for k, v in stage.inputs)))
         where.append(nodes.Text(f", {stage.duration:g} h"))
-        cases = [nodes.literal(text=(f"{c.when}: " if c.when else "otherwise: ")
-                               + (c.p if isinstance(c.p, str) else f"{c.p:g}")) for c in stage.cases]
+        cases = [
+            nodes.literal(
+                text=(f"{c.when}: " if c.when else "otherwise: ") + (c.p if isinstance(c.p, str) else f"{c.p:g}")
+            )
+            for c in stage.cases
+        ]
         rule = _joined(cases, "; ")
         if stage.constants:
             rule.append(nodes.Text("; with " + ", ".join(f"${k} = {v:g}" for k, v in stage.constants)))
         rows.append([name, stage.description, where, rule, _joined([_link(r) for r in stage.references])])
-    return _table(["stage", "what happens", "context, duration", "pass probability (the first case that holds)",
-                   "references"], rows, caption=f"{len(rows)} stages of the cascade (cascade.yaml)", name="stages",
-                  widths=[13, 22, 15, 32, 18])
+    return _table(
+        ["stage", "what happens", "context, duration", "pass probability (the first case that holds)", "references"],
+        rows,
+        caption=f"{len(rows)} stages of the cascade (cascade.yaml)",
+        name="stages",
+        widths=[13, 22, 15, 32, 18],
+    )
 
 
 def _alterations_table():
     spec = _cascade()
-    rows = [[_code(a.id), _code(a.node), a.change, f"{a.frequency:.0%}", a.description,
-             _joined([_link(r) for r in a.references])] for a in spec.alterations]
-    return _table(["alteration", "node", "change", "frequency", "description", "references"], rows,
-                  caption=f"{len(rows)} heritable alterations (cascade.yaml)", name="alterations",
-                  widths=[10, 8, 6, 6, 30, 20])
+    rows = [
+        [
+            _code(a.id),
+            _code(a.node),
+            a.change,
+            f"{a.frequency:.0%}",
+            a.description,
+            _joined([_link(r) for r in a.references]),
+        ]
+        for a in spec.alterations
+    ]
+    return _table(
+        ["alteration", "node", "change", "frequency", "description", "references"],
+        rows,
+        caption=f"{len(rows)} heritable alterations (cascade.yaml)",
+        name="alterations",
+        widths=[10, 8, 6, 6, 30, 20],
+    )
 
 
 _TABLES = {
@@ -259,8 +341,10 @@ class ModelTable(SphinxDirective):
     """``metastasim-table KIND``: a table of the curated model, read from its YAML now."""
 
     required_arguments = 1
-    option_spec: ClassVar[dict] = {"module": directives.unchanged,
-                                   "level": lambda value: directives.choice(value, ("cell", "cascade", "invivo"))}
+    option_spec: ClassVar[dict] = {
+        "module": directives.unchanged,
+        "level": lambda value: directives.choice(value, ("cell", "cascade", "invivo")),
+    }
 
     def run(self):
         kind = self.arguments[0]

@@ -22,8 +22,9 @@ def _value(v: object) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
-def summary_html(title: str, facts: Mapping[str, object], table: pd.DataFrame | None = None, *,
-                 caption: str = "") -> str:
+def summary_html(
+    title: str, facts: Mapping[str, object], table: pd.DataFrame | None = None, *, caption: str = ""
+) -> str:
     """A title, a two-column table of ``facts`` and, below, ``table`` (numbers to 4 significant digits).
 
     Parameters
@@ -38,8 +39,10 @@ def summary_html(title: str, facts: Mapping[str, object], table: pd.DataFrame | 
         A line under ``table`` (e.g. how many rows it leaves out).
     """
     rows = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(_value(v))}</td></tr>" for k, v in facts.items())
-    parts = [f"<div class=\"metastasim\"><strong>{escape(title)}</strong>",
-             f"<table class=\"metastasim-facts\">{rows}</table>"]
+    parts = [
+        f'<div class="metastasim"><strong>{escape(title)}</strong>',
+        f'<table class="metastasim-facts">{rows}</table>',
+    ]
     if table is not None:
         parts.append(table.to_html(float_format=lambda x: f"{x:.4g}", border=0, na_rep="–"))
     if caption:

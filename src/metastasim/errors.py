@@ -38,9 +38,7 @@ class ModelError(MetastasimError):
         The 1-based line in that file, if known.
     """
 
-    def __init__(
-        self, message: str, *, path: str | None = None, line: int | None = None, column: int | None = None
-    ):
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None, column: int | None = None):
         self.message = message
         self.path = None if path is None else str(path)
         self.line = line
@@ -57,7 +55,7 @@ class ModelError(MetastasimError):
             where = "line " + where
         return (where + ": " if where else "") + self.message
 
-    def located(self, path: str | None, line: int | None = None, column: int = 0) -> "ModelError":
+    def located(self, path: str | None, line: int | None = None, column: int = 0) -> ModelError:
         """This error placed in a file.
 
         ``line`` and ``column`` say where the parsed snippet starts in the file: the

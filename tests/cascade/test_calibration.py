@@ -28,7 +28,8 @@ def check_anchors(cells: int, seed: int) -> None:
         lo, hi = binomial_ci(passed, cells)
         assert a.fraction / 2 <= lo and hi <= 2 * a.fraction, (
             f"{a.stage}: simulated {passed / cells:.3g} (95% CI {lo:.3g}-{hi:.3g}) is not within a factor of 2 "
-            f"of the measured {a.fraction:g}")
+            f"of the measured {a.fraction:g}"
+        )
     assert result.efficiency == result.cumulative("macrometastasis")
 
 

@@ -69,8 +69,7 @@ def test_pass_probabilities_follow_the_rule_and_the_carried_state(toy):
     assert within(second.passed, first.passed, 0.25 + 0.75 * 0.5)
     assert within(res.metastatic, 40_000, 0.7 * 0.625)
     # spontaneous: M was never set, so every cell meets the otherwise case (p = 0.2)
-    spont = run_cascade(toy, parse_cascade(toy_spec()), mode="spontaneous", cells=40_000, seed=5,
-                        estimator="direct")
+    spont = run_cascade(toy, parse_cascade(toy_spec()), mode="spontaneous", cells=40_000, seed=5, estimator="direct")
     assert spont.stages[0].case_entered == [0, 40_000]
     assert within(spont.stages[0].passed, 40_000, 0.2)
 
@@ -143,8 +142,9 @@ def test_bad_cascades_are_clear_errors(toy):
     with pytest.raises(ModelError, match="unknown cascade mode"):
         run_cascade(toy, spec, mode="orthotopic")
     with pytest.raises(ModelError, match=r"duration of stage first must be positive, not -1") as exc:
-        parse_cascade(toy_spec().replace("duration: 2, pass: [{when: M", "duration: -1, pass: [{when: M"),
-                      path="c.yaml")
+        parse_cascade(
+            toy_spec().replace("duration: 2, pass: [{when: M", "duration: -1, pass: [{when: M"), path="c.yaml"
+        )
     assert exc.value.line == 5 and exc.value.path == "c.yaml"
     with pytest.raises(ModelError, match="duration of stage first must be positive, not 0"):
         parse_cascade(toy_spec().replace("duration: 2, pass: [{when: M", "duration: 0, pass: [{when: M"))
@@ -193,13 +193,22 @@ def test_a_treatment_acts_only_from_its_stage_even_on_altered_nodes(toy):
     assert forced.stages[1].passed == forced.stages[0].passed  # every cell has B: all pass the second stage
 
 
-@pytest.mark.parametrize("change, message, line", [
-    (("phenotypes: [M, B]", "phenotypes: [M, M]"), "phenotypes lists a node twice", 3),
-    (("{mode: experimental, stage: second", "{mode: [experimental], stage: second"),
-     "anchor names stage 'second' of mode ['experimental']", 13),
-    (("{when: M, p: 0.7}", "{when: " + " & ".join(f"N{i}" for i in range(21)) + ", p: 0.7}"),
-     "reads 21 nodes; at most 20", 5),
-])
+@pytest.mark.parametrize(
+    "change, message, line",
+    [
+        (("phenotypes: [M, B]", "phenotypes: [M, M]"), "phenotypes lists a node twice", 3),
+        (
+            ("{mode: experimental, stage: second", "{mode: [experimental], stage: second"),
+            "anchor names stage 'second' of mode ['experimental']",
+            13,
+        ),
+        (
+            ("{when: M, p: 0.7}", "{when: " + " & ".join(f"N{i}" for i in range(21)) + ", p: 0.7}"),
+            "reads 21 nodes; at most 20",
+            5,
+        ),
+    ],
+)
 def test_malformed_cascade_files_name_the_line(change, message, line):
     with pytest.raises(ModelError, match=re.escape(message)) as exc:
         parse_cascade(toy_spec().replace(*change), path="c.yaml")

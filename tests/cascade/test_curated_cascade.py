@@ -40,13 +40,22 @@ def test_viable_only_finds_exactly_the_metastatic_cells_of_a_full_run():
     from metastasim.network.perturbations import Inhibit, Knockout
 
     spec, model = load_cascade(), load_model()
-    cases = [("experimental", 30_000, (), (), None),
-             ("experimental", 30_000, (Knockout("DDIT3"),), (Inhibit("MTOR", 0.5),), "dormancy"),
-             ("spontaneous", 40_000, (), (), None)]
+    cases = [
+        ("experimental", 30_000, (), (), None),
+        ("experimental", 30_000, (Knockout("DDIT3"),), (Inhibit("MTOR", 0.5),), "dormancy"),
+        ("spontaneous", 40_000, (), (), None),
+    ]
     for mode, cells, whole, treatment, start in cases:
         last = spec.mode(mode).stages[-1]
-        kw = dict(mode=mode, cells=cells, seed=7, perturbations=whole, treatment=treatment, treatment_from=start,
-                  keep_survivors=[last])
+        kw = dict(
+            mode=mode,
+            cells=cells,
+            seed=7,
+            perturbations=whole,
+            treatment=treatment,
+            treatment_from=start,
+            keep_survivors=[last],
+        )
         full = run_cascade(model, spec, **kw)
         fast = run_cascade(model, spec, viable_only=True, chunk_size=997, **kw)
         assert full.metastatic > 0 or mode == "spontaneous"
@@ -54,6 +63,12 @@ def test_viable_only_finds_exactly_the_metastatic_cells_of_a_full_run():
         assert fast.efficiency == full.efficiency
         assert fast.simulated < 0.05 * cells  # the point of it
         # stopping early: the cells through a stage are those of the full run too
-        mid = run_cascade(model, spec, viable_only=True, until="dormancy", keep_survivors=["dormancy"],
-                          **{k: v for k, v in kw.items() if k != "keep_survivors"})
+        mid = run_cascade(
+            model,
+            spec,
+            viable_only=True,
+            until="dormancy",
+            keep_survivors=["dormancy"],
+            **{k: v for k, v in kw.items() if k != "keep_survivors"},
+        )
         assert mid.stage("dormancy").passed == full.stage("dormancy").passed

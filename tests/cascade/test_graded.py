@@ -8,13 +8,12 @@ import re
 import numpy as np
 import pytest
 
+from graded_toy import DOWN, MODEL, UP, T, exact_occupancy  # noqa: F401  (tests/graded_toy.py)
 from metastasim.cascade import binomial_ci, parse_cascade, run_cascade
 from metastasim.cascade.rules import GradedP
 from metastasim.errors import ModelError
 from metastasim.io import parse_yaml
 from metastasim.network.perturbations import Knockout
-
-from graded_toy import DOWN, MODEL, T, UP, exact_occupancy  # noqa: F401  (tests/graded_toy.py)
 
 
 def spec_text(p: str, constants: str = "{floor: 0.2}", extra_case: str = "") -> str:
@@ -74,17 +73,20 @@ def test_graded_expressions_are_checked():
     assert g.range_check() == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("p, constants, message", [
-    ("2 * X", "{}", "pass probability '2 * X' is 2 at X=1; it must stay within [0, 1]"),
-    ("X - 0.5", "{}", "is -0.5 at X=0"),
-    ("$top * X", "{floor: 0.2}", "$top is not one of the stage's constants (floor)"),
-    ("$top * X", "{}", "$top is not one of the stage's constants (it has none)"),
-    ("X * (", "{}", "p of a case of stage grow"),
-    ("1 / X", "{}", "is inf at X=0"),
-    ("@logic ? 1 : 0", "{}", "cannot read @logic"),
-    ("X", "{1bad: 0.2}", "constant '1bad' of stage grow is not a valid name"),
-    ("X", "{floor: high}", "constant floor of stage grow"),
-])
+@pytest.mark.parametrize(
+    "p, constants, message",
+    [
+        ("2 * X", "{}", "pass probability '2 * X' is 2 at X=1; it must stay within [0, 1]"),
+        ("X - 0.5", "{}", "is -0.5 at X=0"),
+        ("$top * X", "{floor: 0.2}", "$top is not one of the stage's constants (floor)"),
+        ("$top * X", "{}", "$top is not one of the stage's constants (it has none)"),
+        ("X * (", "{}", "p of a case of stage grow"),
+        ("1 / X", "{}", "is inf at X=0"),
+        ("@logic ? 1 : 0", "{}", "cannot read @logic"),
+        ("X", "{1bad: 0.2}", "constant '1bad' of stage grow is not a valid name"),
+        ("X", "{floor: high}", "constant floor of stage grow"),
+    ],
+)
 def test_bad_graded_rules_name_the_line(p, constants, message):
     with pytest.raises(ModelError, match=re.escape(message)) as exc:
         parse_cascade(spec_text(p, constants), path="c.yaml")

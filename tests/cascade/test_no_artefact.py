@@ -3,9 +3,9 @@
 The single-target screen of the curated model runs in both cascade modes (splitting in
 both, so that the rare metastatic cells of each arm are estimated, not counted).  An arm
 "prevents >= 99%" when even the upper end of its 95% interval of the log2 change lies
-below log2(0.01), or when no clone is left in any replicate.  Each such arm must be backed by an in-vivo fact of facts.yaml that
-shows an effect that large, or be listed below with the reason the model gives it; a
-listed arm that no longer prevents >= 99% fails the test too, so the list stays true.
+below log2(0.01), or when no clone is left in any replicate.  Each such arm must be backed
+by an in-vivo fact of facts.yaml that shows an effect that large, or be listed below with
+the reason the model gives it; a listed arm that no longer prevents >= 99% fails the test too, so the list stays true.
 """
 
 from __future__ import annotations
@@ -30,15 +30,28 @@ LIMIT = math.log2(0.01)
 # not in the model).  This is the model's answer for these arms; the screen weighs them by
 # how they spare untransformed cells, which they do not.
 NETWORK_LETHAL = {
-    "KO(GLS)", "KO(GLUD1)", "KO(SLC7A11)", "DON", "JHU-083", "telaglenastat", "R162", "erastin",
+    "KO(GLS)",
+    "KO(GLUD1)",
+    "KO(SLC7A11)",
+    "DON",
+    "JHU-083",
+    "telaglenastat",
+    "R162",
+    "erastin",
 }
 
 
 @pytest.fixture(scope="module")
 def screen():
     model, drugs = load_model(), load_drugs()
-    params = ScreenParams(cells=3000, spontaneous_cells=3000, splitting=("spontaneous", "experimental"),
-                          samples=50, contexts=("normoxia",), seed=1)
+    params = ScreenParams(
+        cells=3000,
+        spontaneous_cells=3000,
+        splitting=("spontaneous", "experimental"),
+        samples=50,
+        contexts=("normoxia",),
+        seed=1,
+    )
     return run_screen(model, load_cascade(), singles(model, drugs), params)
 
 

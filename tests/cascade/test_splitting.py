@@ -107,8 +107,8 @@ class Toy:
     spec: str
     mode: str
     perturbations: tuple = ()
-    cells: int = 2000           # total working population of one splitting run (10 replicates)
-    middle: int = 0             # the intermediate stage whose interval coverage is checked
+    cells: int = 2000  # total working population of one splitting run (10 replicates)
+    middle: int = 0  # the intermediate stage whose interval coverage is checked
 
 
 TOYS = {
@@ -132,6 +132,7 @@ def model():
 # ---------------------------------------------------------------------------
 # the exact cascade
 # ---------------------------------------------------------------------------
+
 
 def _value(p) -> int:
     return 0 if isinstance(p, Knockout) else 1 if isinstance(p, ForceOn) else p.value
@@ -168,7 +169,7 @@ def case_of_states(model, cases) -> np.ndarray:
     for s in range(which.size):
         values = {name: (s >> i) & 1 for i, name in enumerate(ids)}
         for name in {v for e in exprs if e is not None for v in e.variables()} - set(values):
-            values[name] = values[model.resolve(name)]   # a case may name a node by its symbol
+            values[name] = values[model.resolve(name)]  # a case may name a node by its symbol
         which[s] = next(k for k, e in enumerate(exprs) if e is None or e.evaluate(values))
     return which
 
@@ -179,11 +180,11 @@ class ExactCascade:
 
     model: object
     stages: list[str]
-    cases: list[np.ndarray]           # per stage, the case of each state
-    entered: list[np.ndarray]         # per stage, the mass at its end before the pass rule
-    passed: list[np.ndarray]          # per stage, the mass at its end after the pass rule
-    frequencies: list[float]          # per alteration
-    combos: list[tuple[tuple[int, ...], float, float]]   # (carried, probability, efficiency given it)
+    cases: list[np.ndarray]  # per stage, the case of each state
+    entered: list[np.ndarray]  # per stage, the mass at its end before the pass rule
+    passed: list[np.ndarray]  # per stage, the mass at its end after the pass rule
+    frequencies: list[float]  # per alteration
+    combos: list[tuple[tuple[int, ...], float, float]]  # (carried, probability, efficiency given it)
 
     def cumulative(self, k: int) -> float:
         return float(self.passed[k].sum())
@@ -231,7 +232,7 @@ def exact_cascade(model, spec, mode: str, perturbations=()) -> ExactCascade:
                     fixed[model.resolve(a.node)] = a.value
             p = move_onto(p, model, fixed)
             p = expm_multiply(generator_t(chain_rates(model, fixed, factor)) * duration, p)
-            p = np.clip(p, 0.0, None)   # expm_multiply may leave -1e-17 where the mass is 0
+            p = np.clip(p, 0.0, None)  # expm_multiply may leave -1e-17 where the mass is 0
             if stage is not None:
                 entered[k - 1] += prob * p
                 p = p * pass_p[k - 1]
@@ -295,7 +296,7 @@ def test_exact_cascade_solver_matches_closed_form():
 def test_the_rare_toy_is_rare():
     ex = exact("rare")
     assert 1e-9 < ex.efficiency < 1e-6
-    assert ex.carriers_metastatic(0) > 0.5 * ex.efficiency     # most metastases come from the rare carriers
+    assert ex.carriers_metastatic(0) > 0.5 * ex.efficiency  # most metastases come from the rare carriers
     assert any(0.0 in (c.p for c in s.cases) for s in parse_cascade(RARE).stages.values())
 
 
@@ -308,8 +309,15 @@ def test_exact_solver_agrees_with_the_direct_estimator(name):
     carriers and metastatic carriers of the direct estimator (200,000 cells): the exact binomial 99.9% interval
     of each count covers the exact probability."""
     toy, ex = TOYS[name], exact(name)
-    res = run_cascade(model(), parse_cascade(toy.spec), mode=toy.mode, cells=DIRECT_CELLS, seed=2024,
-                      perturbations=toy.perturbations, estimator="direct")
+    res = run_cascade(
+        model(),
+        parse_cascade(toy.spec),
+        mode=toy.mode,
+        cells=DIRECT_CELLS,
+        seed=2024,
+        perturbations=toy.perturbations,
+        estimator="direct",
+    )
     n, bad = DIRECT_CELLS, []
 
     def check(what, k, p):
@@ -333,17 +341,18 @@ def test_exact_solver_agrees_with_the_direct_estimator(name):
 # the splitting estimator: bias and coverage over seeds
 # ---------------------------------------------------------------------------
 
+
 @dataclass
 class Runs:
     """The estimates of a toy's splitting runs, one row per seed."""
 
-    efficiency: np.ndarray        # [runs]
-    efficiency_ci: np.ndarray     # [runs, 2]
-    cumulative: np.ndarray        # [runs, stages]
-    cumulative_ci: np.ndarray     # [runs, stages, 2]
-    phenotypes: dict[str, np.ndarray]       # node -> [runs] estimated fraction of all cells through the last stage
-    odds_ratio: np.ndarray        # [runs, alterations, 3]: estimate, low, high
-    resampled: np.ndarray         # [runs] replicates resampled, all stages together
+    efficiency: np.ndarray  # [runs]
+    efficiency_ci: np.ndarray  # [runs, 2]
+    cumulative: np.ndarray  # [runs, stages]
+    cumulative_ci: np.ndarray  # [runs, stages, 2]
+    phenotypes: dict[str, np.ndarray]  # node -> [runs] estimated fraction of all cells through the last stage
+    odds_ratio: np.ndarray  # [runs, alterations, 3]: estimate, low, high
+    resampled: np.ndarray  # [runs] replicates resampled, all stages together
 
 
 @functools.cache
@@ -352,19 +361,39 @@ def splitting_runs(name: str, ess_threshold: float = 0.5, seeds: range = SEEDS, 
     spec = parse_cascade(toy.spec)
     rows = []
     for seed in seeds:
-        r = run_cascade(model(), spec, mode=toy.mode, cells=cells or toy.cells, seed=seed, estimator="splitting",
-                        replicates=REPLICATES, perturbations=toy.perturbations, ess_threshold=ess_threshold,
-                        threads=1)  # the numbers do not depend on threads; one is fastest for small populations
+        r = run_cascade(
+            model(),
+            spec,
+            mode=toy.mode,
+            cells=cells or toy.cells,
+            seed=seed,
+            estimator="splitting",
+            replicates=REPLICATES,
+            perturbations=toy.perturbations,
+            ess_threshold=ess_threshold,
+            threads=1,
+        )  # the numbers do not depend on threads; one is fastest for small populations
         enrich = r.enrichment()
-        rows.append((r.efficiency, r.efficiency_ci95, [r.cumulative(s.name) for s in r.stages],
-                     [r.cumulative_ci95(s.name) for s in r.stages],
-                     {node: float(v.mean()) for node, v in r.stages[-1].phenotypes.items()},
-                     enrich[["odds_ratio", "ci95_low", "ci95_high"]].to_numpy(),
-                     sum(int(s.resampled.sum()) for s in r.stages)))
-    return Runs(efficiency=np.array([row[0] for row in rows]), efficiency_ci=np.array([row[1] for row in rows]),
-                cumulative=np.array([row[2] for row in rows]), cumulative_ci=np.array([row[3] for row in rows]),
-                phenotypes={node: np.array([row[4][node] for row in rows]) for node in rows[0][4]},
-                odds_ratio=np.array([row[5] for row in rows]), resampled=np.array([row[6] for row in rows]))
+        rows.append(
+            (
+                r.efficiency,
+                r.efficiency_ci95,
+                [r.cumulative(s.name) for s in r.stages],
+                [r.cumulative_ci95(s.name) for s in r.stages],
+                {node: float(v.mean()) for node, v in r.stages[-1].phenotypes.items()},
+                enrich[["odds_ratio", "ci95_low", "ci95_high"]].to_numpy(),
+                sum(int(s.resampled.sum()) for s in r.stages),
+            )
+        )
+    return Runs(
+        efficiency=np.array([row[0] for row in rows]),
+        efficiency_ci=np.array([row[1] for row in rows]),
+        cumulative=np.array([row[2] for row in rows]),
+        cumulative_ci=np.array([row[3] for row in rows]),
+        phenotypes={node: np.array([row[4][node] for row in rows]) for node in rows[0][4]},
+        odds_ratio=np.array([row[5] for row in rows]),
+        resampled=np.array([row[6] for row in rows]),
+    )
 
 
 def z_score(estimates: np.ndarray, truth: float) -> float:
@@ -398,8 +427,10 @@ def test_splitting_is_unbiased(name):
 # most misses with the interval below the truth (6.0% below, 1.5% above), while the mean is unbiased
 # (z = 0.90 over 1000 seeds).  With 8,000 cells it covers 95% (seeds 0..99), with 20,000 cells 94% (200 seeds);
 # with the gain at 20% instead of 2%, 95.0% at 2,000 cells.  Strict: remove the mark when the interval is fixed.
-RARE_UNDERCOVERS = pytest.mark.xfail(strict=True, reason="splitting's 95% CI under-covers (86%) an efficiency "
-                                     "that rests on ~4 rare-subclone carriers per replicate")
+RARE_UNDERCOVERS = pytest.mark.xfail(
+    strict=True,
+    reason="splitting's 95% CI under-covers (86%) an efficiency that rests on ~4 rare-subclone carriers per replicate",
+)
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=RARE_UNDERCOVERS) if n == "rare" else n for n in TOYS])
@@ -437,7 +468,7 @@ def test_splitting_intervals_cover_the_odds_ratios(name):
         truth = ex.odds_ratio(j)
         report[alt.id] = (truth, coverage(runs.odds_ratio[:, j, 1:], truth))
     if name == "treated":
-        assert report["G_gain"][0] == pytest.approx(1.0)    # the knock-out wins over the gain
+        assert report["G_gain"][0] == pytest.approx(1.0)  # the knock-out wins over the gain
     assert all(0.90 <= cov <= 0.99 for _, cov in report.values()), f"alteration: (exact odds ratio, coverage) {report}"
 
 
@@ -448,7 +479,7 @@ def test_splitting_is_unbiased_whatever_the_resampling_threshold(name, ess_thres
     runs, ex = splitting_runs(name, ess_threshold), exact(name)
     if ess_threshold == 0.0:
         assert runs.resampled.sum() == 0
-    else:   # the weights differ after every stage but the last: every replicate is resampled there
+    else:  # the weights differ after every stage but the last: every replicate is resampled there
         assert runs.resampled.min() == REPLICATES * (len(ex.stages) - 1)
     z = {"efficiency": z_score(runs.efficiency, ex.efficiency)}
     for k, stage in enumerate(ex.stages):
@@ -479,7 +510,7 @@ def test_splitting_bias_and_coverage_over_1000_seeds(name):
 @pytest.mark.parametrize("name", list(TOYS))
 def test_splitting_with_ten_times_the_cells(name):
     """20,000 cells (2,000 per replicate), 200 seeds: bias within 3 SE, coverage in 90-99%."""
-    toy, runs, ex = TOYS[name], splitting_runs(name, 0.5, range(200), 20_000), exact(name)
+    runs, ex = splitting_runs(name, 0.5, range(200), 20_000), exact(name)
     z = z_score(runs.efficiency, ex.efficiency)
     cov = coverage(runs.efficiency_ci, ex.efficiency)
     assert abs(z) < 3 and 0.90 <= cov <= 0.99, (z, cov)

@@ -29,17 +29,28 @@ def log_se(low: float, high: float, quantile: float) -> float:
     return (math.log(high) - math.log(low)) / (2 * quantile)
 
 
-@pytest.mark.parametrize("mode, direct_cells, split_cells", [
-    ("experimental", 1_000_000, 20_000),
-    ("spontaneous", 10_000_000, 20_000),
-])
+@pytest.mark.parametrize(
+    "mode, direct_cells, split_cells",
+    [
+        ("experimental", 1_000_000, 20_000),
+        ("spontaneous", 10_000_000, 20_000),
+    ],
+)
 def test_splitting_agrees_with_the_direct_estimator(curated, mode, direct_cells, split_cells):
     # the direct estimator's metastatic cells, exactly those of a full run (viable_only), against splitting's
     # estimate: the difference of the log estimates within 3 combined standard errors (each interval's half-width
     # over its quantile: the exact binomial interval's normal one, splitting's Student t on 9 df)
     model, spec = curated
-    direct = run_cascade(model, spec, mode=mode, cells=direct_cells, seed=5, estimator="direct", viable_only=True,
-                         keep_survivors=[spec.mode(mode).stages[-1]])
+    direct = run_cascade(
+        model,
+        spec,
+        mode=mode,
+        cells=direct_cells,
+        seed=5,
+        estimator="direct",
+        viable_only=True,
+        keep_survivors=[spec.mode(mode).stages[-1]],
+    )
     split = run_cascade(model, spec, mode=mode, cells=split_cells, seed=5, estimator="splitting")
     assert direct.metastatic >= 30
     se_direct = 1 / math.sqrt(direct.metastatic)  # Poisson count: se of the log
@@ -66,8 +77,17 @@ def test_same_numbers_whatever_the_threads_and_chunks(curated):
     model, spec = curated
 
     def run(threads, chunk):
-        d = run_cascade(model, spec, mode="spontaneous", cells=3000, replicates=3, seed=7, estimator="splitting",
-                        threads=threads, chunk_size=chunk).to_dict()
+        d = run_cascade(
+            model,
+            spec,
+            mode="spontaneous",
+            cells=3000,
+            replicates=3,
+            seed=7,
+            estimator="splitting",
+            threads=threads,
+            chunk_size=chunk,
+        ).to_dict()
         d.pop("elapsed_s"), d.pop("threads")
         return d
 
@@ -88,8 +108,9 @@ def test_clones_inherit_their_alterations(curated):
         assert np.all(s.cumulative <= s.entered + 1e-15) and np.all(s.cumulative >= 0)
     xbp1 = plain.enrichment().loc["XBP1_gain"]
     assert xbp1.ci95_low > 1 and 0.05 < xbp1.frequency_metastatic < 1
-    ko = run_cascade(model, spec, mode="experimental", cells=20_000, seed=3, estimator="splitting",
-                     perturbations=[Knockout("XBP1")])
+    ko = run_cascade(
+        model, spec, mode="experimental", cells=20_000, seed=3, estimator="splitting", perturbations=[Knockout("XBP1")]
+    )
     xbp1 = ko.enrichment().loc["XBP1_gain"]
     assert xbp1.ci95_low < 1 < xbp1.ci95_high
 

@@ -22,22 +22,31 @@ def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def spontaneous():
-    return json.loads(run("--mode", "spontaneous", "--estimator", "direct", "--cells", "3000", "--seed", "4",
-                          "--json").stdout)
+    return json.loads(
+        run("--mode", "spontaneous", "--estimator", "direct", "--cells", "3000", "--seed", "4", "--json").stdout
+    )
 
 
 @pytest.fixture(scope="module")
 def splitting():
-    return json.loads(run("--mode", "spontaneous", "--cells", "4000", "--replicates", "4", "--seed", "4",
-                          "--json").stdout)
+    return json.loads(
+        run("--mode", "spontaneous", "--cells", "4000", "--replicates", "4", "--seed", "4", "--json").stdout
+    )
 
 
 def test_json_contract(spontaneous):
     assert CONTRACT <= spontaneous.keys() and spontaneous["estimator"] == "direct"
     assert spontaneous["mode"] == "spontaneous" and spontaneous["cells"] == 3000 and spontaneous["seed"] == 4
     names = [s["name"] for s in spontaneous["stages"]]
-    assert names == ["invasion", "intravasation", "circulation", "extravasation", "dormancy", "micrometastasis",
-                     "macrometastasis"]
+    assert names == [
+        "invasion",
+        "intravasation",
+        "circulation",
+        "extravasation",
+        "dormancy",
+        "micrometastasis",
+        "macrometastasis",
+    ]
     entered = 3000
     for s in spontaneous["stages"]:
         assert {"name", "entered", "passed", "fraction", "ci95"} <= s.keys()
@@ -71,8 +80,18 @@ def test_splitting_is_the_spontaneous_default_and_its_json_contract(splitting):
 
 
 def test_drug_from_a_stage_and_a_table(tmp_path):
-    proc = run("--cells", "3000", "--drug", "HC-5404", "--from-stage", "dormancy", "--ko", "ATF6", "--out",
-               str(tmp_path / "out"))
+    proc = run(
+        "--cells",
+        "3000",
+        "--drug",
+        "HC-5404",
+        "--from-stage",
+        "dormancy",
+        "--ko",
+        "ATF6",
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert "KO(ATF6)" in proc.stdout and "from dormancy" in proc.stdout
     assert "metastatic efficiency" in proc.stdout and "Luzzi" in proc.stdout
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
@@ -83,21 +102,25 @@ def test_drug_from_a_stage_and_a_table(tmp_path):
     assert [a["stage"] for a in payload["anchors"]] == ["extravasation", "micrometastasis", "macrometastasis"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--cells", "0"], "'--cells': 0 is not in the range"),
-    (["--drug", "telaglenastatt"], "telaglenastat"),
-    (["--ko", "NOTANODE"], "NOTANODE"),
-    (["--drug", "CB-839", "--from-stage", "orbit"], "mode experimental has no stage 'orbit'"),
-    (["--from-stage", "dormancy"], "--from-stage needs at least one --drug"),
-    (["--mode", "orthotopic"], "orthotopic"),
-    (["--estimator", "bootstrap"], "'bootstrap' is not one of 'auto', 'direct', 'splitting'"),
-    (["--mode", "spontaneous", "--cells", "1"], "at least 2 cells per replicate"),
-    (["--estimator", "splitting", "--replicates", "1"], "at least 2 replicates, not 1"),
-    (["--estimator", "splitting", "--replicates", "0", "--out", "never"], "at least 2 replicates, not 0"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--cells", "0"], "'--cells': 0 is not in the range"),
+        (["--drug", "telaglenastatt"], "telaglenastat"),
+        (["--ko", "NOTANODE"], "NOTANODE"),
+        (["--drug", "CB-839", "--from-stage", "orbit"], "mode experimental has no stage 'orbit'"),
+        (["--from-stage", "dormancy"], "--from-stage needs at least one --drug"),
+        (["--mode", "orthotopic"], "orthotopic"),
+        (["--estimator", "bootstrap"], "'bootstrap' is not one of 'auto', 'direct', 'splitting'"),
+        (["--mode", "spontaneous", "--cells", "1"], "at least 2 cells per replicate"),
+        (["--estimator", "splitting", "--replicates", "1"], "at least 2 replicates, not 1"),
+        (["--estimator", "splitting", "--replicates", "0", "--out", "never"], "at least 2 replicates, not 0"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
-    proc = subprocess.run([str(METASTASIM), "cascade", *args], capture_output=True, text=True, timeout=300,
-                          cwd=tmp_path)
+    proc = subprocess.run(
+        [str(METASTASIM), "cascade", *args], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
     assert proc.returncode == 2
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1 and not proc.stdout
     assert not list(tmp_path.iterdir())  # nothing written
@@ -115,5 +138,6 @@ def test_bad_cascade_file_names_file_and_line(tmp_path):
     out = tmp_path / "never"
     proc = run("--cascade", str(path), "--cells", "10", "--out", str(out), ok=False)
     assert proc.returncode == 2 and not out.exists()
-    assert proc.stderr.strip() == (f"metastasim: error: {path}:{line}: duration of stage circulation must be "
-                                   f"positive, not -3")
+    assert proc.stderr.strip() == (
+        f"metastasim: error: {path}:{line}: duration of stage circulation must be positive, not -3"
+    )

@@ -19,8 +19,13 @@ MODEL = "cohen2015"
 N_NODES = 32
 OUTPUTS = ("Metastasis", "Migration", "Invasion", "EMT", "Apoptosis", "CellCycleArrest")
 JSON_KEYS = {"model_hash", "seed", "samples", "max_time", "perturbations", "nodes", "final_states"}
-RESULT_FILES = {"node_probabilities.csv", "final_nodes.csv", "result.json", "final_states.csv",
-                "state_probabilities.csv"}
+RESULT_FILES = {
+    "node_probabilities.csv",
+    "final_nodes.csv",
+    "result.json",
+    "final_states.csv",
+    "state_probabilities.csv",
+}
 FORMATS = ("bnet", "sbml", "yaml", "bnd")
 
 
@@ -39,6 +44,7 @@ def simulate_json(*args: str | Path) -> dict:
 # simulate --json
 # ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def result() -> dict:
     return simulate_json(MODEL, "--samples", "2000", "--seed", "7")
@@ -46,8 +52,9 @@ def result() -> dict:
 
 @pytest.fixture(scope="module")
 def perturbed() -> dict:
-    return simulate_json(MODEL, "--samples", "500", "--ko", "p53", "--oe", "NICD", "--set", "ECMicroenv=1",
-                         "--inhibit", "TGFbeta=0.5")
+    return simulate_json(
+        MODEL, "--samples", "500", "--ko", "p53", "--oe", "NICD", "--set", "ECMicroenv=1", "--inhibit", "TGFbeta=0.5"
+    )
 
 
 def test_json_has_the_documented_keys(result):
@@ -144,6 +151,7 @@ def test_human_output_names_the_outputs():
 # convert
 # ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
     folder = tmp_path_factory.mktemp("convert")
@@ -188,6 +196,7 @@ def test_converted_file_keeps_the_fixed_points(converted, fmt):
 # ---------------------------------------------------------------------------
 # attractors, --version, --help
 # ---------------------------------------------------------------------------
+
 
 def test_attractors_count_fixed_points():
     payload = json.loads(run("attractors", MODEL, "--json").stdout)

@@ -24,8 +24,11 @@ def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def primary():
-    return json.loads(run("simulate", "--model", "metastasim", "--context", "primary", "--samples", "2000",
-                          "--seed", "3", "--json").stdout)
+    return json.loads(
+        run(
+            "simulate", "--model", "metastasim", "--context", "primary", "--samples", "2000", "--seed", "3", "--json"
+        ).stdout
+    )
 
 
 def test_json_contract(primary):
@@ -49,18 +52,35 @@ def test_model_is_also_the_positional_argument():
 
 
 def test_drug_by_alias_and_dose_and_knockout_by_symbol():
-    out = json.loads(run("simulate", "--model", "metastasim", "--context", "normoxia", "--samples", "500",
-                         "--drug", "CB-839=0.5", "--ko", "ERN1", "--json").stdout)
+    out = json.loads(
+        run(
+            "simulate",
+            "--model",
+            "metastasim",
+            "--context",
+            "normoxia",
+            "--samples",
+            "500",
+            "--drug",
+            "CB-839=0.5",
+            "--ko",
+            "ERN1",
+            "--json",
+        ).stdout
+    )
     assert out["nodes"]["ERN1"] == 0
     assert any("GLS" in p for p in out["perturbations"])
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--drug", "telaglenstat"), "did you mean telaglenastat"),
-    (("--drug", "CB-839=2"), "dose"),
-    (("--context", "lungs"), "context"),
-    (("--ko", "PERKK"), "PERKK"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--drug", "telaglenstat"), "did you mean telaglenastat"),
+        (("--drug", "CB-839=2"), "dose"),
+        (("--context", "lungs"), "context"),
+        (("--ko", "PERKK"), "PERKK"),
+    ],
+)
 def test_bad_names_end_in_one_line_and_status_2(args, message):
     proc = run("simulate", "--model", "metastasim", "--samples", "10", *args, ok=False)
     assert proc.returncode == 2
@@ -81,8 +101,9 @@ def test_convert_exports_the_curated_model(tmp_path):
             assert "rates" in proc.stderr  # dropped, with a warning
         else:
             assert "warning" not in proc.stderr
-        again = json.loads(run("simulate", str(tmp_path / f"m{suffix}"), "--samples", "10", "--max-time", "1",
-                               "--json").stdout)
+        again = json.loads(
+            run("simulate", str(tmp_path / f"m{suffix}"), "--samples", "10", "--max-time", "1", "--json").stdout
+        )
         assert set(again["nodes"]) >= set(PHENOTYPES)
 
 

@@ -26,15 +26,36 @@ def run(*args: str, ok: bool = True, cwd=None) -> subprocess.CompletedProcess:
 def screened(tmp_path_factory):
     folder = tmp_path_factory.mktemp("screen")
     store = folder / "s.sqlite"
-    out = run("screen", "--targets", "ATF4,ITGB1,telaglenastat", "--pairs", "--doses", "0,0.5,1", *SMALL,
-              "--store", str(store), "--out", str(folder / "tables"), "--json")
+    out = run(
+        "screen",
+        "--targets",
+        "ATF4,ITGB1,telaglenastat",
+        "--pairs",
+        "--doses",
+        "0,0.5,1",
+        *SMALL,
+        "--store",
+        str(store),
+        "--out",
+        str(folder / "tables"),
+        "--json",
+    )
     return folder, store, json.loads(out.stdout)
 
 
 def test_screen_json_contract(screened):
     folder, store, payload = screened
-    assert {"run", "run_key", "params", "ranking", "synergy", "dose_response", "ic50", "computed", "model_hash"} \
-        <= payload.keys()
+    assert {
+        "run",
+        "run_key",
+        "params",
+        "ranking",
+        "synergy",
+        "dose_response",
+        "ic50",
+        "computed",
+        "model_hash",
+    } <= payload.keys()
     assert payload["params"]["cells"] == 100_000 and payload["params"]["seed"] == 1
     assert payload["params"]["contexts"] == ["normoxia", "primary"]
     ranking = payload["ranking"]
@@ -46,12 +67,20 @@ def test_screen_json_contract(screened):
     assert len(payload["synergy"]) == 3
     assert {r["target"] for r in payload["ic50"]} == {"ATF4", "ITGB1", "telaglenastat"}
     tables = folder / "tables"
-    assert sorted(p.name for p in tables.iterdir()) == ["doses.csv", "ic50.csv", "phenotypes.csv", "ranking.csv",
-                                                       "screen.json", "synergy.csv"]
+    assert sorted(p.name for p in tables.iterdir()) == [
+        "doses.csv",
+        "ic50.csv",
+        "phenotypes.csv",
+        "ranking.csv",
+        "screen.json",
+        "synergy.csv",
+    ]
     csv = pd.read_csv(tables / "ranking.csv", index_col="arm")
     assert list(csv.index) == [r["arm"] for r in ranking]
     phen = pd.read_csv(tables / "phenotypes.csv")
-    assert set(phen["context"]) == {"normoxia", "primary"} and len(phen) == 2 * 10 * (1 + 3 + 3 + 5)  # control, singles, pairs, doses (full drug dose = the drug)
+    assert set(phen["context"]) == {"normoxia", "primary"} and len(phen) == 2 * 10 * (
+        1 + 3 + 3 + 5
+    )  # control, singles, pairs, doses (full drug dose = the drug)
 
 
 def test_screen_tables_and_results_of_the_store(screened, tmp_path):
@@ -68,19 +97,22 @@ def test_screen_tables_and_results_of_the_store(screened, tmp_path):
     assert as_json["ranking"] == payload["ranking"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--targets", "MYCC"], "neither a node of the model nor a drug"),
-    (["--targets", "Oxygen"], "input"),
-    (["--targets", "ATF4,,GLS"], "comma-separated"),
-    (["--targets", "ATF4", "--doses", "0,abc"], "dose"),
-    (["--targets", "ATF4", "--doses", "1.5"], "dose"),
-    (["--targets", "ATF4", "--doses", "nan"], "dose"),
-    (["--targets", "ATF4", "--contexts", "lung"], "lung"),
-    (["--cells", "-5"], "cells"),
-    (["--targets", "ATF4", "--cascade", "missing.yaml"], "missing.yaml"),
-    (["--targets", "ATF4", "--replicates", "1"], "at least 2 replicates, not 1"),
-    (["--targets", "ATF4", "--spontaneous-cells", "15"], "at least 2 cells per replicate: 15 cells for 10"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--targets", "MYCC"], "neither a node of the model nor a drug"),
+        (["--targets", "Oxygen"], "input"),
+        (["--targets", "ATF4,,GLS"], "comma-separated"),
+        (["--targets", "ATF4", "--doses", "0,abc"], "dose"),
+        (["--targets", "ATF4", "--doses", "1.5"], "dose"),
+        (["--targets", "ATF4", "--doses", "nan"], "dose"),
+        (["--targets", "ATF4", "--contexts", "lung"], "lung"),
+        (["--cells", "-5"], "cells"),
+        (["--targets", "ATF4", "--cascade", "missing.yaml"], "missing.yaml"),
+        (["--targets", "ATF4", "--replicates", "1"], "at least 2 replicates, not 1"),
+        (["--targets", "ATF4", "--spontaneous-cells", "15"], "at least 2 cells per replicate: 15 cells for 10"),
+    ],
+)
 def test_bad_screen_input_is_one_line_and_exit_2_and_writes_nothing(tmp_path, args, message):
     proc = run("screen", *args, "--store", str(tmp_path / "s.sqlite"), ok=False, cwd=tmp_path)
     assert proc.returncode == 2 and proc.stdout == ""
@@ -90,11 +122,12 @@ def test_bad_screen_input_is_one_line_and_exit_2_and_writes_nothing(tmp_path, ar
 
 def test_bad_results_input(tmp_path, screened):
     _, store, _ = screened
-    for args, message in [(["results", "--store", str(tmp_path / "none.sqlite")], "does not exist"),
-                          (["results", "99", "--store", str(store)], "no run matches"),
-                          (["results", "--store", str(store), "--csv", str(tmp_path / "x.csv")], "name it"),
-                          (["screen", "--targets", "ATF4", "--store", str(tmp_path / "no" / "s.sqlite")],
-                           "no such folder")]:
+    for args, message in [
+        (["results", "--store", str(tmp_path / "none.sqlite")], "does not exist"),
+        (["results", "99", "--store", str(store)], "no run matches"),
+        (["results", "--store", str(store), "--csv", str(tmp_path / "x.csv")], "name it"),
+        (["screen", "--targets", "ATF4", "--store", str(tmp_path / "no" / "s.sqlite")], "no such folder"),
+    ]:
         proc = run(*args, ok=False)
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
 
@@ -102,9 +135,27 @@ def test_bad_results_input(tmp_path, screened):
 @pytest.fixture(scope="module")
 def whole(tmp_path_factory):
     folder = tmp_path_factory.mktemp("whole")
-    out = run("screen", "--targets", "EIF2AK3,VEGFA,TWIST1", "--pairs", "--cells", "20000", "--spontaneous-cells",
-              "4000", "--replicates", "4", "--contexts", "normoxia", "--samples", "200", "--store",
-              str(folder / "s.sqlite"), "--out", str(folder / "tables"), "--json")
+    out = run(
+        "screen",
+        "--targets",
+        "EIF2AK3,VEGFA,TWIST1",
+        "--pairs",
+        "--cells",
+        "20000",
+        "--spontaneous-cells",
+        "4000",
+        "--replicates",
+        "4",
+        "--contexts",
+        "normoxia",
+        "--samples",
+        "200",
+        "--store",
+        str(folder / "s.sqlite"),
+        "--out",
+        str(folder / "tables"),
+        "--json",
+    )
     return folder, json.loads(out.stdout)
 
 
@@ -113,8 +164,15 @@ def test_the_whole_cascade_ranks_by_default_with_where_each_target_acts(whole):
     assert payload["rank_mode"] == "spontaneous" and payload["stages_mode"] == "spontaneous"
     assert payload["params"]["modes"] == ["spontaneous", "experimental"]
     assert payload["params"]["splitting"] == ["spontaneous"] and payload["params"]["replicates"] == 4
-    stages = ["invasion", "intravasation", "circulation", "extravasation", "dormancy", "micrometastasis",
-              "macrometastasis"]
+    stages = [
+        "invasion",
+        "intravasation",
+        "circulation",
+        "extravasation",
+        "dormancy",
+        "micrometastasis",
+        "macrometastasis",
+    ]
     rows = {r["arm"]: r for r in payload["ranking"]}
     for r in rows.values():
         assert list(r["stage_log2"]) == stages and list(r["stage_log2_ci95"]) == stages
@@ -163,8 +221,22 @@ def test_an_in_process_screen_records_its_own_command_not_its_hosts(tmp_path, ca
 
     monkeypatch.setattr(sys, "argv", ["jupyter-kernel", "--host-option", "x"])
     store = tmp_path / "s.sqlite"
-    args = ["screen", "--targets", "ATF4", "--mode", "experimental", "--cells", "2000", "--contexts", "normoxia",
-            "--samples", "50", "--store", str(store), "--json"]
+    args = [
+        "screen",
+        "--targets",
+        "ATF4",
+        "--mode",
+        "experimental",
+        "--cells",
+        "2000",
+        "--contexts",
+        "normoxia",
+        "--samples",
+        "50",
+        "--store",
+        str(store),
+        "--json",
+    ]
     assert main(args) == 0
     capsys.readouterr()
     assert main(["results", "--store", str(store), "--json"]) == 0

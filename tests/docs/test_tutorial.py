@@ -33,8 +33,13 @@ def test_tutorial_runs_without_error_in_under_a_minute(tmp_path, monkeypatch):
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    client = NotebookClient(nb, timeout=BUDGET_S, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        nb,
+        timeout=BUDGET_S,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
     started = time.perf_counter()
     client.execute()  # raises CellExecutionError at the first cell that fails
     elapsed = time.perf_counter() - started

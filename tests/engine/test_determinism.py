@@ -6,15 +6,21 @@ import numpy as np
 import pytest
 
 from conftest import MABOSS_REFERENCE, PEER_MODELS
-from metastasim.engine import compile_model, simulate
-from metastasim.engine import kernel
+from metastasim.engine import compile_model, kernel, simulate
 from metastasim.engine import simulator as simulate_module
 from metastasim.engine.rng import philox4x32, uniform_block
 from metastasim.io import read_bnet, read_maboss
 from metastasim.models import load_example
 
-ARRAYS = ("node_probs", "final_node_probs", "state_codes", "state_probs", "final_state_codes",
-          "final_state_counts", "final_states")
+ARRAYS = (
+    "node_probs",
+    "final_node_probs",
+    "state_codes",
+    "state_probs",
+    "final_state_codes",
+    "final_state_counts",
+    "final_states",
+)
 
 
 def assert_identical(a, b):
@@ -34,8 +40,10 @@ def cohen():
 
 @pytest.fixture(scope="module")
 def montagud():
-    return read_maboss(MABOSS_REFERENCE / "montagud2022/Montagud2022_Prostate_Cancer.bnd",
-                       MABOSS_REFERENCE / "montagud2022/montagud2022_model.cfg")
+    return read_maboss(
+        MABOSS_REFERENCE / "montagud2022/Montagud2022_Prostate_Cancer.bnd",
+        MABOSS_REFERENCE / "montagud2022/montagud2022_model.cfg",
+    )
 
 
 def test_philox_matches_random123_known_answers():
@@ -44,8 +52,11 @@ def test_philox_matches_random123_known_answers():
     vectors = [
         ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
         ((f, f, f, f), (f, f), (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-        ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
-         (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+        (
+            (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+            (0xA4093822, 0x299F31D0),
+            (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+        ),
     ]
     for ctr, key, expected in vectors:
         out = philox4x32(*(u(c) for c in ctr), *(u(k) for k in key))
@@ -140,16 +151,19 @@ def test_per_trajectory_forcing(cohen):
     result = simulate(cohen, sample_count=n, seed=1, trajectory_forcing=forcing, keep_final_states=True)
     states = result.trajectory_states()
     assert (states["p53"].iloc[: n // 2] == 1).all()
-    assert states["p53"].iloc[n // 2:].mean() < 0.5
+    assert states["p53"].iloc[n // 2 :].mean() < 0.5
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(chunk_size=0), "chunk_size"),
-    (dict(trajectory_forcing=np.full((10, 32), 2)), "only -1"),
-    (dict(stream=2**32), "stream"),
-    (dict(first_trajectory=-1), "first_trajectory"),
-    (dict(initial_states=np.zeros((3, 1), np.uint64)), "shape"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(chunk_size=0), "chunk_size"),
+        (dict(trajectory_forcing=np.full((10, 32), 2)), "only -1"),
+        (dict(stream=2**32), "stream"),
+        (dict(first_trajectory=-1), "first_trajectory"),
+        (dict(initial_states=np.zeros((3, 1), np.uint64)), "shape"),
+    ],
+)
 def test_bad_engine_arguments_are_refused(cohen, kwargs, message):
     from metastasim.errors import SimulationError
 

@@ -7,7 +7,8 @@ arrays:
 
 - generator ``Q``: in state ``s``, an off node turns on at its ``rate_up`` and an on node
   turns off at its ``rate_down``, each evaluated with the node's rule (``@logic``) and
-  the states of the nodes the rate reads (graded rates) in ``s``; ``Q[s, s ^ (1 << i)]`` is the rate of flipping node ``i``.  Knockout, ForceOn and
+  the states of the nodes the rate reads (graded rates) in ``s``; ``Q[s, s ^ (1 << i)]`` is
+  the rate of flipping node ``i``.  Knockout, ForceOn and
   SetInput fix a node (it never flips, and it starts at its fixed value); Inhibit(X, e)
   multiplies both up rates of X by ``1 - e``;
 - initial distribution ``p0``: independent nodes, on with probability ``node.initial``,
@@ -72,6 +73,7 @@ def label(code: int, outputs) -> str:
 # comparing
 # ---------------------------------------------------------------------------
 
+
 def mismatches(observed, exact, n: int, names) -> list[str]:
     """Items farther from the exact value than ``Z`` standard errors allow.
 
@@ -122,8 +124,7 @@ def check(result, model, exact: Exact, windows, *, final: bool = True) -> None:
         assert math.isclose(distribution.sum(), 1.0)
         final_states = np.array([distribution.get(c, 0.0) for c in codes])
         at = f"t = max_time = {result.max_time:g}"
-        bad += mismatches(result.final_node_probs, node_marginals(exact.final, n), N,
-                          [f"{at} node {x}" for x in ids])
+        bad += mismatches(result.final_node_probs, node_marginals(exact.final, n), N, [f"{at} node {x}" for x in ids])
         bad += mismatches(final_states, project(exact.final, model, outputs), N, [f"{at} state {c}" for c in codes])
     assert not bad, f"{len(bad)} probabilities disagree with the exact solution:\n" + "\n".join(bad[:20])
 
@@ -266,16 +267,24 @@ def graded():
     return parse_maboss(GRADED_BND, GRADED_CFG)
 
 
-MODELS = {"oscillator": oscillator, "bistable": bistable, "joint": joint, "leaky": leaky, "ten_nodes": ten_nodes,
-          "graded": graded}
+MODELS = {
+    "oscillator": oscillator,
+    "bistable": bistable,
+    "joint": joint,
+    "leaky": leaky,
+    "ten_nodes": ten_nodes,
+    "graded": graded,
+}
 
 
-def run_and_check(name: str, perturbations=(), *, seed: int, discrete: bool = False, tick: float | None = None,
-                  final: bool = True) -> None:
+def run_and_check(
+    name: str, perturbations=(), *, seed: int, discrete: bool = False, tick: float | None = None, final: bool = True
+) -> None:
     model = MODELS[name]()
     settings = model.settings.with_(time_tick=tick)
-    result = simulate(model, perturbations, sample_count=SAMPLES, seed=seed, time_tick=settings.time_tick,
-                      discrete_time=discrete)
+    result = simulate(
+        model, perturbations, sample_count=SAMPLES, seed=seed, time_tick=settings.time_tick, discrete_time=discrete
+    )
     solve = exact_discrete if discrete else exact_continuous
     exact = solve(model, perturbations, settings.max_time, settings.time_tick)
     check(result, model, exact, spread(settings.n_windows), final=final)
@@ -284,6 +293,7 @@ def run_and_check(name: str, perturbations=(), *, seed: int, discrete: bool = Fa
 # ---------------------------------------------------------------------------
 # the exact solver itself, against a closed form
 # ---------------------------------------------------------------------------
+
 
 def test_exact_solver_matches_closed_form():
     """A, !A from off: on with probability (1 - exp(-2t)) / 2."""
@@ -302,28 +312,36 @@ def test_exact_solver_matches_closed_form():
 # continuous time
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, seed", [
-    ("oscillator", 11),
-    ("bistable", 12),
-    ("joint", 13),
-    ("leaky", 14),
-    ("ten_nodes", 15),
-    ("graded", 16),
-])
+
+@pytest.mark.parametrize(
+    "name, seed",
+    [
+        ("oscillator", 11),
+        ("bistable", 12),
+        ("joint", 13),
+        ("leaky", 14),
+        ("ten_nodes", 15),
+        ("graded", 16),
+    ],
+)
 def test_continuous_time_matches_exact(name, seed):
     run_and_check(name, seed=seed)
 
 
-@pytest.mark.parametrize("name, perturbations, seed", [
-    ("bistable", (Knockout("Y"),), 21),
-    ("bistable", (ForceOn("X"),), 22),
-    ("bistable", (SetInput("Stress", 1),), 23),
-    ("bistable", (SetInput("Sig", 0), Knockout("Out")), 24),
-    ("oscillator", (Inhibit("A", 0.6),), 25),
-    ("leaky", (Inhibit("N", 0.6),), 26),
-    ("joint", (Knockout("A"),), 27),
-    ("ten_nodes", (ForceOn("R3"), SetInput("In1", 1), Inhibit("R4", 0.6)), 28),
-], ids=lambda v: "+".join(f"{type(p).__name__}({p.node})" for p in v) if isinstance(v, tuple) else None)
+@pytest.mark.parametrize(
+    "name, perturbations, seed",
+    [
+        ("bistable", (Knockout("Y"),), 21),
+        ("bistable", (ForceOn("X"),), 22),
+        ("bistable", (SetInput("Stress", 1),), 23),
+        ("bistable", (SetInput("Sig", 0), Knockout("Out")), 24),
+        ("oscillator", (Inhibit("A", 0.6),), 25),
+        ("leaky", (Inhibit("N", 0.6),), 26),
+        ("joint", (Knockout("A"),), 27),
+        ("ten_nodes", (ForceOn("R3"), SetInput("In1", 1), Inhibit("R4", 0.6)), 28),
+    ],
+    ids=lambda v: "+".join(f"{type(p).__name__}({p.node})" for p in v) if isinstance(v, tuple) else None,
+)
 def test_perturbed_matches_exact(name, perturbations, seed):
     run_and_check(name, perturbations, seed=seed)
 

@@ -28,8 +28,7 @@ CASES = {
         Node B { logic = A; rate_up = 1.5; rate_down = @logic ? 0 : 0.7; }
         Node C { logic = A & B; }
         """,
-        "[A, B].istate = 0.3 [0, 1], 0.7 [1, 0]; C.istate = 0;\n"
-        "max_time = 6; time_tick = 0.5; discrete_time = 1;",
+        "[A, B].istate = 0.3 [0, 1], 0.7 [1, 0]; C.istate = 0;\nmax_time = 6; time_tick = 0.5; discrete_time = 1;",
     ),
     "mutations as pyMaBoSS writes them": (
         """

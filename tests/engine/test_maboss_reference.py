@@ -59,17 +59,28 @@ def z(p1: float, n1: int, p2: float, n2: int) -> float:
 
 
 CASES = {
-    "cohen2015_WT": ("cohen2015/metastasis.bnd", ["cohen2015/cohen2015_model.cfg"], 1_000_000,
-                     dict(max_time=100, sample_count=200_000)),
-    "cohen2015_NICDgof_p53lof": ("cohen2015/metastasis_NICDgof_p53lof.bnd", ["cohen2015/cohen2015_NICDgof_p53lof.cfg"],
-                                 1_000_000, dict(max_time=100, sample_count=200_000)),
-    "montagud2022": ("montagud2022/Montagud2022_Prostate_Cancer.bnd",
-                     ["montagud2022/montagud2022_model.cfg", "montagud2022/montagud2022_run.cfg"], 10_000,
-                     dict(sample_count=40_000)),
+    "cohen2015_WT": (
+        "cohen2015/metastasis.bnd",
+        ["cohen2015/cohen2015_model.cfg"],
+        1_000_000,
+        dict(max_time=100, sample_count=200_000),
+    ),
+    "cohen2015_NICDgof_p53lof": (
+        "cohen2015/metastasis_NICDgof_p53lof.bnd",
+        ["cohen2015/cohen2015_NICDgof_p53lof.cfg"],
+        1_000_000,
+        dict(max_time=100, sample_count=200_000),
+    ),
+    "montagud2022": (
+        "montagud2022/Montagud2022_Prostate_Cancer.bnd",
+        ["montagud2022/montagud2022_model.cfg", "montagud2022/montagud2022_run.cfg"],
+        10_000,
+        dict(sample_count=40_000),
+    ),
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def run(name: str):
     bnd, cfgs, n_ref, settings = CASES[name]
     model = read_maboss(MABOSS_REFERENCE / bnd, [MABOSS_REFERENCE / c for c in cfgs])

@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from scipy import sparse
 from scipy.sparse.linalg import expm_multiply
+from test_exact import GRADED_BND, GRADED_CFG, OSCILLATOR_BND, OSCILLATOR_CFG, TEN_BND, TEN_CFG
 
 from exact_chain import flip_rates, generator_t, initial_distribution, transition_matrix
 from metastasim.engine import simulate
 from metastasim.errors import SimulationError
 from metastasim.io import parse_maboss
-from test_exact import GRADED_BND, GRADED_CFG, OSCILLATOR_BND, OSCILLATOR_CFG, TEN_BND, TEN_CFG
 
 Z = 4.0
 SAMPLES = 20_000
@@ -36,8 +36,9 @@ def exact_occupancy(model, perturbations, t0: float, t1: float) -> tuple[np.ndar
     p = initial_distribution(model, perturbations)
     if t0 > 0:
         p = expm_multiply(q_t * t0, p)
-    b_t = sparse.bmat([[q_t, sparse.csr_matrix((size, size))],
-                       [sparse.identity(size, format="csr"), sparse.csr_matrix((size, size))]]).tocsr()
+    b_t = sparse.bmat(
+        [[q_t, sparse.csr_matrix((size, size))], [sparse.identity(size, format="csr"), sparse.csr_matrix((size, size))]]
+    ).tocsr()
     integral = expm_multiply(b_t * (t1 - t0), np.concatenate([p, np.zeros(size)]))[size:]
     states = np.arange(size)
     n = len(model.nodes)
@@ -46,7 +47,7 @@ def exact_occupancy(model, perturbations, t0: float, t1: float) -> tuple[np.ndar
         on = ((states >> i) & 1).astype(bool)
         mean[i] = integral[on].sum() / (t1 - t0)
         killed = rates.copy()
-        killed[~on, i] = 0.0            # the transition that turns node i on leaves the chain
+        killed[~on, i] = 0.0  # the transition that turns node i on leaves the chain
         off_rates = transition_matrix(killed)
         q_killed = (off_rates - sparse.diags(rates.sum(axis=1))).T.tocsr()  # total outflow still includes it
         start = np.where(on, 0.0, p)
@@ -56,30 +57,39 @@ def exact_occupancy(model, perturbations, t0: float, t1: float) -> tuple[np.ndar
 
 def check_occupancy(model, perturbations, t0, t1, seed):
     names = tuple(model.nodes)
-    result = simulate(model, perturbations, sample_count=SAMPLES, seed=seed, occupancy=names,
-                      occupancy_window=(t0, t1))
+    result = simulate(model, perturbations, sample_count=SAMPLES, seed=seed, occupancy=names, occupancy_window=(t0, t1))
     assert result.occupancy.shape == (SAMPLES, len(names))
     assert result.occupancy_nodes == names and result.occupancy_window == (t0, t1)
     mean, never = exact_occupancy(model, perturbations, t0, t1)
     occ = result.occupancy
     se = occ.std(axis=0, ddof=1) / np.sqrt(SAMPLES) + 1.0 / SAMPLES
-    bad = [f"{n}: mean {m:.4f} vs exact {e:.4f}" for n, m, e, s in zip(names, occ.mean(axis=0), mean, se)
-           if abs(m - e) > Z * s]
+    bad = [
+        f"{n}: mean {m:.4f} vs exact {e:.4f}"
+        for n, m, e, s in zip(names, occ.mean(axis=0), mean, se)
+        if abs(m - e) > Z * s
+    ]
     zero = (occ == 0).mean(axis=0)
     se0 = np.sqrt(never * (1 - never) / SAMPLES) + 1.0 / SAMPLES
-    bad += [f"{n}: P(never on) {z:.4f} vs exact {e:.4f}" for n, z, e, s in zip(names, zero, never, se0)
-            if abs(z - e) > Z * s]
+    bad += [
+        f"{n}: P(never on) {z:.4f} vs exact {e:.4f}"
+        for n, z, e, s in zip(names, zero, never, se0)
+        if abs(z - e) > Z * s
+    ]
     assert not bad, "\n".join(bad)
     return result
 
 
-@pytest.mark.parametrize("bnd, cfg, window, seed", [
-    (OSCILLATOR_BND, OSCILLATOR_CFG, (0.0, None), 3),
-    (OSCILLATOR_BND, OSCILLATOR_CFG, (1.3, 4.1), 5),
-    (GRADED_BND, GRADED_CFG, (2.0, 7.5), 7),
-    (TEN_BND, TEN_CFG, (0.0, None), 11),
-    (TEN_BND, TEN_CFG, (3.0, 5.0), 13),
-], ids=["oscillator-whole", "oscillator-inner", "graded-inner", "ten-whole", "ten-inner"])
+@pytest.mark.parametrize(
+    "bnd, cfg, window, seed",
+    [
+        (OSCILLATOR_BND, OSCILLATOR_CFG, (0.0, None), 3),
+        (OSCILLATOR_BND, OSCILLATOR_CFG, (1.3, 4.1), 5),
+        (GRADED_BND, GRADED_CFG, (2.0, 7.5), 7),
+        (TEN_BND, TEN_CFG, (0.0, None), 11),
+        (TEN_BND, TEN_CFG, (3.0, 5.0), 13),
+    ],
+    ids=["oscillator-whole", "oscillator-inner", "graded-inner", "ten-whole", "ten-inner"],
+)
 def test_occupancy_matches_exact_chain(bnd, cfg, window, seed):
     model = parse_maboss(bnd, cfg)
     t0, t1 = window
@@ -99,8 +109,12 @@ def test_occupancy_of_the_whole_run_averages_the_time_course():
 
 def test_occupancy_does_not_depend_on_threads_or_chunks():
     model = parse_maboss(GRADED_BND, GRADED_CFG)
-    runs = [simulate(model, sample_count=3000, seed=4, threads=t, chunk_size=c, occupancy=("C", "D"),
-                     occupancy_window=(1.0, 6.0)).occupancy for t, c in ((1, 3000), (4, 700))]
+    runs = [
+        simulate(
+            model, sample_count=3000, seed=4, threads=t, chunk_size=c, occupancy=("C", "D"), occupancy_window=(1.0, 6.0)
+        ).occupancy
+        for t, c in ((1, 3000), (4, 700))
+    ]
     assert np.array_equal(runs[0], runs[1])
     assert ((runs[0] >= 0) & (runs[0] <= 1)).all()
 

@@ -55,7 +55,13 @@ def test_reads_blocks_parameters_initial_states_and_settings():
     assert m.nodes["B"].description == "kinase; activated by A"
     s = m.settings
     assert (s.sample_count, s.max_time, s.time_tick, s.discrete_time, s.thread_count, s.seed) == (
-        500, 12.5, 0.25, False, 4, 42)
+        500,
+        12.5,
+        0.25,
+        False,
+        4,
+        42,
+    )
     # MaBoSS precedence: ^ is weaker than |
     assert equivalent(m.nodes["C"].rule, parse_rule("B ^ (A | C)"))
 

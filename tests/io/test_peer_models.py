@@ -6,8 +6,16 @@ from __future__ import annotations
 import pytest
 
 from conftest import peer_model_dirs
-from metastasim.io import parse_bnet, parse_maboss, parse_sbmlqual, read_bnet, read_sbmlqual, to_bnet, to_maboss
-from metastasim.io import to_sbmlqual
+from metastasim.io import (
+    parse_bnet,
+    parse_maboss,
+    parse_sbmlqual,
+    read_bnet,
+    read_sbmlqual,
+    to_bnet,
+    to_maboss,
+    to_sbmlqual,
+)
 from metastasim.network import equivalent
 
 MODELS = peer_model_dirs()

@@ -20,25 +20,39 @@ def test_yaml_keeps_no_on_off_as_names():
     assert isinstance(parse_yaml("nodes:\n  A:\n    rule: true\n").nodes["A"].rule, Const)
 
 
-@pytest.mark.parametrize("text, line, column", [
-    ("nodes:\n  A:\n    rule: B & & C\n  B: {input: true}\n  C: {input: true}\n", 3, 15),
-    ("nodes:\n  A:\n    rule: 'B & & C'\n  B: {input: true}\n  C: {input: true}\n", 3, 16),
-    ("nodes:\n  A:\n    rule: |\n      B & & C\n  B: {input: true}\n  C: {input: true}\n", 4, None),
-])
+@pytest.mark.parametrize(
+    "text, line, column",
+    [
+        ("nodes:\n  A:\n    rule: B & & C\n  B: {input: true}\n  C: {input: true}\n", 3, 15),
+        ("nodes:\n  A:\n    rule: 'B & & C'\n  B: {input: true}\n  C: {input: true}\n", 3, 16),
+        ("nodes:\n  A:\n    rule: |\n      B & & C\n  B: {input: true}\n  C: {input: true}\n", 4, None),
+    ],
+)
 def test_yaml_rule_errors_point_into_the_file(text, line, column):
     with pytest.raises(ModelError) as info:
         parse_yaml(text, path="m.yaml")
     assert (info.value.line, info.value.column) == (line, column)
 
 
-@pytest.mark.parametrize("text, message, line", [
-    ("nodes:\n  A:\n    rule: A\n    rate_up: '@logic ? C : 0'\n  B: {input: true}\n", "reads C, which is never defined", 4),
-    ("nodes:\n  A:\n    rule: A\n    rate_up: '@logic ? 1 - 2 * B : 0'\n  B: {input: true}\n", "when its rule is true, B=1", 4),
-    ("nodes:\n  A: {input: true}\ninitial_states:\n  - nodes: [A, Z]\n    states: []\n", "unknown node 'Z'", 4),
-    ("nodes:\n  A: {input: true}\ninitial_states:\n  - nodes: [[A], B]\n    states: []\n", "node names", 4),
-    ("parameters:\n  k-on: 2\nnodes:\n  A: {input: true}\n", "invalid parameter name", 2),
-    ("settings:\n  max_time:\nnodes:\n  A: {input: true}\n", "has no value", 2),
-])
+@pytest.mark.parametrize(
+    "text, message, line",
+    [
+        (
+            "nodes:\n  A:\n    rule: A\n    rate_up: '@logic ? C : 0'\n  B: {input: true}\n",
+            "reads C, which is never defined",
+            4,
+        ),
+        (
+            "nodes:\n  A:\n    rule: A\n    rate_up: '@logic ? 1 - 2 * B : 0'\n  B: {input: true}\n",
+            "when its rule is true, B=1",
+            4,
+        ),
+        ("nodes:\n  A: {input: true}\ninitial_states:\n  - nodes: [A, Z]\n    states: []\n", "unknown node 'Z'", 4),
+        ("nodes:\n  A: {input: true}\ninitial_states:\n  - nodes: [[A], B]\n    states: []\n", "node names", 4),
+        ("parameters:\n  k-on: 2\nnodes:\n  A: {input: true}\n", "invalid parameter name", 2),
+        ("settings:\n  max_time:\nnodes:\n  A: {input: true}\n", "has no value", 2),
+    ],
+)
 def test_yaml_bad_values_are_located(text, message, line):
     with pytest.raises(ModelError, match=message) as info:
         parse_yaml(text, path="m.yaml")
@@ -79,11 +93,14 @@ def test_maboss_strings_round_trip_with_quotes_and_backslashes():
     assert parse_maboss(*to_maboss(m)).nodes["A"].description == m.nodes["A"].description
 
 
-@pytest.mark.parametrize("cfg, message", [
-    ("[A, B].istate = 0.5 [0, 1], 0.5 [1, 0];\nA.istate = 1;", "set the whole group"),
-    ("A.istate = 0.3;", "must be 0, 1 or -1"),
-    ("[A, B].istate = 1 [1, 1];\n[B, C].istate = 1 [0, 0];", "set the whole group"),
-])
+@pytest.mark.parametrize(
+    "cfg, message",
+    [
+        ("[A, B].istate = 0.5 [0, 1], 0.5 [1, 0];\nA.istate = 1;", "set the whole group"),
+        ("A.istate = 0.3;", "must be 0, 1 or -1"),
+        ("[A, B].istate = 1 [1, 1];\n[B, C].istate = 1 [0, 0];", "set the whole group"),
+    ],
+)
 def test_maboss_initial_state_statements(cfg, message):
     bnd = "Node A { logic = A; } Node B { logic = B; } Node C { logic = C; }"
     with pytest.raises(ModelError, match=message) as info:

@@ -58,7 +58,8 @@ def test_modules_contexts_and_evidence(split_model):
     again = parse_yaml(to_yaml(m))
     assert again.hash() == m.hash() and again.nodes["Grow"].evidence == grow.evidence
     assert {k: (c.inputs, c.description) for k, c in again.contexts.items()} == {
-        k: (c.inputs, c.description) for k, c in m.contexts.items()}
+        k: (c.inputs, c.description) for k, c in m.contexts.items()
+    }
 
 
 def test_errors_in_a_module_name_the_module_file(split_model):
@@ -133,11 +134,14 @@ def test_drug_library_and_doses():
             parse_drug_dose(bad)
 
 
-@pytest.mark.parametrize("edit, message, line", [
-    (("action: inhibit", "action: block"), "action must be one of", 7),
-    (("efficacy: 0.9", "efficacy: 1.5"), "efficacy on GLS", 7),
-    (("    targets:\n      - {node: SLC7A11, action: knockout}", "    targets: []"), "needs a list of targets", 10),
-])
+@pytest.mark.parametrize(
+    "edit, message, line",
+    [
+        (("action: inhibit", "action: block"), "action must be one of", 7),
+        (("efficacy: 0.9", "efficacy: 1.5"), "efficacy on GLS", 7),
+        (("    targets:\n      - {node: SLC7A11, action: knockout}", "    targets: []"), "needs a list of targets", 10),
+    ],
+)
 def test_drug_library_errors_are_located(edit, message, line):
     with pytest.raises(ModelError, match=message) as info:
         parse_drug_library(LIBRARY.replace(*edit), path="drugs.yaml")

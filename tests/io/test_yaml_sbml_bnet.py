@@ -140,13 +140,16 @@ def test_sbml_output_is_consistent_and_keeps_initial_levels():
     text = to_sbmlqual(m)
     doc = libsbml.readSBMLFromString(text)
     doc.checkConsistency()
-    errors = [doc.getError(i) for i in range(doc.getNumErrors())
-              if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+    errors = [
+        doc.getError(i) for i in range(doc.getNumErrors()) if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR
+    ]
     assert errors == [], [e.getMessage() for e in errors]
     back = parse_sbmlqual(text)
     assert back.nodes["NICD"].initial == 0.0 and back.nodes["ECMicroenv"].initial == 0.5
-    signs = {i.getQualitativeSpecies(): i.getSign() for i in
-             doc.getModel().getPlugin("qual").getTransition("tr_Migration").getListOfInputs()}
+    signs = {
+        i.getQualitativeSpecies(): i.getSign()
+        for i in doc.getModel().getPlugin("qual").getTransition("tr_Migration").getListOfInputs()
+    }
     assert signs["ERK"] == libsbml.INPUT_SIGN_POSITIVE and signs["AKT1"] == libsbml.INPUT_SIGN_NEGATIVE
 
 
@@ -181,5 +184,9 @@ def test_sbml_function_terms_in_order_and_comparisons():
     assert m.inputs == ["A"] and m.nodes["B"].initial == 1.0
     assert equivalent(m.nodes["B"].rule, parse_rule("!A"))
     with pytest.raises(ModelError, match="maxLevel 2"):
-        parse_sbmlqual(sbml.replace('qual:id="A" qual:compartment="c" qual:constant="false" qual:maxLevel="1"',
-                                    'qual:id="A" qual:compartment="c" qual:constant="false" qual:maxLevel="2"'))
+        parse_sbmlqual(
+            sbml.replace(
+                'qual:id="A" qual:compartment="c" qual:constant="false" qual:maxLevel="1"',
+                'qual:id="A" qual:compartment="c" qual:constant="false" qual:maxLevel="2"',
+            )
+        )

@@ -9,9 +9,9 @@ import warnings
 import numpy as np
 import pytest
 
+from metastasim.cascade import load_cascade
 from metastasim.engine import compile_model, simulate
 from metastasim.io import parse_bnet, parse_maboss, parse_sbmlqual, parse_yaml, to_bnet, to_maboss, to_sbmlqual, to_yaml
-from metastasim.cascade import load_cascade
 from metastasim.models import CONTEXTS, PHENOTYPES, load_drugs, load_model
 from metastasim.network import equivalent, influence_signs
 from metastasim.network.drugs import find_drug
@@ -19,21 +19,111 @@ from metastasim.validation import check_facts, load_facts
 
 # The nodes the issue asks for, by module (ids; gene products carry their HGNC symbol).
 REQUIRED = {
-    "upr": ["UnfoldedProteins", "HSPA5", "ERN1", "XBP1", "RIDD", "MAPK8", "EIF2AK3", "EIF2S1", "ATF4", "DDIT3",
-            "PPP1R15A", "ATF6", "NFE2L2", "ERAD"],
+    "upr": [
+        "UnfoldedProteins",
+        "HSPA5",
+        "ERN1",
+        "XBP1",
+        "RIDD",
+        "MAPK8",
+        "EIF2AK3",
+        "EIF2S1",
+        "ATF4",
+        "DDIT3",
+        "PPP1R15A",
+        "ATF6",
+        "NFE2L2",
+        "ERAD",
+    ],
     "isr": ["EIF2AK4", "ASNS", "LAMP3", "HMOX1", "Autophagy"],
-    "glutamine": ["GlutamineExt", "SLC1A5", "SLC38A2", "SLC7A5", "SLC7A11", "GLS", "GLUD1", "GOT2", "GLUL",
-                  "Asparagine", "GFPT1", "OGlcNAc", "Glutamine", "Glutamate", "aKG", "GSH", "ROS", "Ferroptosis",
-                  "GPX4", "Leucine"],
-    "signalling": ["MTOR", "RHEB", "MYC", "HIF1A", "STAT3", "PRKAA1", "CAMKK2", "AKT1", "MAPK1", "MAPK14", "RELA",
-                   "TGFB", "SMAD3"],
-    "effectors": ["SNAI1", "SNAI2", "ZEB1", "TWIST1", "CDH1", "VIM", "MMP2", "MMP9", "ITGB1", "PTK2", "VEGFA",
-                  "CD274", "B2M", "BCL2", "BCL2L11", "CDKN1B", "NR2F1"],
+    "glutamine": [
+        "GlutamineExt",
+        "SLC1A5",
+        "SLC38A2",
+        "SLC7A5",
+        "SLC7A11",
+        "GLS",
+        "GLUD1",
+        "GOT2",
+        "GLUL",
+        "Asparagine",
+        "GFPT1",
+        "OGlcNAc",
+        "Glutamine",
+        "Glutamate",
+        "aKG",
+        "GSH",
+        "ROS",
+        "Ferroptosis",
+        "GPX4",
+        "Leucine",
+    ],
+    "signalling": [
+        "MTOR",
+        "RHEB",
+        "MYC",
+        "HIF1A",
+        "STAT3",
+        "PRKAA1",
+        "CAMKK2",
+        "AKT1",
+        "MAPK1",
+        "MAPK14",
+        "RELA",
+        "TGFB",
+        "SMAD3",
+    ],
+    "effectors": [
+        "SNAI1",
+        "SNAI2",
+        "ZEB1",
+        "TWIST1",
+        "CDH1",
+        "VIM",
+        "MMP2",
+        "MMP9",
+        "ITGB1",
+        "PTK2",
+        "VEGFA",
+        "CD274",
+        "B2M",
+        "BCL2",
+        "BCL2L11",
+        "CDKN1B",
+        "NR2F1",
+    ],
 }
-DRUGS = ["telaglenastat", "CB-839", "BPTES", "V-9302", "JPH203", "erastin", "sulfasalazine", "R162", "aminooxyacetate",
-         "DON", "JHU-083", "L-asparaginase", "GSK2606414", "GSK2656157", "HC-5404", "ISRIB", "salubrinal", "KIRA6",
-         "MKC8866", "ORIN1001", "4μ8C", "STF-083010", "ceapin-A7", "HA15", "thapsigargin", "tunicamycin", "rapamycin",
-         "everolimus", "hydroxychloroquine"]
+DRUGS = [
+    "telaglenastat",
+    "CB-839",
+    "BPTES",
+    "V-9302",
+    "JPH203",
+    "erastin",
+    "sulfasalazine",
+    "R162",
+    "aminooxyacetate",
+    "DON",
+    "JHU-083",
+    "L-asparaginase",
+    "GSK2606414",
+    "GSK2656157",
+    "HC-5404",
+    "ISRIB",
+    "salubrinal",
+    "KIRA6",
+    "MKC8866",
+    "ORIN1001",
+    "4μ8C",
+    "STF-083010",
+    "ceapin-A7",
+    "HA15",
+    "thapsigargin",
+    "tunicamycin",
+    "rapamycin",
+    "everolimus",
+    "hydroxychloroquine",
+]
 # Process and metabolite nodes whose plain ids happen to be upper case.
 PROCESSES = {"ERAD", "RIDD", "ROS", "GSH"}
 LITERATURE_ID = re.compile(r"(doi:10\.\d+/\S+|pmid:\d+)\Z")
@@ -54,8 +144,12 @@ def drugs():
 def context_table(model):
     """Final phenotype probabilities per context (2,000 trajectories, seed 1)."""
     compiled = compile_model(model)
-    return {c: simulate(model, context=c, compiled=compiled, sample_count=2000, seed=1,
-                        record_states=False).final_nodes()[list(PHENOTYPES)] for c in CONTEXTS}
+    return {
+        c: simulate(model, context=c, compiled=compiled, sample_count=2000, seed=1, record_states=False).final_nodes()[
+            list(PHENOTYPES)
+        ]
+        for c in CONTEXTS
+    }
 
 
 def test_phenotypes_and_contexts_are_exactly_the_documented_ones(model):
@@ -75,12 +169,22 @@ def test_symbols_are_hgnc_form_and_resolve(model):
         if node.symbol:
             assert re.fullmatch(r"[A-Z][A-Z0-9]*", node.symbol), node.id
             assert model.resolve(node.symbol) == node.id
-        if re.fullmatch(r"[A-Z][A-Z0-9]+", node.id) and node.module not in ("inputs", "phenotypes") \
-                and node.id not in PROCESSES:
+        if (
+            re.fullmatch(r"[A-Z][A-Z0-9]+", node.id)
+            and node.module not in ("inputs", "phenotypes")
+            and node.id not in PROCESSES
+        ):
             # gene-product nodes are named by their symbol (modified forms and complexes by the defining subunit)
             assert node.symbol == node.id, node.id
-    for process in PROCESSES | {"Glutamine", "Glutamate", "aKG", "Asparagine", "UnfoldedProteins", "Autophagy",
-                                "Ferroptosis"}:
+    for process in PROCESSES | {
+        "Glutamine",
+        "Glutamate",
+        "aKG",
+        "Asparagine",
+        "UnfoldedProteins",
+        "Autophagy",
+        "Ferroptosis",
+    }:
         assert not model.nodes[process].symbol, process
 
 
@@ -109,7 +213,9 @@ def test_every_node_and_every_regulator_has_evidence(model):
 def rate_table(model, name) -> list[tuple[float, float, float, float]]:
     """The node's four rates in every combination of the states its rates read (one row if none)."""
     reads = model.rate_reads(name)
-    return [model.rate_values(name, dict(zip(reads, states))) for states in itertools.product((0, 1), repeat=len(reads))]
+    return [
+        model.rate_values(name, dict(zip(reads, states))) for states in itertools.product((0, 1), repeat=len(reads))
+    ]
 
 
 def test_rates_encode_time_scales(model):
@@ -136,8 +242,12 @@ def test_contexts_set_every_input_and_nothing_else(model):
 
 def test_single_stress_contexts_differ_from_normoxia_in_one_input(model):
     base = model.contexts["normoxia"].inputs
-    for name, changed in (("hypoxia", "Oxygen"), ("glutamine_deprivation", "GlutamineExt"), ("er_stress", "ERStressor"),
-                          ("tgfb", "TGFB")):
+    for name, changed in (
+        ("hypoxia", "Oxygen"),
+        ("glutamine_deprivation", "GlutamineExt"),
+        ("er_stress", "ERStressor"),
+        ("tgfb", "TGFB"),
+    ):
         diff = {k for k, v in model.contexts[name].inputs.items() if base[k] != v}
         assert diff == {changed}, name
 
@@ -221,8 +331,10 @@ def test_round_trip_through_every_format(model):
         assert rate_table(back, name) == rate_table(model, name), name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for text, parse in ((to_bnet(model, drop_rates=True, drop_initial_states=True), parse_bnet),
-                            (to_sbmlqual(model, drop_rates=True, drop_initial_states=True), parse_sbmlqual)):
+        for text, parse in (
+            (to_bnet(model, drop_rates=True, drop_initial_states=True), parse_bnet),
+            (to_sbmlqual(model, drop_rates=True, drop_initial_states=True), parse_sbmlqual),
+        ):
             back = parse(text)
             assert set(back.nodes) == set(model.nodes)
             _same_tables(model, back)
@@ -230,8 +342,13 @@ def test_round_trip_through_every_format(model):
 
 def test_influence_signs_name_each_edge_once(model):
     """Every regulator acts in one direction (a reader can draw the network with + and - edges)."""
-    dual = [(n, r) for n, node in model.nodes.items() if not node.is_input
-            for r, s in influence_signs(node.rule).items() if s in ("dual", "unknown")]
+    dual = [
+        (n, r)
+        for n, node in model.nodes.items()
+        if not node.is_input
+        for r, s in influence_signs(node.rule).items()
+        if s in ("dual", "unknown")
+    ]
     assert not dual
 
 

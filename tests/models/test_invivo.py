@@ -7,13 +7,12 @@ import re
 
 import pytest
 
+from graded_toy import MODEL, T, exact_occupancy  # tests/graded_toy.py
 from metastasim.cascade import parse_cascade
 from metastasim.errors import ModelError
 from metastasim.io import parse_yaml
 from metastasim.validation import parse_facts, validate
 from metastasim.validation.invivo import Measure
-
-from graded_toy import MODEL, T, exact_occupancy  # tests/graded_toy.py
 
 
 def measure(kind, control, perturbed, **kw) -> Measure:
@@ -58,19 +57,22 @@ facts:
 """
 
 
-@pytest.mark.parametrize("measure_, control, perturbed, extra, message, line", [
-    ("incidence", "0/10", "5/10", "", "an incidence of 0/10 has no finite Poisson rate", 10),
-    ("incidence", "5/10", "10/10", "", "an incidence of 10/10 has no finite Poisson rate", 10),
-    ("incidence", "a/b", "5/10", "", "an incidence is written k/n", 10),
-    ("incidence", "12/10", "5/10", "", "0 <= k <= n", 10),
-    ("count", "-3", "5", "", "needs two positive numbers", 10),
-    ("count", "8", "0", "", "a complete prevention has no log2", 10),
-    ("volume", "8", "1", "", "measure must be one of count, burden, incidence", 9),
-    ("count", "8", "1", "  bound: at_most\n", "bound must be 'at_least'", 16),
-    ("count", "8", "1", "  primary: [0, 3]\n", "primary must be two positive sizes", 16),
-    ("count", "8", "1", "  expected: down\n", "'expected' is not a field of an in-vivo fact", 16),
-    ("count", "[8]", "1", "", "control must be a number or an incidence", 10),
-])
+@pytest.mark.parametrize(
+    "measure_, control, perturbed, extra, message, line",
+    [
+        ("incidence", "0/10", "5/10", "", "an incidence of 0/10 has no finite Poisson rate", 10),
+        ("incidence", "5/10", "10/10", "", "an incidence of 10/10 has no finite Poisson rate", 10),
+        ("incidence", "a/b", "5/10", "", "an incidence is written k/n", 10),
+        ("incidence", "12/10", "5/10", "", "0 <= k <= n", 10),
+        ("count", "-3", "5", "", "needs two positive numbers", 10),
+        ("count", "8", "0", "", "a complete prevention has no log2", 10),
+        ("volume", "8", "1", "", "measure must be one of count, burden, incidence", 9),
+        ("count", "8", "1", "  bound: at_most\n", "bound must be 'at_least'", 16),
+        ("count", "8", "1", "  primary: [0, 3]\n", "primary must be two positive sizes", 16),
+        ("count", "8", "1", "  expected: down\n", "'expected' is not a field of an in-vivo fact", 16),
+        ("count", "[8]", "1", "", "control must be a number or an incidence", 10),
+    ],
+)
 def test_bad_invivo_facts_name_their_line(measure_, control, perturbed, extra, message, line):
     text = FACT.format(measure=measure_, control=control, perturbed=perturbed) + extra
     with pytest.raises(ModelError, match=re.escape(message)) as exc:

@@ -23,7 +23,8 @@ def test_score_is_at_least_the_committed_baseline(report):
     assert report["samples"] == BASELINE["samples"] and report["seed"] == BASELINE["seed"]
     assert report["facts"] >= BASELINE["facts"], "facts were removed"
     assert report["reproduced"] >= BASELINE["reproduced"], (
-        f"validation score dropped: {report['reproduced']}/{report['facts']} < baseline {BASELINE['reproduced']}")
+        f"validation score dropped: {report['reproduced']}/{report['facts']} < baseline {BASELINE['reproduced']}"
+    )
     assert report["score"] == pytest.approx(report["reproduced"] / report["facts"])
 
 
@@ -60,7 +61,8 @@ def test_invivo_facts_are_scored_as_their_own_class(report):
     invivo = report["invivo"]
     assert invivo["facts"] >= BASELINE["invivo_facts"], "in-vivo facts were removed"
     assert invivo["passed"] >= BASELINE["invivo_passed"], (
-        f"in-vivo score dropped: {invivo['passed']}/{invivo['facts']} < baseline {BASELINE['invivo_passed']}")
+        f"in-vivo score dropped: {invivo['passed']}/{invivo['facts']} < baseline {BASELINE['invivo_passed']}"
+    )
     assert invivo["score"] == pytest.approx(invivo["passed"] / invivo["facts"])
     assert not any(r["level"] == "invivo" for r in report["results"]), "in-vivo facts count apart from directions"
     for row in invivo["results"]:
@@ -83,8 +85,12 @@ def test_invivo_statuses_hold_at_five_times_the_cells(report):
 
     from conftest import METASTASIM
 
-    proc = subprocess.run([str(METASTASIM), "validate", "--json", "--samples", "10", "--invivo-cells", "100000"],
-                          capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(
+        [str(METASTASIM), "validate", "--json", "--samples", "10", "--invivo-cells", "100000"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert proc.returncode == 0, proc.stderr
     big = {r["fact"]: r for r in json.loads(proc.stdout)["invivo"]["results"]}
     for row in report["invivo"]["results"]:

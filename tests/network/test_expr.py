@@ -102,8 +102,9 @@ def test_truth_table_order_and_packing():
     assert list(truth_table(rule, ["A", "B"])) == [0, 1, 0, 0]  # row r: A = bit 0, B = bit 1
     big = parse_rule(" | ".join(f"v{i}" for i in range(9)) + " & !v9")
     names = [f"v{i}" for i in range(10)]
-    assert list(truth_table(big, names)) == [int(big.evaluate({n: (r >> i) & 1 for i, n in enumerate(names)}))
-                                             for r in range(1 << 10)]
+    assert list(truth_table(big, names)) == [
+        int(big.evaluate({n: (r >> i) & 1 for i, n in enumerate(names)})) for r in range(1 << 10)
+    ]
 
 
 def test_constructed_trees_print_and_evaluate():

@@ -8,8 +8,19 @@ import pytest
 
 from metastasim.errors import ModelError, UnknownNameError
 from metastasim.network import (
-    ForceOn, Inhibit, JointInitial, Knockout, Model, Node, SetInput, down_rate, parse_perturbation, parse_rate,
-    parse_rule, resolve_perturbations, up_rate,
+    ForceOn,
+    Inhibit,
+    JointInitial,
+    Knockout,
+    Model,
+    Node,
+    SetInput,
+    down_rate,
+    parse_perturbation,
+    parse_rate,
+    parse_rule,
+    resolve_perturbations,
+    up_rate,
 )
 
 
@@ -41,11 +52,13 @@ def test_undefined_parameter_is_an_error():
 
 
 def small_model() -> Model:
-    return Model([
-        Node("In", parse_rule("In"), is_input=True),
-        Node("A", parse_rule("In & !B"), symbol="MTOR"),
-        Node("B", parse_rule("A")),
-    ])
+    return Model(
+        [
+            Node("In", parse_rule("In"), is_input=True),
+            Node("A", parse_rule("In & !B"), symbol="MTOR"),
+            Node("B", parse_rule("A")),
+        ]
+    )
 
 
 def test_validate_catches_undefined_names_rates_and_probabilities():
@@ -119,10 +132,15 @@ def test_perturbations_resolve_and_conflict():
         Inhibit("A", float("nan"))
 
 
-@pytest.mark.parametrize("kind, text, expected", [
-    ("ko", "TP53", Knockout("TP53")), ("oe", "MYC", ForceOn("MYC")),
-    ("inhibit", "GLS=0.8", Inhibit("GLS", 0.8)), ("set", "Hypoxia=1", SetInput("Hypoxia", 1)),
-])
+@pytest.mark.parametrize(
+    "kind, text, expected",
+    [
+        ("ko", "TP53", Knockout("TP53")),
+        ("oe", "MYC", ForceOn("MYC")),
+        ("inhibit", "GLS=0.8", Inhibit("GLS", 0.8)),
+        ("set", "Hypoxia=1", SetInput("Hypoxia", 1)),
+    ],
+)
 def test_cli_style_perturbations(kind, text, expected):
     assert parse_perturbation(kind, text) == expected
 
@@ -156,10 +174,18 @@ def test_with_block_restores_the_same_node_objects():
     assert m.nodes["A"] is a and a.initial == 0.5 and "B" in m
 
 
-@pytest.mark.parametrize("bad", [
-    dict(max_time=True), dict(discrete_time="no"), dict(sample_count=2**31), dict(thread_count=True),
-    dict(sample_count=1.5), dict(seed=-1), dict(time_tick=float("inf")),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(max_time=True),
+        dict(discrete_time="no"),
+        dict(sample_count=2**31),
+        dict(thread_count=True),
+        dict(sample_count=1.5),
+        dict(seed=-1),
+        dict(time_tick=float("inf")),
+    ],
+)
 def test_settings_reject_wrong_types(bad):
     from metastasim.errors import SimulationError
     from metastasim.network import Settings

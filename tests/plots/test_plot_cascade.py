@@ -55,7 +55,8 @@ def test_funnel_draws_the_anchors_of_the_spec_and_only_with_it(experimental, spe
     stages = list(experimental.stage_table().index)
     ax = experimental.plot_funnel(spec=spec)
     measured = [line for line in ax.get_lines() if line.get_marker() == "D"]
-    assert [(line.get_xdata()[0], line.get_ydata()[0]) for line in measured] == \
-        [(1 + stages.index(a["stage"]), a["measured"]) for a in anchors]
+    assert [(line.get_xdata()[0], line.get_ydata()[0]) for line in measured] == [
+        (1 + stages.index(a["stage"]), a["measured"]) for a in anchors
+    ]
     bare = experimental.plot_funnel()
     assert not [line for line in bare.get_lines() if line.get_marker() == "D"]

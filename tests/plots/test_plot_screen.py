@@ -38,8 +38,9 @@ def drugs():
 @pytest.fixture(scope="module")
 def screen(model, spec, drugs):
     arms = singles(model, drugs, TARGETS)
-    params = ScreenParams(modes=("spontaneous", "experimental"), cells=20_000, spontaneous_cells=400, samples=50,
-                          seed=1)
+    params = ScreenParams(
+        modes=("spontaneous", "experimental"), cells=20_000, spontaneous_cells=400, samples=50, seed=1
+    )
     return run_screen(model, spec, arms + pairs(model, arms), params)
 
 
@@ -58,8 +59,9 @@ def test_ranking_labels_follow_the_ranking_and_points_are_its_changes(screen, tm
     np.testing.assert_array_equal(points[:, 1], np.arange(top)[finite])
     np.testing.assert_array_equal(ax.collections[0].get_array(), ranking["spared"].to_numpy()[finite])
     ticks = [line for line in ax.get_lines() if line.get_marker() == "|" and len(line.get_xdata())]
-    np.testing.assert_array_equal([line.get_xdata()[0] for line in ticks],
-                                  ranking[f"{screen.other_mode}_lfc"].to_numpy())
+    np.testing.assert_array_equal(
+        [line.get_xdata()[0] for line in ticks], ranking[f"{screen.other_mode}_lfc"].to_numpy()
+    )
 
 
 def test_ranking_marks_arms_with_no_metastasis_left(screen):

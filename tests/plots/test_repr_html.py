@@ -57,8 +57,12 @@ def test_cascade_result_html_has_its_efficiency_and_stages(model, spec, estimato
 
 
 def test_screen_result_html_has_its_best_arms(model, spec, drugs):
-    screen = run_screen(model, spec, singles(model, drugs, ["ATF4", "EIF2AK3"]),
-                        ScreenParams(modes=("experimental",), cells=5000, samples=20, seed=1))
+    screen = run_screen(
+        model,
+        spec,
+        singles(model, drugs, ["ATF4", "EIF2AK3"]),
+        ScreenParams(modes=("experimental",), cells=5000, samples=20, seed=1),
+    )
     html = screen._repr_html_()
     ranking = screen.ranking()
     assert f"<td>{len(screen.arms)}</td>" in html and "5,000 cells" in html

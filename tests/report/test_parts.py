@@ -23,9 +23,11 @@ def test_the_printed_command_gives_back_the_settings():
         settings = ReportSettings.preset(quick=quick, cells=cells, seed=seed)
         words = settings.command().split()
         assert words[:2] == ["metastasim", "report"]
-        again = ReportSettings.preset(quick="--quick" in words,
-                                      cells=int(words[words.index("--cells") + 1]) if "--cells" in words else None,
-                                      seed=int(words[words.index("--seed") + 1]) if "--seed" in words else 1)
+        again = ReportSettings.preset(
+            quick="--quick" in words,
+            cells=int(words[words.index("--cells") + 1]) if "--cells" in words else None,
+            seed=int(words[words.index("--seed") + 1]) if "--seed" in words else 1,
+        )
         assert again == settings
     assert ReportSettings.preset(quick=True).validation_samples == ReportSettings().validation_samples
     assert ReportSettings(top_pairs=3).command().startswith("python -c")
@@ -70,8 +72,10 @@ def test_network_without_graphviz_falls_back_to_rows(monkeypatch):
 
 
 def test_enrichment_figure_takes_zero_and_open_intervals():
-    table = pd.DataFrame({"odds_ratio": [0.0, 2.5, math.nan], "ci95_low": [0.0, 1.2, 0.0],
-                          "ci95_high": [40.0, 5.0, math.inf]}, index=["A_gain", "B_loss", "C_gain"])
+    table = pd.DataFrame(
+        {"odds_ratio": [0.0, 2.5, math.nan], "ci95_low": [0.0, 1.2, 0.0], "ci95_high": [40.0, 5.0, math.inf]},
+        index=["A_gain", "B_loss", "C_gain"],
+    )
     text = figures.enrichment({"experimental": table, "spontaneous": table.iloc[:2]})
     assert text.startswith("<svg") and all(f">{name}<" in text for name in table.index)
 
@@ -97,8 +101,17 @@ def test_a_report_where_nothing_metastasises_still_renders(closed):
     assert closed in text
     spec = parse_cascade(text.replace(closed, closed.split(":")[0] + ": 0"))
     facts = [f for f in load_facts() if f.level == "cell"][:3]
-    settings = ReportSettings(cells=40, screen_cells=40, seed=1, samples=200, screen_samples=100,
-                              validation_samples=100, top_pairs=3, top_drugs=2, doses=(0.5, 1.0))
+    settings = ReportSettings(
+        cells=40,
+        screen_cells=40,
+        seed=1,
+        samples=200,
+        screen_samples=100,
+        validation_samples=100,
+        top_pairs=3,
+        top_drugs=2,
+        doses=(0.5, 1.0),
+    )
     data = collect(model, spec, load_drugs(), facts, settings)
     assert data.screen.rank_mode == "spontaneous"
     assert data.screen.effect("control").efficiency == 0  # the degenerate case this test is about
@@ -114,9 +127,17 @@ def test_a_report_where_nothing_metastasises_still_renders(closed):
 def test_stage_heatmap_takes_abolished_and_unreached_stages():
     # KO(A) lets no cell through the last stage (log2 change -inf: "none"); KO(B) blocks the first stage, so its later
     # stages are never reached (nan: left blank); KO(C) acts on the middle stage with a CI excluding 0 (marked *)
-    rows = [("KO(A)", "s1", 0.1, -0.2, 0.4), ("KO(A)", "s2", 0.0, -0.1, 0.1), ("KO(A)", "s3", float("-inf"), nan, nan),
-            ("KO(B)", "s1", float("-inf"), nan, nan), ("KO(B)", "s2", nan, nan, nan), ("KO(B)", "s3", nan, nan, nan),
-            ("KO(C)", "s1", 0.0, -0.1, 0.1), ("KO(C)", "s2", -1.5, -2.0, -1.0), ("KO(C)", "s3", 0.2, -0.3, 0.7)]
+    rows = [
+        ("KO(A)", "s1", 0.1, -0.2, 0.4),
+        ("KO(A)", "s2", 0.0, -0.1, 0.1),
+        ("KO(A)", "s3", float("-inf"), nan, nan),
+        ("KO(B)", "s1", float("-inf"), nan, nan),
+        ("KO(B)", "s2", nan, nan, nan),
+        ("KO(B)", "s3", nan, nan, nan),
+        ("KO(C)", "s1", 0.0, -0.1, 0.1),
+        ("KO(C)", "s2", -1.5, -2.0, -1.0),
+        ("KO(C)", "s3", 0.2, -0.3, 0.7),
+    ]
     table = pd.DataFrame(rows, columns=["arm", "stage", "log2", "log2_low", "log2_high"])
     text = figures.stage_heatmap(table, ["KO(C)", "KO(A)", "KO(B)", "KO(missing)"])
     assert text.startswith("<svg") and text.count(">none<") == 2 and "-1.5*" in text

@@ -39,8 +39,9 @@ def _chromium() -> str | None:
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "report"
-    proc = subprocess.run([str(METASTASIM), "report", "--quick", "--out", str(out)], capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [str(METASTASIM), "report", "--quick", "--out", str(out)], capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr
     return out, proc
 
@@ -57,9 +58,18 @@ def browser():
 
     with sync_playwright() as pw:
         # the flags keep Chromium from calling home (the network is closed here, and a report must not need it)
-        b = pw.chromium.launch(executable_path=executable, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-default-apps"])
+        b = pw.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-default-apps",
+            ],
+        )
         yield b
         b.close()
 
@@ -83,7 +93,9 @@ def test_the_command_writes_one_file_and_prints_a_summary(rendered):
     html = out / "index.html"
     assert html.is_file() and html.stat().st_size > 100_000
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith("results.sqlite")) == [
-        "index.html", "summary.json"]
+        "index.html",
+        "summary.json",
+    ]
     assert str(html) in proc.stdout and "validation:" in proc.stdout and "best targets" in proc.stdout
     assert proc.stderr == ""  # not a terminal: no progress bar, and no warning
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -112,15 +124,18 @@ def test_every_section_and_figure_is_present_and_drawn(page_log):
         text = page.inner_text(f"#{section}")
         assert len(text) > 200, f"section {section} is (nearly) empty"
     for figure in FIGURES:
-        size = page.evaluate(f"(() => {{ const i = document.getElementById('{figure}'); "
-                             "return i && i.complete ? [i.naturalWidth, i.naturalHeight, i.clientWidth] : null; })()")
+        size = page.evaluate(
+            f"(() => {{ const i = document.getElementById('{figure}'); "
+            "return i && i.complete ? [i.naturalWidth, i.naturalHeight, i.clientWidth] : null; })()"
+        )
         assert size is not None, f"figure {figure} is missing"
         assert min(size) > 150, f"figure {figure} is not drawn ({size})"
     # the network: one box per node of the model, with activation and inhibition edges
     model = load_model()
     if page.get_attribute("#network-box", "data-layout") == "graphviz":
-        nodes = page.evaluate("Array.from(document.querySelectorAll('#network-box g.node title'))"
-                              ".map(t => t.textContent)")
+        nodes = page.evaluate(
+            "Array.from(document.querySelectorAll('#network-box g.node title')).map(t => t.textContent)"
+        )
         assert set(nodes) == set(model.nodes)
         assert page.locator("#network-box g.edge").count() > len(model.nodes)
     else:  # the row layout: every node's label is drawn
@@ -142,8 +157,10 @@ def test_tables_hold_every_node_target_and_fact(page_log):
     links = page.evaluate("Array.from(document.querySelectorAll('#nodes-table a')).map(a => a.getAttribute('href'))")
     expected = {r.url for n in model.nodes.values() for r in (*n.references, *n.evidence)}
     assert set(links) == expected and "" not in expected
-    assert all(u.startswith(("https://doi.org/", "https://pubmed.ncbi.nlm.nih.gov/", "https://pmc.ncbi.nlm.nih.gov/"))
-               for u in links)
+    assert all(
+        u.startswith(("https://doi.org/", "https://pubmed.ncbi.nlm.nih.gov/", "https://pmc.ncbi.nlm.nih.gov/"))
+        for u in links
+    )
     # the heat map (an SVG image whose text stays text) names every phenotype and context
     src = page.get_attribute("#fig-phenotypes", "src")
     heat = base64.b64decode(src.split(",", 1)[1]).decode("utf-8")
@@ -199,23 +216,38 @@ def test_screenshots_at_laptop_and_projector_size(rendered, browser, name):
 def test_json_prints_the_summary_file(rendered, tmp_path):
     # the store of the rendered report is reused: the screen is read back, the rest recomputed (about a minute)
     out = rendered[0]
-    proc = subprocess.run([str(METASTASIM), "report", "--quick", "--out", str(tmp_path / "again"), "--store",
-                           str(out / "results.sqlite"), "--json"], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            str(METASTASIM),
+            "report",
+            "--quick",
+            "--out",
+            str(tmp_path / "again"),
+            "--store",
+            str(out / "results.sqlite"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     printed = json.loads(proc.stdout)
     assert printed == json.loads((tmp_path / "again" / "summary.json").read_text(encoding="utf-8"))
     first = json.loads((out / "summary.json").read_text(encoding="utf-8"))["summary"]
     # the same seed gives the same report (only the times differ)
-    assert {k: v for k, v in printed["summary"].items() if k != "elapsed"} == \
-        {k: v for k, v in first.items() if k != "elapsed"}
+    assert {k: v for k, v in printed["summary"].items() if k != "elapsed"} == {
+        k: v for k, v in first.items() if k != "elapsed"
+    }
 
 
 def test_bad_options_end_in_one_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     for args in (["--out", str(blocker)], ["--cells", "0"], ["--seed", "-1"], ["--cells", "nan"]):
-        proc = subprocess.run([str(METASTASIM), "report", "--quick", *args], capture_output=True, text=True,
-                              timeout=120)
+        proc = subprocess.run(
+            [str(METASTASIM), "report", "--quick", *args], capture_output=True, text=True, timeout=120
+        )
         assert proc.returncode == 2, (args, proc.stderr)
         assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("metastasim: error:"), proc.stderr
     assert blocker.read_text() == "x"

@@ -51,8 +51,9 @@ def test_independent_effects_have_zero_bliss_excess():
     for rep in range(100):
         control = np.flatnonzero(rng.random(200_000) < 0.002)
         alive_a, alive_b = rng.random(len(control)) < 0.6, rng.random(len(control)) < 0.7
-        s = synergy(control, control[alive_a], control[alive_b], control[alive_a & alive_b], cells=200_000,
-                    boot=400, seed=rep)
+        s = synergy(
+            control, control[alive_a], control[alive_b], control[alive_a & alive_b], cells=200_000, boot=400, seed=rep
+        )
         covered += s.bliss_low <= 0 <= s.bliss_high
     assert covered >= 88
 

@@ -22,12 +22,22 @@ PARAMS = ScreenParams(modes=("experimental",), cells=300_000, contexts=("normoxi
 
 
 def _anti_metastatic_knockouts() -> list[str]:
-    """Genes whose knock-out the curated facts say lowers metastasis in the experimental cascade (and the model agrees)."""
+    """Genes whose knock-out lowers metastasis in the experimental cascade, by the curated facts.
+
+    Only those the model agrees with.
+    """
     out = []
     for f in load_facts():
         p = f.perturbation
-        if (f.level == "cascade" and f.mode == "experimental" and f.expected == "down" and not f.known_failure
-                and f.baseline == type(f.baseline)() and len(p.ko) == 1 and not (p.oe or p.drugs)):
+        if (
+            f.level == "cascade"
+            and f.mode == "experimental"
+            and f.expected == "down"
+            and not f.known_failure
+            and f.baseline == type(f.baseline)()
+            and len(p.ko) == 1
+            and not (p.oe or p.drugs)
+        ):
             out.append(p.ko[0])
     return list(dict.fromkeys(out))
 
@@ -41,8 +51,9 @@ def test_known_anti_metastatic_targets_rank_ahead_of_an_inert_control():
     # 1,000,000 cells (about 200 metastatic control cells): the weakest known effect, ATF6 loss
     # (about -0.75 log2, through dormant-cell survival), is then significant with ~99% power;
     # at 300,000 cells it was only ~70%.
-    result = run_screen(model, load_cascade(), singles(model, load_drugs(), [*known, "Inert"]),
-                        replace(PARAMS, cells=1_000_000))
+    result = run_screen(
+        model, load_cascade(), singles(model, load_drugs(), [*known, "Inert"]), replace(PARAMS, cells=1_000_000)
+    )
     ranking = result.ranking()
     inert = ranking.loc["KO(Inert)"]
     assert abs(inert["experimental_lfc"]) < 0.3
@@ -140,7 +151,7 @@ def test_efficiency_cis_are_exact_binomial_intervals():
 
     model, drugs = load_model(), load_drugs()
     table = run_screen(model, load_cascade(), singles(model, drugs, ["ATF4"]), PARAMS).table()
-    for arm, row in table.iterrows():
+    for _, row in table.iterrows():
         k, n = row["experimental_metastatic"], PARAMS.cells
         assert row["experimental_efficiency"] == k / n
         assert row["experimental_efficiency_low"] == pytest.approx(stats.beta.ppf(0.025, k, n - k + 1))
@@ -172,8 +183,13 @@ def test_a_stored_arm_with_other_perturbations_is_not_reused(tmp_path):
     model, spec, drugs = load_model(), load_cascade(), load_drugs()
     params = PARAMS.check(model, spec)
     with ResultStore(tmp_path / "s.sqlite") as store:
-        run = store.run(run_key(params, model, spec), params.to_dict(), model="metastasim", model_hash=model.hash(),
-                        cascade_hash=spec.hash())
+        run = store.run(
+            run_key(params, model, spec),
+            params.to_dict(),
+            model="metastasim",
+            model_hash=model.hash(),
+            cascade_hash=spec.hash(),
+        )
         store.add(run, Arm("KO(ATF4)", "knockout", (Knockout("MYC"),), target="ATF4"), {"modes": {}}, 0.0)
         with pytest.raises(StoreError, match="other perturbations"):
             run_screen(model, spec, singles(model, drugs, ["ATF4"]), params, store=store)

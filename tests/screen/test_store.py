@@ -17,8 +17,20 @@ from metastasim.errors import StoreError
 from metastasim.screen.arms import CONTROL
 from metastasim.screen.store import APPLICATION_ID, ResultStore
 
-SCREEN = ["screen", "--targets", "ITGB1,ATF4,EIF2AK3,PTK2,ASNS,MYC,GLS,XBP1,HIF1A,telaglenastat,ISRIB",
-          "--mode", "experimental", "--cells", "150000", "--contexts", "normoxia", "--samples", "200", "--json"]
+SCREEN = [
+    "screen",
+    "--targets",
+    "ITGB1,ATF4,EIF2AK3,PTK2,ASNS,MYC,GLS,XBP1,HIF1A,telaglenastat,ISRIB",
+    "--mode",
+    "experimental",
+    "--cells",
+    "150000",
+    "--contexts",
+    "normoxia",
+    "--samples",
+    "200",
+    "--json",
+]
 
 
 def _stored(path) -> int:
@@ -44,8 +56,11 @@ def test_a_screen_killed_with_sigkill_resumes_and_gives_the_uninterrupted_number
     total = len(SCREEN[2].split(",")) + 1
     kills = []
     for wait_for in (1, 5):  # kill once early, once mid-screen: each time the file must stay sound
-        proc = subprocess.Popen([sys.executable, "-c", code, *SCREEN, "--store", str(path)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, *SCREEN, "--store", str(path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 120
         while _stored(path) < wait_for and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -100,8 +115,9 @@ def test_a_file_that_is_not_our_store_is_refused_and_left_as_it_was(tmp_path, ca
             path.unlink()
             ResultStore(path).close()
             with ResultStore(path) as store:
-                store.add(store.run("k", {}, model="m", model_hash="h", cascade_hash="c"), CONTROL,
-                          {"x": "y" * 20_000}, 0.0)
+                store.add(
+                    store.run("k", {}, model="m", model_hash="h", cascade_hash="c"), CONTROL, {"x": "y" * 20_000}, 0.0
+                )
             data = bytearray(path.read_bytes())
             data[4096:12288] = b"\x13" * 8192
             path.write_bytes(bytes(data))

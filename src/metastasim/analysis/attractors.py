@@ -18,7 +18,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from metastasim.network.expr import (
-    FALSE, OP_AND, OP_CONST, OP_NOT, OP_OR, OP_VAR, TRUE, And, Expr, Not, Or, Var, Xor,
+    FALSE,
+    OP_AND,
+    OP_CONST,
+    OP_NOT,
+    OP_OR,
+    OP_VAR,
+    TRUE,
+    And,
+    Expr,
+    Not,
+    Or,
+    Var,
+    Xor,
 )
 from metastasim.network.model import Model
 from metastasim.network.perturbations import ForceOn, Inhibit, Knockout, Perturbation, SetInput, resolve_perturbations
@@ -30,7 +42,7 @@ def _xor(items: list[Expr]) -> Expr:
     """``items[0] ^ items[1] ^ …`` with only and/or/not, folded as a balanced tree (size O(n²))."""
     if len(items) == 1:
         return items[0]
-    a, b = _xor(items[: len(items) // 2]), _xor(items[len(items) // 2:])
+    a, b = _xor(items[: len(items) // 2]), _xor(items[len(items) // 2 :])
     return Or((And((a, Not(b))), And((Not(a), b))))
 
 
@@ -47,14 +59,18 @@ def _without_xor(rule: Expr) -> Expr:
         elif op == OP_NOT:
             stack.append(Not(stack.pop()))
         else:
-            args = stack[len(stack) - arg:]
-            del stack[len(stack) - arg:]
+            args = stack[len(stack) - arg :]
+            del stack[len(stack) - arg :]
             stack.append(And(args) if op == OP_AND else Or(args) if op == OP_OR else _xor(args))
     return stack[0]
 
 
-def boolean_rules(model: Model, perturbations: Iterable[Perturbation] = (),
-                  inputs: Mapping[str, int] | None = None, context: str | None = None) -> dict[str, str]:
+def boolean_rules(
+    model: Model,
+    perturbations: Iterable[Perturbation] = (),
+    inputs: Mapping[str, int] | None = None,
+    context: str | None = None,
+) -> dict[str, str]:
     """The rules mpbn reads, with a context's inputs, perturbations and input settings applied."""
     extra = [SetInput(name, value) for name, value in (inputs or {}).items()]
     perts = resolve_perturbations(model, tuple(perturbations) + tuple(extra), context=context)
@@ -77,9 +93,14 @@ def _network(model: Model, perturbations, inputs, context):
     return mpbn.MPBooleanNetwork(boolean_rules(model, perturbations, inputs, context))
 
 
-def fixed_points(model: Model, perturbations: Iterable[Perturbation] = (), *,
-                 inputs: Mapping[str, int] | None = None, context: str | None = None,
-                 limit: int | None = None) -> list[dict[str, int]]:
+def fixed_points(
+    model: Model,
+    perturbations: Iterable[Perturbation] = (),
+    *,
+    inputs: Mapping[str, int] | None = None,
+    context: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, int]]:
     """Fixed points (stable states) as ``{node: 0 or 1}`` dicts, inputs free unless set.
 
     Parameters
@@ -91,21 +112,36 @@ def fixed_points(model: Model, perturbations: Iterable[Perturbation] = (), *,
     return [dict(fp) for fp in net.fixedpoints(limit=limit or 0)]
 
 
-def count_fixed_points(model: Model, perturbations: Iterable[Perturbation] = (), *,
-                       inputs: Mapping[str, int] | None = None, context: str | None = None) -> int:
+def count_fixed_points(
+    model: Model,
+    perturbations: Iterable[Perturbation] = (),
+    *,
+    inputs: Mapping[str, int] | None = None,
+    context: str | None = None,
+) -> int:
     """Number of fixed points."""
     return int(_network(model, perturbations, inputs, context).count_fixedpoints())
 
 
-def trap_spaces(model: Model, perturbations: Iterable[Perturbation] = (), *,
-                inputs: Mapping[str, int] | None = None, context: str | None = None,
-                limit: int | None = None) -> list[dict[str, int | str]]:
+def trap_spaces(
+    model: Model,
+    perturbations: Iterable[Perturbation] = (),
+    *,
+    inputs: Mapping[str, int] | None = None,
+    context: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, int | str]]:
     """Minimal trap spaces (mpbn's attractors) as dicts of 0, 1 or ``"*"`` (free)."""
     net = _network(model, perturbations, inputs, context)
     return [dict(ts) for ts in net.attractors(limit=limit or 0)]
 
 
-def count_trap_spaces(model: Model, perturbations: Iterable[Perturbation] = (), *,
-                      inputs: Mapping[str, int] | None = None, context: str | None = None) -> int:
+def count_trap_spaces(
+    model: Model,
+    perturbations: Iterable[Perturbation] = (),
+    *,
+    inputs: Mapping[str, int] | None = None,
+    context: str | None = None,
+) -> int:
     """Number of minimal trap spaces."""
     return int(_network(model, perturbations, inputs, context).count_minimal_trapspaces())

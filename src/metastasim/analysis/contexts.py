@@ -38,8 +38,16 @@ def by_context(
     compiled = compile_model(model)
     columns = {}
     for i, name in enumerate(names):
-        result = simulate(model, perturbations, context=name, sample_count=samples, seed=seed, threads=threads,
-                          compiled=compiled, record_states=False)
+        result = simulate(
+            model,
+            perturbations,
+            context=name,
+            sample_count=samples,
+            seed=seed,
+            threads=threads,
+            compiled=compiled,
+            record_states=False,
+        )
         columns[name] = result.final_nodes()[rows]
         if progress is not None:
             progress(i + 1, len(names))

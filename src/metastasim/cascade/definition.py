@@ -125,11 +125,15 @@ class CascadeSpec:
     def hash(self) -> str:
         """16 hex digits identifying what the cascade does (stages, modes, alterations; not its prose or lines)."""
         what = {
-            "stages": [[s.name, s.context, s.duration, list(map(list, s.inputs)), [[c.when, c.p] for c in s.cases]]
-                       + ([list(map(list, s.constants))] if s.constants else [])
-                       for s in self.stages.values()],
-            "modes": [[m.name, m.prepare.context, m.prepare.duration, list(map(list, m.prepare.inputs)), list(m.stages)]
-                      for m in self.modes.values()],
+            "stages": [
+                [s.name, s.context, s.duration, list(map(list, s.inputs)), [[c.when, c.p] for c in s.cases]]
+                + ([list(map(list, s.constants))] if s.constants else [])
+                for s in self.stages.values()
+            ],
+            "modes": [
+                [m.name, m.prepare.context, m.prepare.duration, list(map(list, m.prepare.inputs)), list(m.stages)]
+                for m in self.modes.values()
+            ],
             "alterations": [[a.id, a.node, a.change, a.frequency] for a in self.alterations],
             "phenotypes": list(self.phenotypes),
         }
@@ -137,6 +141,7 @@ class CascadeSpec:
 
     def check(self, model: Model) -> None:
         """Every context, node and expression the cascade names exists in ``model`` (errors name the line)."""
+
         def fail(what: str, exc: ModelError, line: int | None):
             return ModelError(f"{what}: {exc.message}", path=self.source, line=line)
 

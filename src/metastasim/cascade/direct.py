@@ -40,8 +40,9 @@ def viable_cells(seed: int, steps: tuple[Step, ...], cells: int, block: int = 1 
     return np.concatenate(out) if out else np.zeros(0, np.uint64)
 
 
-def cell_chunks(seed: int, steps: tuple[Step, ...], cells: int, chunk_size: int, *,
-                viable_only: bool) -> Iterator[np.ndarray]:
+def cell_chunks(
+    seed: int, steps: tuple[Step, ...], cells: int, chunk_size: int, *, viable_only: bool
+) -> Iterator[np.ndarray]:
     """The numbers of the cells to simulate, ``chunk_size`` at a time: every cell, or only the viable ones.
 
     Parameters
@@ -66,11 +67,19 @@ def cell_chunks(seed: int, steps: tuple[Step, ...], cells: int, chunk_size: int,
 def _slices(ids: np.ndarray, size: int) -> Iterator[np.ndarray]:
     """Consecutive pieces of ``ids``, ``size`` at a time."""
     for lo in range(0, len(ids), size):
-        yield ids[lo:lo + size]
+        yield ids[lo : lo + size]
 
 
-def run_chunk(plan: Plan, ids: np.ndarray, *, seed: int, threads: int, stages: list[StageResult],
-              alterations: list[AlterationResult], kept: dict[str, list[np.ndarray]]) -> None:
+def run_chunk(
+    plan: Plan,
+    ids: np.ndarray,
+    *,
+    seed: int,
+    threads: int,
+    stages: list[StageResult],
+    alterations: list[AlterationResult],
+    kept: dict[str, list[np.ndarray]],
+) -> None:
     """Run the cells ``ids`` through the steps of ``plan`` and add them to the counts.
 
     Parameters
@@ -107,8 +116,15 @@ def run_chunk(plan: Plan, ids: np.ndarray, *, seed: int, threads: int, stages: l
             res.carriers_metastatic += int(carry[:, j].sum())
 
 
-def _decide(plan: Plan, step: Step, ids: np.ndarray, state: np.ndarray, occupancy: np.ndarray | None,
-            counts: StageResult, seed: int) -> np.ndarray:
+def _decide(
+    plan: Plan,
+    step: Step,
+    ids: np.ndarray,
+    state: np.ndarray,
+    occupancy: np.ndarray | None,
+    counts: StageResult,
+    seed: int,
+) -> np.ndarray:
     """Which of the cells ``ids`` (final ``state``, ``occupancy``) pass ``step``; add them to its ``counts``."""
     bits = unpack_states(state, plan.n_nodes)
     case, p = step.rule.probability(bits, occupancy)

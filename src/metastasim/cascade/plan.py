@@ -23,7 +23,12 @@ from metastasim.engine.rng import uniforms_of
 from metastasim.errors import SimulationError
 from metastasim.network.model import Model
 from metastasim.network.perturbations import (
-    ForceOn, Knockout, Perturbation, SetInput, describe, resolve_perturbations,
+    ForceOn,
+    Knockout,
+    Perturbation,
+    SetInput,
+    describe,
+    resolve_perturbations,
 )
 
 __all__ = ["Plan", "Step", "plan_run", "ALTERATION_STREAM"]
@@ -53,11 +58,11 @@ class Plan:
     compiled: CompiledModel
     steps: tuple[Step, ...]
     alterations: tuple
-    alteration_nodes: np.ndarray               # node position of each alteration
-    alteration_values: np.ndarray              # 0 (loss) or 1 (gain)
-    overridden: tuple[tuple[int, ...], ...]    # per step, the alterations the user's perturbations override
+    alteration_nodes: np.ndarray  # node position of each alteration
+    alteration_values: np.ndarray  # 0 (loss) or 1 (gain)
+    overridden: tuple[tuple[int, ...], ...]  # per step, the alterations the user's perturbations override
     phenotype_positions: tuple[int, ...]
-    last: int                                  # number of stages run
+    last: int  # number of stages run
     perturbation_labels: tuple[str, ...]
     treatment_labels: tuple[str, ...]
     treatment_from: str | None
@@ -73,8 +78,17 @@ class Plan:
             carry[:, j] = uniforms_of(seed, ALTERATION_STREAM + j, ids) < alt.frequency
         return carry
 
-    def simulate_step(self, k: int, ids: np.ndarray, state: np.ndarray | None, carry: np.ndarray, *,
-                      seed: int, stream: int, threads: int) -> tuple[np.ndarray, np.ndarray | None]:
+    def simulate_step(
+        self,
+        k: int,
+        ids: np.ndarray,
+        state: np.ndarray | None,
+        carry: np.ndarray,
+        *,
+        seed: int,
+        stream: int,
+        threads: int,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """The packed final states of cells ``ids`` after step ``k``, from ``state`` (None: the model's initial),
         and their ``[cell, node]`` occupancies of the nodes the step's graded pass rule reads (None: none)."""
         step = self.steps[k]
@@ -84,16 +98,36 @@ class Plan:
                 forcing[carry[:, j], self.alteration_nodes[j]] = self.alteration_values[j]
         # continuous time: one averaging window per step (only final states are used); discrete: the model's tick
         tick = None if self.model.settings.discrete_time else step.duration
-        result = simulate(self.model, step.perturbations, sample_count=len(ids), max_time=step.duration,
-                          time_tick=tick, seed=seed, threads=threads, record_states=False, keep_final_states=True,
-                          initial_states=state, trajectory_forcing=forcing, trajectory_ids=ids, stream=stream,
-                          compiled=self.compiled, chunk_size=len(ids),
-                          occupancy=step.rule.occupancy if step.rule is not None else ())
+        result = simulate(
+            self.model,
+            step.perturbations,
+            sample_count=len(ids),
+            max_time=step.duration,
+            time_tick=tick,
+            seed=seed,
+            threads=threads,
+            record_states=False,
+            keep_final_states=True,
+            initial_states=state,
+            trajectory_forcing=forcing,
+            trajectory_ids=ids,
+            stream=stream,
+            compiled=self.compiled,
+            chunk_size=len(ids),
+            occupancy=step.rule.occupancy if step.rule is not None else (),
+        )
         return result.final_states, result.occupancy
 
 
-def _steps(model: Model, spec: CascadeSpec, mode: Mode, whole: tuple[Perturbation, ...],
-           treatment: tuple[Perturbation, ...], treatment_from: str | None, position) -> list[Step]:
+def _steps(
+    model: Model,
+    spec: CascadeSpec,
+    mode: Mode,
+    whole: tuple[Perturbation, ...],
+    treatment: tuple[Perturbation, ...],
+    treatment_from: str | None,
+    position,
+) -> list[Step]:
     settings = [("prepare", mode.prepare.context, mode.prepare.duration, mode.prepare.inputs, None)]
     settings += [(s.name, s.context, s.duration, s.inputs, s) for s in (spec.stages[name] for name in mode.stages)]
     start = mode.stages.index(treatment_from) + 1 if treatment_from is not None else 1
@@ -108,9 +142,18 @@ def _steps(model: Model, spec: CascadeSpec, mode: Mode, whole: tuple[Perturbatio
     return steps
 
 
-def plan_run(model: Model, spec: CascadeSpec, *, mode: str, perturbations: Iterable[Perturbation] = (),
-             treatment: Iterable[Perturbation] = (), treatment_from: str | None = None, alterations: bool = True,
-             until: str | None = None, chunk_size: int = 1) -> Plan:
+def plan_run(
+    model: Model,
+    spec: CascadeSpec,
+    *,
+    mode: str,
+    perturbations: Iterable[Perturbation] = (),
+    treatment: Iterable[Perturbation] = (),
+    treatment_from: str | None = None,
+    alterations: bool = True,
+    until: str | None = None,
+    chunk_size: int = 1,
+) -> Plan:
     """Check a run's arguments against the model and cascade and prepare its steps."""
     if chunk_size < 1:
         raise SimulationError(f"chunk_size must be at least 1, not {chunk_size}")
@@ -121,19 +164,26 @@ def plan_run(model: Model, spec: CascadeSpec, *, mode: str, perturbations: Itera
     last = m.stages.index(until) + 1 if until is not None else len(m.stages)
     whole, treatment = tuple(perturbations), tuple(treatment)
     if treatment_from is not None and treatment_from not in m.stages:
-        raise SimulationError(f"treatment_from: mode {mode} has no stage {treatment_from!r}; "
-                              f"stages: {', '.join(m.stages)}")
+        raise SimulationError(
+            f"treatment_from: mode {mode} has no stage {treatment_from!r}; stages: {', '.join(m.stages)}"
+        )
     compiled = compile_model(model)
     position = compiled.position
     steps = _steps(model, spec, m, whole, treatment, treatment_from, position)[: last + 1]
     alts = tuple(spec.alterations) if alterations else ()
     alt_ids = [model.resolve(a.node) for a in alts]
     return Plan(
-        model=model, spec=spec, mode=m, compiled=compiled, steps=tuple(steps), alterations=alts,
+        model=model,
+        spec=spec,
+        mode=m,
+        compiled=compiled,
+        steps=tuple(steps),
+        alterations=alts,
         alteration_nodes=np.array([position[node] for node in alt_ids], np.int64),
         alteration_values=np.array([a.value for a in alts], np.int64),
         overridden=tuple(tuple(j for j, node in enumerate(alt_ids) if node in step.fixed) for step in steps),
-        phenotype_positions=tuple(position[model.resolve(p)] for p in spec.phenotypes), last=last,
+        phenotype_positions=tuple(position[model.resolve(p)] for p in spec.phenotypes),
+        last=last,
         perturbation_labels=tuple(describe(p) for p in resolve_perturbations(model, whole)),
         treatment_labels=tuple(describe(p) for p in resolve_perturbations(model, treatment)),
         treatment_from=(treatment_from or m.stages[0]) if treatment else None,

@@ -58,8 +58,11 @@ def _evaluate(node: tuple, values: Mapping[str, np.ndarray], constants: Mapping[
     if kind == "node":
         return np.asarray(values[node[1]], np.float64)
     if kind == "cond":
-        return np.where(_truth(_evaluate(node[1], values, constants, size)),
-                        _evaluate(node[2], values, constants, size), _evaluate(node[3], values, constants, size))
+        return np.where(
+            _truth(_evaluate(node[1], values, constants, size)),
+            _evaluate(node[2], values, constants, size),
+            _evaluate(node[3], values, constants, size),
+        )
     if kind == "un":
         v = _evaluate(node[2], values, constants, size)
         return {"neg": -v, "pos": v, "not": (~_truth(v)).astype(np.float64)}[node[1]]
@@ -68,10 +71,19 @@ def _evaluate(node: tuple, values: Mapping[str, np.ndarray], constants: Mapping[
     b = _evaluate(node[3], values, constants, size)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = {
-            "mul": lambda: a * b, "div": lambda: a / b, "add": lambda: a + b, "sub": lambda: a - b,
-            "and": lambda: _truth(a) & _truth(b), "or": lambda: _truth(a) | _truth(b),
-            "xor": lambda: _truth(a) != _truth(b), "lt": lambda: a < b, "gt": lambda: a > b,
-            "le": lambda: a <= b, "ge": lambda: a >= b, "eq": lambda: a == b, "ne": lambda: a != b,
+            "mul": lambda: a * b,
+            "div": lambda: a / b,
+            "add": lambda: a + b,
+            "sub": lambda: a - b,
+            "and": lambda: _truth(a) & _truth(b),
+            "or": lambda: _truth(a) | _truth(b),
+            "xor": lambda: _truth(a) != _truth(b),
+            "lt": lambda: a < b,
+            "gt": lambda: a > b,
+            "le": lambda: a <= b,
+            "ge": lambda: a >= b,
+            "eq": lambda: a == b,
+            "ne": lambda: a != b,
         }[op]()
     return np.asarray(out, np.float64)
 
@@ -86,20 +98,24 @@ class GradedP:
     nodes: frozenset[str]
 
     @classmethod
-    def parse(cls, text: str, constants: Mapping[str, float]) -> "GradedP":
+    def parse(cls, text: str, constants: Mapping[str, float]) -> GradedP:
         """Parse ``text``; raises :class:`ModelError` for bad syntax, ``@`` attributes or undefined constants."""
         rate = parse_rate(text)
         if rate.aliases():
-            raise ModelError(f"a pass probability cannot read @{sorted(rate.aliases())[0]} (node names read "
-                             "occupancies, $names the stage's constants)")
+            raise ModelError(
+                f"a pass probability cannot read @{sorted(rate.aliases())[0]} (node names read "
+                "occupancies, $names the stage's constants)"
+            )
         missing = sorted(rate.parameters() - set(constants))
         if missing:
-            raise ModelError(f"${missing[0]} is not one of the stage's constants"
-                             + (f" ({', '.join(sorted(constants))})" if constants else " (it has none)"))
+            raise ModelError(
+                f"${missing[0]} is not one of the stage's constants"
+                + (f" ({', '.join(sorted(constants))})" if constants else " (it has none)")
+            )
         used = tuple((k, float(v)) for k, v in constants.items() if k in rate.parameters())
         return cls(text, rate, used, rate.nodes())
 
-    def renamed(self, mapping: Mapping[str, str]) -> "GradedP":
+    def renamed(self, mapping: Mapping[str, str]) -> GradedP:
         """The same expression reading the nodes ``mapping`` names (node aliases resolved to ids)."""
         rate = self.rate.rename(mapping)
         return GradedP(self.text, rate, self.constants, rate.nodes())
@@ -124,8 +140,10 @@ class GradedP:
         if bad.any():
             at = points[np.flatnonzero(bad)[0]]
             where = ", ".join(f"{name}={v:g}" for name, v in zip(names, at)) or "always"
-            raise ModelError(f"pass probability {self.text!r} is {values[bad][0]:g} at {where}; it must stay "
-                             "within [0, 1] for every occupancy")
+            raise ModelError(
+                f"pass probability {self.text!r} is {values[bad][0]:g} at {where}; it must stay "
+                "within [0, 1] for every occupancy"
+            )
         return float(values.max())
 
 
@@ -134,14 +152,14 @@ class PassRule:
     """A stage's pass rule compiled against a model, evaluated on many cells at once."""
 
     stage: str
-    reads: tuple[tuple[int, ...], ...]         # node positions each case's ``when`` reads
-    tables: tuple[np.ndarray | None, ...]      # truth table of each case over its reads (None: always)
-    graded: tuple[GradedP | None, ...]         # each case's graded probability (None: the number in ``p``)
-    p: np.ndarray = field(repr=False)          # float64[cases]: the number, or the graded case's largest value
-    occupancy: tuple[str, ...] = ()            # node ids whose occupancy the graded cases read
+    reads: tuple[tuple[int, ...], ...]  # node positions each case's ``when`` reads
+    tables: tuple[np.ndarray | None, ...]  # truth table of each case over its reads (None: always)
+    graded: tuple[GradedP | None, ...]  # each case's graded probability (None: the number in ``p``)
+    p: np.ndarray = field(repr=False)  # float64[cases]: the number, or the graded case's largest value
+    occupancy: tuple[str, ...] = ()  # node ids whose occupancy the graded cases read
 
     @classmethod
-    def compile(cls, stage, position: dict[str, int], model: Model) -> "PassRule":
+    def compile(cls, stage, position: dict[str, int], model: Model) -> PassRule:
         """Compile the cases of ``stage`` (a :class:`~metastasim.cascade.spec.Stage`)."""
         reads, tables, graded, top = [], [], [], []
         constants = dict(stage.constants)

@@ -35,8 +35,16 @@ from metastasim.errors import SimulationError
 from metastasim.network.model import Model
 from metastasim.network.perturbations import Perturbation
 
-__all__ = ["run_cascade", "CascadeResult", "StageResult", "AlterationResult", "DECISION_STREAM", "ALTERATION_STREAM",
-           "ESTIMATORS", "default_estimator"]
+__all__ = [
+    "run_cascade",
+    "CascadeResult",
+    "StageResult",
+    "AlterationResult",
+    "DECISION_STREAM",
+    "ALTERATION_STREAM",
+    "ESTIMATORS",
+    "default_estimator",
+]
 
 #: ``auto`` picks an estimator per mode (:func:`default_estimator`).
 ESTIMATORS = ("auto", "direct", "splitting")
@@ -64,8 +72,8 @@ class StageResult:
     duration: float
     entered: int = 0
     passed: int = 0
-    phenotypes: dict[str, int] = field(default_factory=dict)   # node -> survivors with it on
-    case_entered: list[int] = field(default_factory=list)      # cells meeting each case first
+    phenotypes: dict[str, int] = field(default_factory=dict)  # node -> survivors with it on
+    case_entered: list[int] = field(default_factory=list)  # cells meeting each case first
     case_passed: list[int] = field(default_factory=list)
     cases: tuple = ()
 
@@ -130,8 +138,10 @@ class CascadeResult(CascadeViews):
 
     def _whole_population(self, what: str) -> None:
         if self.viable_only:
-            raise SimulationError(f"{what} needs every cell simulated; this run simulated only the cells that could "
-                                  "form a metastasis (viable_only): it gives the metastatic cells and efficiency")
+            raise SimulationError(
+                f"{what} needs every cell simulated; this run simulated only the cells that could "
+                "form a metastasis (viable_only): it gives the metastatic cells and efficiency"
+            )
 
     def stage(self, name: str) -> StageResult:
         for s in self.stages:
@@ -156,16 +166,31 @@ class CascadeResult(CascadeViews):
         for s in self.stages:
             lo, hi = s.ci95
             clo, chi = binomial_ci(s.passed, self.cells)
-            rows.append({"stage": s.name, "context": s.context, "entered": s.entered, "passed": s.passed,
-                         "fraction": s.fraction, "ci95_low": lo, "ci95_high": hi,
-                         "cumulative": s.passed / self.cells, "cumulative_low": clo, "cumulative_high": chi})
+            rows.append(
+                {
+                    "stage": s.name,
+                    "context": s.context,
+                    "entered": s.entered,
+                    "passed": s.passed,
+                    "fraction": s.fraction,
+                    "ci95_low": lo,
+                    "ci95_high": hi,
+                    "cumulative": s.passed / self.cells,
+                    "cumulative_low": clo,
+                    "cumulative_high": chi,
+                }
+            )
         return pd.DataFrame(rows).set_index("stage")
 
     def phenotype_table(self) -> pd.DataFrame:
         """Fraction of each stage's survivors (columns) with each phenotype node on (rows)."""
         self._whole_population("the phenotype table")
-        return pd.DataFrame({s.name: {k: (v / s.passed if s.passed else float("nan")) for k, v in s.phenotypes.items()}
-                             for s in self.stages})
+        return pd.DataFrame(
+            {
+                s.name: {k: (v / s.passed if s.passed else float("nan")) for k, v in s.phenotypes.items()}
+                for s in self.stages
+            }
+        )
 
     def odds_ratio(self, alt: AlterationResult) -> OddsRatio:
         self._whole_population("an odds ratio")
@@ -181,39 +206,83 @@ class CascadeResult(CascadeViews):
         rows = []
         for alt in self.alterations:
             o = self.odds_ratio(alt)
-            rows.append({"alteration": alt.id, "node": alt.node, "change": alt.change, "frequency": alt.frequency,
-                         "carriers": alt.carriers, "carriers_metastatic": alt.carriers_metastatic,
-                         "frequency_metastatic": alt.carriers_metastatic / self.metastatic if self.metastatic
-                         else float("nan"),
-                         "odds_ratio": o.estimate, "ci95_low": o.low, "ci95_high": o.high})
-        columns = ["alteration", "node", "change", "frequency", "carriers", "carriers_metastatic",
-                   "frequency_metastatic", "odds_ratio", "ci95_low", "ci95_high"]
+            rows.append(
+                {
+                    "alteration": alt.id,
+                    "node": alt.node,
+                    "change": alt.change,
+                    "frequency": alt.frequency,
+                    "carriers": alt.carriers,
+                    "carriers_metastatic": alt.carriers_metastatic,
+                    "frequency_metastatic": alt.carriers_metastatic / self.metastatic
+                    if self.metastatic
+                    else float("nan"),
+                    "odds_ratio": o.estimate,
+                    "ci95_low": o.low,
+                    "ci95_high": o.high,
+                }
+            )
+        columns = [
+            "alteration",
+            "node",
+            "change",
+            "frequency",
+            "carriers",
+            "carriers_metastatic",
+            "frequency_metastatic",
+            "odds_ratio",
+            "ci95_low",
+            "ci95_high",
+        ]
         return pd.DataFrame(rows, columns=columns).set_index("alteration")
 
     def to_dict(self) -> dict:
         """JSON-ready summary (the ``--json`` output of ``metastasim cascade``)."""
         self._whole_population("the summary")
+
         def num(x: float):
             return x if math.isfinite(x) else None  # NaN and infinity -> null (JSON has neither)
 
         stages = []
         for s in self.stages:
-            stages.append({
-                "name": s.name, "context": s.context, "duration": s.duration,
-                "entered": s.entered, "passed": s.passed, "fraction": num(s.fraction), "ci95": list(s.ci95),
-                "cumulative": s.passed / self.cells, "cumulative_ci95": list(binomial_ci(s.passed, self.cells)),
-                "phenotypes": {k: num(v / s.passed) if s.passed else None for k, v in s.phenotypes.items()},
-                "cases": [{"when": c.when, "p": c.p, "entered": e, "passed": p}
-                          for c, e, p in zip(s.cases, s.case_entered, s.case_passed)],
-            })
+            stages.append(
+                {
+                    "name": s.name,
+                    "context": s.context,
+                    "duration": s.duration,
+                    "entered": s.entered,
+                    "passed": s.passed,
+                    "fraction": num(s.fraction),
+                    "ci95": list(s.ci95),
+                    "cumulative": s.passed / self.cells,
+                    "cumulative_ci95": list(binomial_ci(s.passed, self.cells)),
+                    "phenotypes": {k: num(v / s.passed) if s.passed else None for k, v in s.phenotypes.items()},
+                    "cases": [
+                        {"when": c.when, "p": c.p, "entered": e, "passed": p}
+                        for c, e, p in zip(s.cases, s.case_entered, s.case_passed)
+                    ],
+                }
+            )
         enrichment = []
         for alt in self.alterations:
             o = self.odds_ratio(alt)
-            enrichment.append({"id": alt.id, "node": alt.node, "change": alt.change, "frequency": alt.frequency,
-                               "carriers": alt.carriers, "carriers_metastatic": alt.carriers_metastatic,
-                               "odds_ratio": num(o.estimate), "ci95": [num(o.low), num(o.high)]})
+            enrichment.append(
+                {
+                    "id": alt.id,
+                    "node": alt.node,
+                    "change": alt.change,
+                    "frequency": alt.frequency,
+                    "carriers": alt.carriers,
+                    "carriers_metastatic": alt.carriers_metastatic,
+                    "odds_ratio": num(o.estimate),
+                    "ci95": [num(o.low), num(o.high)],
+                }
+            )
         return {
-            "estimator": "direct", "mode": self.mode, "cells": self.cells, "seed": self.seed,
+            "estimator": "direct",
+            "mode": self.mode,
+            "cells": self.cells,
+            "seed": self.seed,
             "perturbations": list(self.perturbations),
             "treatment": {"perturbations": list(self.treatment), "from_stage": self.treatment_from},
             "stages": stages,
@@ -221,8 +290,10 @@ class CascadeResult(CascadeViews):
             "efficiency_ci95": list(self.efficiency_ci95) if self.complete else None,
             "metastatic_cells": self.metastatic,
             "enrichment": enrichment,
-            "model_hash": self.model_hash, "version": self.version,
-            "threads": self.threads, "elapsed_s": round(self.elapsed, 3),
+            "model_hash": self.model_hash,
+            "version": self.version,
+            "threads": self.threads,
+            "elapsed_s": round(self.elapsed, 3),
         }
 
 
@@ -234,9 +305,17 @@ def compare_anchors(spec: CascadeSpec, result: CascadeResult) -> list[dict]:
             continue
         sim = result.cumulative(a.stage)
         low, high = result.cumulative_ci95(a.stage)
-        out.append({"stage": a.stage, "measured": a.fraction, "simulated": sim, "simulated_ci95": [low, high],
-                    "ratio": sim / a.fraction if a.fraction else None, "reference": a.reference.id,
-                    "citation": a.reference.short if a.reference.citation else ""})
+        out.append(
+            {
+                "stage": a.stage,
+                "measured": a.fraction,
+                "simulated": sim,
+                "simulated_ci95": [low, high],
+                "ratio": sim / a.fraction if a.fraction else None,
+                "reference": a.reference.id,
+                "citation": a.reference.short if a.reference.citation else "",
+            }
+        )
     return out
 
 
@@ -330,15 +409,37 @@ def run_cascade(
     started = time.perf_counter()
     estimator = _resolve_estimator(estimator, mode, keep_survivors=keep_survivors, viable_only=viable_only)
     if estimator == "splitting":
-        return run_splitting(model, spec, mode=mode, cells=cells, replicates=replicates, seed=seed,
-                             perturbations=perturbations, treatment=treatment, treatment_from=treatment_from,
-                             alterations=alterations, until=until, chunk_size=chunk_size, threads=threads,
-                             progress=progress, ess_threshold=ess_threshold)
+        return run_splitting(
+            model,
+            spec,
+            mode=mode,
+            cells=cells,
+            replicates=replicates,
+            seed=seed,
+            perturbations=perturbations,
+            treatment=treatment,
+            treatment_from=treatment_from,
+            alterations=alterations,
+            until=until,
+            chunk_size=chunk_size,
+            threads=threads,
+            progress=progress,
+            ess_threshold=ess_threshold,
+        )
     cells = int(cells)
     if cells < 1:
         raise SimulationError(f"a cascade needs at least one cell, not {cells}")
-    plan = plan_run(model, spec, mode=mode, perturbations=perturbations, treatment=treatment,
-                    treatment_from=treatment_from, alterations=alterations, until=until, chunk_size=chunk_size)
+    plan = plan_run(
+        model,
+        spec,
+        mode=mode,
+        perturbations=perturbations,
+        treatment=treatment,
+        treatment_from=treatment_from,
+        alterations=alterations,
+        until=until,
+        chunk_size=chunk_size,
+    )
     kept = _survivor_lists(plan, keep_survivors, viable_only=viable_only)
     stage_results, alt_results = _empty_counts(model, spec, plan)
     n_threads = resolve_threads(threads)
@@ -352,12 +453,21 @@ def run_cascade(
             progress(done, cells)
 
     return CascadeResult(
-        mode=mode, cells=cells, seed=int(seed),
-        perturbations=plan.perturbation_labels, treatment=plan.treatment_labels, treatment_from=plan.treatment_from,
-        stages=stage_results, alterations=alt_results, model_hash=plan.compiled.model_hash,
+        mode=mode,
+        cells=cells,
+        seed=int(seed),
+        perturbations=plan.perturbation_labels,
+        treatment=plan.treatment_labels,
+        treatment_from=plan.treatment_from,
+        stages=stage_results,
+        alterations=alt_results,
+        model_hash=plan.compiled.model_hash,
         complete=plan.last == len(plan.mode.stages),
         survivors={name: np.concatenate(parts) if parts else np.zeros(0, np.uint64) for name, parts in kept.items()},
-        elapsed=time.perf_counter() - started, threads=n_threads, simulated=simulated, viable_only=viable_only,
+        elapsed=time.perf_counter() - started,
+        threads=n_threads,
+        simulated=simulated,
+        viable_only=viable_only,
     )
 
 
@@ -368,8 +478,10 @@ def _resolve_estimator(estimator: str, mode: str, *, keep_survivors: Iterable[st
     if estimator == "auto":  # numbered cells (survivors, viable_only) exist in the direct estimator only
         estimator = "direct" if keep_survivors or viable_only else default_estimator(mode)
     if estimator == "splitting" and (keep_survivors or viable_only):
-        raise SimulationError("the splitting estimator follows weighted clones, not numbered cells: "
-                              "keep_survivors and viable_only go with estimator='direct'")
+        raise SimulationError(
+            "the splitting estimator follows weighted clones, not numbered cells: "
+            "keep_survivors and viable_only go with estimator='direct'"
+        )
     return estimator
 
 
@@ -377,19 +489,28 @@ def _survivor_lists(plan: Plan, keep_survivors: Iterable[str], *, viable_only: b
     """An empty list of survivors' numbers per stage in ``keep_survivors``, checked against the run."""
     m = plan.mode
     keep = set(keep_survivors)
-    if keep - set(m.stages[:plan.last]):
+    if keep - set(m.stages[: plan.last]):
         raise SimulationError(f"keep_survivors names stages the run does not reach: {', '.join(sorted(keep))}")
     if viable_only and keep - {m.stages[plan.last - 1]}:
-        raise SimulationError("viable_only keeps the survivors of the last stage run only (run with until=STAGE "
-                              "for another)")
+        raise SimulationError(
+            "viable_only keeps the survivors of the last stage run only (run with until=STAGE for another)"
+        )
     return {name: [] for name in keep}
 
 
 def _empty_counts(model: Model, spec: CascadeSpec, plan: Plan) -> tuple[list[StageResult], list[AlterationResult]]:
     """Zero counts for each stage the plan runs and each alteration its cells may carry."""
-    stage_results = [StageResult(s.name, s.context, s.duration, phenotypes=dict.fromkeys(spec.phenotypes, 0),
-                                 case_entered=[0] * len(spec.stages[s.name].cases),
-                                 case_passed=[0] * len(spec.stages[s.name].cases),
-                                 cases=spec.stages[s.name].cases) for s in plan.steps[1:]]
+    stage_results = [
+        StageResult(
+            s.name,
+            s.context,
+            s.duration,
+            phenotypes=dict.fromkeys(spec.phenotypes, 0),
+            case_entered=[0] * len(spec.stages[s.name].cases),
+            case_passed=[0] * len(spec.stages[s.name].cases),
+            cases=spec.stages[s.name].cases,
+        )
+        for s in plan.steps[1:]
+    ]
     alt_results = [AlterationResult(a.id, model.resolve(a.node), a.change, a.frequency) for a in plan.alterations]
     return stage_results, alt_results

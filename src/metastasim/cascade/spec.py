@@ -42,7 +42,14 @@ from __future__ import annotations
 import os
 
 from metastasim.cascade.definition import (
-    MODES, Alteration, Anchor, CascadeSpec, Case, Mode, Prepare, Stage,
+    MODES,
+    Alteration,
+    Anchor,
+    CascadeSpec,
+    Case,
+    Mode,
+    Prepare,
+    Stage,
 )
 from metastasim.cascade.rules import GradedP
 from metastasim.errors import ModelError
@@ -51,8 +58,19 @@ from metastasim.io.yaml import YamlReader, load_yaml_document
 from metastasim.network.expr import parse_rule
 from metastasim.network.parser import is_valid_name
 
-__all__ = ["CASCADE_FORMAT", "MODES", "Case", "Stage", "Prepare", "Mode", "Alteration", "Anchor", "CascadeSpec",
-           "parse_cascade", "read_cascade"]
+__all__ = [
+    "CASCADE_FORMAT",
+    "MODES",
+    "Case",
+    "Stage",
+    "Prepare",
+    "Mode",
+    "Alteration",
+    "Anchor",
+    "CascadeSpec",
+    "parse_cascade",
+    "read_cascade",
+]
 
 CASCADE_FORMAT = "metastasim-cascade/1"
 _TOP = ("format", "description", "phenotypes", "stages", "modes", "alterations", "anchors")
@@ -94,10 +112,16 @@ def parse_cascade(text: str, *, path: str | None = None) -> CascadeSpec:
     alterations = _alterations(r, doc)
     anchors = _anchors(r, doc, modes)
     phenotypes = _phenotypes(r, doc)
-    return CascadeSpec(stages=stages, modes=modes, alterations=alterations, phenotypes=phenotypes,
-                       anchors=anchors, phenotypes_line=doc.lines.get("phenotypes"),
-                       description=r.text(doc.get("description", ""), "description", doc.lines.get("description")),
-                       source=path)
+    return CascadeSpec(
+        stages=stages,
+        modes=modes,
+        alterations=alterations,
+        phenotypes=phenotypes,
+        anchors=anchors,
+        phenotypes_line=doc.lines.get("phenotypes"),
+        description=r.text(doc.get("description", ""), "description", doc.lines.get("description")),
+        source=path,
+    )
 
 
 def read_cascade(path: str | os.PathLike) -> CascadeSpec:
@@ -153,7 +177,8 @@ def _mode(r: YamlReader, name: str, value, line: int, stages: dict[str, Stage]) 
             context=r.text(prep["context"], "context", prep.lines["context"]),
             duration=_duration(r, prep, f"prepare of mode {name}"),
             inputs=_inputs(r, prep["inputs"], f"prepare of mode {name}", prep.lines["inputs"])
-            if "inputs" in prep else (),
+            if "inputs" in prep
+            else (),
             description=r.text(prep.get("description", ""), "description", prep.lines.get("description")),
             line=prep.line,
         ),
@@ -195,19 +220,24 @@ def _alteration(r: YamlReader, aid, value, line: int, seen: dict[str, int]) -> A
         if key not in spec:
             raise r.error(f"alteration {aid} needs {key!r}", spec.line)
     if spec["change"] not in ("gain", "loss"):
-        raise r.error(f"change of alteration {aid} must be 'gain' or 'loss', not {spec['change']!r}",
-                      spec.lines["change"])
+        raise r.error(
+            f"change of alteration {aid} must be 'gain' or 'loss', not {spec['change']!r}", spec.lines["change"]
+        )
     node = r.text(spec["node"], f"node of alteration {aid}", spec.lines["node"])
     if node in seen:
         raise r.error(f"node {node} is altered twice (first on line {seen[node]})", spec.lines["node"])
     seen[node] = spec.lines["node"]
     return Alteration(
-        id=str(aid), node=node, change=spec["change"],
-        frequency=r.number(spec["frequency"], f"frequency of alteration {aid}", spec.lines["frequency"],
-                           lo=0.0, hi=1.0),
+        id=str(aid),
+        node=node,
+        change=spec["change"],
+        frequency=r.number(
+            spec["frequency"], f"frequency of alteration {aid}", spec.lines["frequency"], lo=0.0, hi=1.0
+        ),
         description=r.text(spec.get("description", ""), "description", spec.lines.get("description")),
         references=r.references(spec["references"], f"alteration {aid}", spec.lines["references"])
-        if "references" in spec else (),
+        if "references" in spec
+        else (),
         line=spec.line,
     )
 
@@ -229,15 +259,16 @@ def _anchor(r: YamlReader, item, line: int, modes: dict[str, Mode]) -> Anchor:
         if key not in spec:
             raise r.error(f"an anchor needs {key!r}", spec.line)
     mode, stage = spec["mode"], spec["stage"]
-    if not isinstance(mode, str) or not isinstance(stage, str) or mode not in modes \
-            or stage not in modes[mode].stages:
-        raise r.error(f"anchor names stage {stage!r} of mode {mode!r}, which the cascade does not have",
-                      spec.line)
+    if not isinstance(mode, str) or not isinstance(stage, str) or mode not in modes or stage not in modes[mode].stages:
+        raise r.error(f"anchor names stage {stage!r} of mode {mode!r}, which the cascade does not have", spec.line)
     (reference,) = r.references([spec["reference"]], "an anchor", spec.lines["reference"])
-    return Anchor(mode, stage, r.number(spec["fraction"], "fraction of an anchor", spec.lines["fraction"],
-                                        lo=0.0, hi=1.0),
-                  r.text(spec.get("description", ""), "description", spec.lines.get("description")),
-                  reference)
+    return Anchor(
+        mode,
+        stage,
+        r.number(spec["fraction"], "fraction of an anchor", spec.lines["fraction"], lo=0.0, hi=1.0),
+        r.text(spec.get("description", ""), "description", spec.lines.get("description")),
+        reference,
+    )
 
 
 def _phenotypes(r: YamlReader, doc) -> tuple[str, ...]:
@@ -304,8 +335,9 @@ def _stage(r: YamlReader, name: str, value, line: int) -> Stage:
     )
 
 
-def _case(r: YamlReader, name: str, item, item_line: int, constants: dict[str, float], *,
-          last: bool) -> tuple[Case, int]:
+def _case(
+    r: YamlReader, name: str, item, item_line: int, constants: dict[str, float], *, last: bool
+) -> tuple[Case, int]:
     """One case of stage ``name``'s pass rule (``last``: the one that must cover every other cell), and its line."""
     case = r.mapping(item, f"a case of stage {name}", item_line)
     r.check_fields(case, _CASE, f"a case of stage {name}")
@@ -322,11 +354,13 @@ def _case(r: YamlReader, name: str, item, item_line: int, constants: dict[str, f
         except ModelError as exc:
             raise r.error(f"stage {name}: {exc.message}", case.lines["when"]) from None
         if n_reads > MAX_CASE_INPUTS:
-            raise r.error(f"a case of stage {name} reads {n_reads} nodes; at most {MAX_CASE_INPUTS} "
-                          "(split it into several cases)", case.lines["when"])
+            raise r.error(
+                f"a case of stage {name} reads {n_reads} nodes; at most {MAX_CASE_INPUTS} "
+                "(split it into several cases)",
+                case.lines["when"],
+            )
     if last and when is not None:
-        raise r.error(f"the last case of stage {name} must have no 'when' (it covers every other cell)",
-                      case.line)
+        raise r.error(f"the last case of stage {name} must have no 'when' (it covers every other cell)", case.line)
     return Case(when, p), case.line
 
 

@@ -48,8 +48,16 @@ from metastasim.errors import SimulationError
 from metastasim.network.model import Model
 from metastasim.network.perturbations import Perturbation
 
-__all__ = ["run_splitting", "SplittingResult", "SplitStage", "SplitAlteration", "SPLIT_STREAM", "RESAMPLE_STREAM",
-           "DEFAULT_REPLICATES", "DEFAULT_ESS_THRESHOLD"]
+__all__ = [
+    "run_splitting",
+    "SplittingResult",
+    "SplitStage",
+    "SplitAlteration",
+    "SPLIT_STREAM",
+    "RESAMPLE_STREAM",
+    "DEFAULT_REPLICATES",
+    "DEFAULT_ESS_THRESHOLD",
+]
 
 SPLIT_STREAM = 3000
 RESAMPLE_STREAM = 4000
@@ -71,13 +79,13 @@ class SplitStage:
     context: str
     duration: float
     cases: tuple[Case, ...]
-    entered: np.ndarray                 # [R] fraction of all cells that entered the stage
-    cumulative: np.ndarray              # [R] fraction of all cells that got through it
-    ess: np.ndarray                     # [R] effective sample size of the weights at its end
-    resampled: np.ndarray               # [R] whether the replicate was resampled after it
-    phenotypes: dict[str, np.ndarray]   # node -> [R] fraction of all cells through it with the node on
-    case_entered: np.ndarray            # [cases, R] fraction of all cells meeting each case at its end
-    case_passed: np.ndarray             # [cases, R]
+    entered: np.ndarray  # [R] fraction of all cells that entered the stage
+    cumulative: np.ndarray  # [R] fraction of all cells that got through it
+    ess: np.ndarray  # [R] effective sample size of the weights at its end
+    resampled: np.ndarray  # [R] whether the replicate was resampled after it
+    phenotypes: dict[str, np.ndarray]  # node -> [R] fraction of all cells through it with the node on
+    case_entered: np.ndarray  # [cases, R] fraction of all cells meeting each case at its end
+    case_passed: np.ndarray  # [cases, R]
 
     @property
     def fraction(self) -> float:
@@ -99,8 +107,8 @@ class SplitAlteration:
     node: str
     change: str
     frequency: float
-    carriers: np.ndarray             # [R] fraction of each replicate's initial cells carrying it
-    metastatic: np.ndarray           # [R] fraction of all cells that carry it and form a metastasis
+    carriers: np.ndarray  # [R] fraction of each replicate's initial cells carrying it
+    metastatic: np.ndarray  # [R] fraction of all cells that carry it and form a metastasis
 
 
 @dataclass
@@ -122,7 +130,7 @@ class SplittingResult(CascadeViews):
     complete: bool = True
     elapsed: float = 0.0
     threads: int = 1
-    simulated: int = 0      # clone-steps simulated (clones of weight 0 are not)
+    simulated: int = 0  # clone-steps simulated (clones of weight 0 are not)
     version: str = __version__
     estimator = "splitting"
 
@@ -154,22 +162,46 @@ class SplittingResult(CascadeViews):
         for s in self.stages:
             f, lo, hi = s.fraction_ci
             _, clo, chi = replicate_ci([s.cumulative], [1])
-            rows.append({"stage": s.name, "context": s.context, "fraction": f, "ci95_low": lo, "ci95_high": hi,
-                         "cumulative": float(s.cumulative.mean()), "cumulative_low": clo, "cumulative_high": chi,
-                         "ess": float(s.ess.mean()), "resampled": int(s.resampled.sum())})
+            rows.append(
+                {
+                    "stage": s.name,
+                    "context": s.context,
+                    "fraction": f,
+                    "ci95_low": lo,
+                    "ci95_high": hi,
+                    "cumulative": float(s.cumulative.mean()),
+                    "cumulative_low": clo,
+                    "cumulative_high": chi,
+                    "ess": float(s.ess.mean()),
+                    "resampled": int(s.resampled.sum()),
+                }
+            )
         return pd.DataFrame(rows).set_index("stage")
 
     def phenotype_table(self) -> pd.DataFrame:
         """Fraction of each stage's survivors (columns) with each phenotype node on (rows)."""
-        return pd.DataFrame({s.name: {k: (float(v.sum() / s.cumulative.sum()) if s.cumulative.sum() > 0
-                                          else float("nan")) for k, v in s.phenotypes.items()}
-                             for s in self.stages})
+        return pd.DataFrame(
+            {
+                s.name: {
+                    k: (float(v.sum() / s.cumulative.sum()) if s.cumulative.sum() > 0 else float("nan"))
+                    for k, v in s.phenotypes.items()
+                }
+                for s in self.stages
+            }
+        )
 
     def _odds_ratio(self, alt: SplitAlteration) -> tuple[float, float, float]:
         z = self.stages[-1].cumulative
         # odds of metastasis among carriers over odds among the others; each term's mean is unbiased
-        return replicate_ci([alt.metastatic, alt.carriers - alt.metastatic, z - alt.metastatic,
-                             (1.0 - alt.carriers) - (z - alt.metastatic)], [1, -1, -1, 1])
+        return replicate_ci(
+            [
+                alt.metastatic,
+                alt.carriers - alt.metastatic,
+                z - alt.metastatic,
+                (1.0 - alt.carriers) - (z - alt.metastatic),
+            ],
+            [1, -1, -1, 1],
+        )
 
     def enrichment(self) -> pd.DataFrame:
         """Each alteration's frequency among all and among metastasis-forming cells, odds ratio and CI."""
@@ -177,11 +209,28 @@ class SplittingResult(CascadeViews):
         rows = []
         for alt in self.alterations:
             o, lo, hi = self._odds_ratio(alt)
-            rows.append({"alteration": alt.id, "node": alt.node, "change": alt.change, "frequency": alt.frequency,
-                         "frequency_metastatic": float(alt.metastatic.mean() / z) if z > 0 else float("nan"),
-                         "odds_ratio": o, "ci95_low": lo, "ci95_high": hi})
-        columns = ["alteration", "node", "change", "frequency", "frequency_metastatic", "odds_ratio",
-                   "ci95_low", "ci95_high"]
+            rows.append(
+                {
+                    "alteration": alt.id,
+                    "node": alt.node,
+                    "change": alt.change,
+                    "frequency": alt.frequency,
+                    "frequency_metastatic": float(alt.metastatic.mean() / z) if z > 0 else float("nan"),
+                    "odds_ratio": o,
+                    "ci95_low": lo,
+                    "ci95_high": hi,
+                }
+            )
+        columns = [
+            "alteration",
+            "node",
+            "change",
+            "frequency",
+            "frequency_metastatic",
+            "odds_ratio",
+            "ci95_low",
+            "ci95_high",
+        ]
         return pd.DataFrame(rows, columns=columns).set_index("alteration")
 
     def to_dict(self) -> dict:
@@ -190,31 +239,56 @@ class SplittingResult(CascadeViews):
         stages = []
         for s in self.stages:
             r = table.loc[s.name]
-            stages.append({
-                "name": s.name, "context": s.context, "duration": s.duration,
-                "fraction": _num(r.fraction), "ci95": [_num(r.ci95_low), _num(r.ci95_high)],
-                "cumulative": r.cumulative, "cumulative_ci95": [_num(r.cumulative_low), _num(r.cumulative_high)],
-                "ess": r.ess, "ess_fraction": float(s.ess.sum() / self.cells),
-                "resampled_replicates": int(r.resampled),
-                "phenotypes": {k: _num(v) for k, v in phenotypes[s.name].items()},
-                "cases": [{"when": case.when, "p": case.p, "entered": float(e.mean()), "passed": float(p.mean())}
-                          for case, e, p in zip(s.cases, s.case_entered, s.case_passed)],
-            })
+            stages.append(
+                {
+                    "name": s.name,
+                    "context": s.context,
+                    "duration": s.duration,
+                    "fraction": _num(r.fraction),
+                    "ci95": [_num(r.ci95_low), _num(r.ci95_high)],
+                    "cumulative": r.cumulative,
+                    "cumulative_ci95": [_num(r.cumulative_low), _num(r.cumulative_high)],
+                    "ess": r.ess,
+                    "ess_fraction": float(s.ess.sum() / self.cells),
+                    "resampled_replicates": int(r.resampled),
+                    "phenotypes": {k: _num(v) for k, v in phenotypes[s.name].items()},
+                    "cases": [
+                        {"when": case.when, "p": case.p, "entered": float(e.mean()), "passed": float(p.mean())}
+                        for case, e, p in zip(s.cases, s.case_entered, s.case_passed)
+                    ],
+                }
+            )
         enrich = self.enrichment()
-        enrichment = [{"id": aid, "node": r.node, "change": r.change, "frequency": r.frequency,
-                       "frequency_metastatic": _num(r.frequency_metastatic), "odds_ratio": _num(r.odds_ratio),
-                       "ci95": [_num(r.ci95_low), _num(r.ci95_high)]} for aid, r in enrich.iterrows()]
+        enrichment = [
+            {
+                "id": aid,
+                "node": r.node,
+                "change": r.change,
+                "frequency": r.frequency,
+                "frequency_metastatic": _num(r.frequency_metastatic),
+                "odds_ratio": _num(r.odds_ratio),
+                "ci95": [_num(r.ci95_low), _num(r.ci95_high)],
+            }
+            for aid, r in enrich.iterrows()
+        ]
         return {
-            "estimator": "splitting", "mode": self.mode, "cells": self.cells, "replicates": self.replicates,
-            "ess_threshold": self.ess_threshold, "seed": self.seed,
+            "estimator": "splitting",
+            "mode": self.mode,
+            "cells": self.cells,
+            "replicates": self.replicates,
+            "ess_threshold": self.ess_threshold,
+            "seed": self.seed,
             "perturbations": list(self.perturbations),
             "treatment": {"perturbations": list(self.treatment), "from_stage": self.treatment_from},
             "stages": stages,
             "efficiency": _num(self.efficiency),
             "efficiency_ci95": [_num(x) for x in self.efficiency_ci95] if self.complete else None,
             "enrichment": enrichment,
-            "model_hash": self.model_hash, "version": self.version,
-            "threads": self.threads, "simulated": self.simulated, "elapsed_s": round(self.elapsed, 3),
+            "model_hash": self.model_hash,
+            "version": self.version,
+            "threads": self.threads,
+            "simulated": self.simulated,
+            "elapsed_s": round(self.elapsed, 3),
         }
 
 
@@ -236,18 +310,21 @@ class _Population:
     """The clones of every replicate, in consecutive blocks (replicate ``r`` holds ``bounds[r]:bounds[r + 1]``)."""
 
     bounds: np.ndarray
-    replicate: np.ndarray            # [P] replicate of each clone
-    state: np.ndarray | None         # [P, words] packed network states (None before the first step)
-    carry: np.ndarray                # [P, alterations]
-    weight: np.ndarray               # [P]
-    base: np.ndarray                 # [R] product of the mean weights of the epochs before the current one
+    replicate: np.ndarray  # [P] replicate of each clone
+    state: np.ndarray | None  # [P, words] packed network states (None before the first step)
+    carry: np.ndarray  # [P, alterations]
+    weight: np.ndarray  # [P]
+    base: np.ndarray  # [R] product of the mean weights of the epochs before the current one
     sizes: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.sizes = np.diff(self.bounds).astype(np.float64)
 
     def per_replicate(self, values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
-        """``base[r] * sum(values over replicate r) / size[r]``: an estimate per replicate of a fraction of all cells."""
+        """``base[r] * sum(values over replicate r) / size[r]``.
+
+        An estimate per replicate of a fraction of all cells.
+        """
         reps = self.replicate if where is None else self.replicate[where]
         return self.base * np.bincount(reps, weights=values, minlength=len(self.base)) / self.sizes
 
@@ -297,18 +374,34 @@ def run_splitting(
     if replicates < 2:
         raise SimulationError(f"splitting needs at least 2 replicates (its intervals come from them), not {replicates}")
     if cells < 2 * replicates:
-        raise SimulationError(f"splitting needs at least 2 cells per replicate: {cells} cells for {replicates} "
-                              f"replicates")
+        raise SimulationError(
+            f"splitting needs at least 2 cells per replicate: {cells} cells for {replicates} replicates"
+        )
     if not 0.0 <= ess_threshold <= 1.0:
         raise SimulationError(f"ess_threshold must be in [0, 1], not {ess_threshold}")
-    plan = plan_run(model, spec, mode=mode, perturbations=perturbations, treatment=treatment,
-                    treatment_from=treatment_from, alterations=alterations, until=until, chunk_size=chunk_size)
+    plan = plan_run(
+        model,
+        spec,
+        mode=mode,
+        perturbations=perturbations,
+        treatment=treatment,
+        treatment_from=treatment_from,
+        alterations=alterations,
+        until=until,
+        chunk_size=chunk_size,
+    )
     n_threads = resolve_threads(threads)
     sizes = np.full(replicates, cells // replicates) + (np.arange(replicates) < cells % replicates)
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     ids = np.arange(cells, dtype=np.uint64)
-    pop = _Population(bounds=bounds, replicate=np.repeat(np.arange(replicates), sizes), state=None,
-                      carry=plan.draw_alterations(seed, ids), weight=np.ones(cells), base=np.ones(replicates))
+    pop = _Population(
+        bounds=bounds,
+        replicate=np.repeat(np.arange(replicates), sizes),
+        state=None,
+        carry=plan.draw_alterations(seed, ids),
+        weight=np.ones(cells),
+        base=np.ones(replicates),
+    )
     carriers = [pop.per_replicate(pop.carry[:, j].astype(np.float64)) for j in range(len(plan.alterations))]
     entered = np.ones(replicates)
     stages: list[SplitStage] = []
@@ -322,10 +415,16 @@ def run_splitting(
         rule = step.rule
         occupancy = np.zeros((cells, len(rule.occupancy))) if rule is not None and rule.occupancy else None
         for lo in range(0, len(active), chunk_size):
-            sub = active[lo:lo + chunk_size]
-            pop.state[sub], occ = plan.simulate_step(k, sub.astype(np.uint64), None if first else pop.state[sub],
-                                                     pop.carry[sub], seed=seed, stream=SPLIT_STREAM + k,
-                                                     threads=n_threads)
+            sub = active[lo : lo + chunk_size]
+            pop.state[sub], occ = plan.simulate_step(
+                k,
+                sub.astype(np.uint64),
+                None if first else pop.state[sub],
+                pop.carry[sub],
+                seed=seed,
+                stream=SPLIT_STREAM + k,
+                threads=n_threads,
+            )
             if occ is not None:
                 occupancy[sub] = occ
             simulated += len(sub)
@@ -343,20 +442,39 @@ def run_splitting(
                 pop.resample(seed, k, which)
     if progress is not None:
         progress(total_work, total_work)
-    alts = [SplitAlteration(a.id, model.resolve(a.node), a.change, a.frequency, carriers[j],
-                            pop.per_replicate(pop.weight * pop.carry[:, j]))
-            for j, a in enumerate(plan.alterations)]
+    alts = [
+        SplitAlteration(
+            a.id,
+            model.resolve(a.node),
+            a.change,
+            a.frequency,
+            carriers[j],
+            pop.per_replicate(pop.weight * pop.carry[:, j]),
+        )
+        for j, a in enumerate(plan.alterations)
+    ]
     return SplittingResult(
-        mode=mode, cells=cells, replicates=replicates, seed=int(seed), perturbations=plan.perturbation_labels,
-        treatment=plan.treatment_labels, treatment_from=plan.treatment_from, stages=stages, alterations=alts,
-        model_hash=plan.compiled.model_hash, ess_threshold=ess_threshold,
-        complete=plan.last == len(plan.mode.stages), elapsed=time.perf_counter() - started, threads=n_threads,
+        mode=mode,
+        cells=cells,
+        replicates=replicates,
+        seed=int(seed),
+        perturbations=plan.perturbation_labels,
+        treatment=plan.treatment_labels,
+        treatment_from=plan.treatment_from,
+        stages=stages,
+        alterations=alts,
+        model_hash=plan.compiled.model_hash,
+        ess_threshold=ess_threshold,
+        complete=plan.last == len(plan.mode.stages),
+        elapsed=time.perf_counter() - started,
+        threads=n_threads,
         simulated=simulated,
     )
 
 
-def _weigh(pop: _Population, plan: Plan, k: int, active: np.ndarray, entered: np.ndarray,
-           occupancy: np.ndarray | None) -> SplitStage:
+def _weigh(
+    pop: _Population, plan: Plan, k: int, active: np.ndarray, entered: np.ndarray, occupancy: np.ndarray | None
+) -> SplitStage:
     """Multiply the active clones' weights by their pass probabilities; the stage's estimates per replicate."""
     step = plan.steps[k]
     rule = step.rule
@@ -367,13 +485,24 @@ def _weigh(pop: _Population, plan: Plan, k: int, active: np.ndarray, entered: np
     pop.weight[active] = after
     cases = np.stack([pop.per_replicate(np.where(case == c, before, 0.0), active) for c in range(len(rule.p))])
     passed = np.stack([pop.per_replicate(np.where(case == c, after, 0.0), active) for c in range(len(rule.p))])
-    phenotypes = {name: pop.per_replicate(after * bits[:, p], active)
-                  for name, p in zip(plan.spec.phenotypes, plan.phenotype_positions)}
+    phenotypes = {
+        name: pop.per_replicate(after * bits[:, p], active)
+        for name, p in zip(plan.spec.phenotypes, plan.phenotype_positions)
+    }
     replicates = len(pop.base)
     total = np.bincount(pop.replicate, weights=pop.weight, minlength=replicates)
     square = np.bincount(pop.replicate, weights=pop.weight * pop.weight, minlength=replicates)
     ess = np.divide(total * total, square, out=np.zeros(replicates), where=square > 0)
-    return SplitStage(name=step.name, context=step.context, duration=step.duration, cases=tuple(plan.spec.stages[step.name].cases),
-                      entered=entered, cumulative=pop.per_replicate(after, active), ess=ess,
-                      resampled=np.zeros(replicates, bool), phenotypes=phenotypes, case_entered=cases,
-                      case_passed=passed)
+    return SplitStage(
+        name=step.name,
+        context=step.context,
+        duration=step.duration,
+        cases=tuple(plan.spec.stages[step.name].cases),
+        entered=entered,
+        cumulative=pop.per_replicate(after, active),
+        ess=ess,
+        resampled=np.zeros(replicates, bool),
+        phenotypes=phenotypes,
+        case_entered=cases,
+        case_passed=passed,
+    )

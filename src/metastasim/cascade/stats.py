@@ -128,9 +128,11 @@ def replicate_log2(terms, powers, level: float = 0.95) -> tuple[float, float, fl
     >>> est, lo < -1 < hi
     (-1.0, True)
     """
+
     def lg(x: float) -> float:
         if x != x:
             return math.nan
         return math.log2(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+
     est, low, high = replicate_ci(terms, powers, level)
     return lg(est), lg(low), lg(high)

@@ -66,12 +66,22 @@ class CascadeViews:
     def _repr_html_(self) -> str:
         """Mode, estimator, size, efficiency with its 95% CI, seed, and the stage table."""
         low, high = self.efficiency_ci95
-        facts = {"mode": self.mode, "estimator": self.estimator, "size": size_in_words(self),
-                 "efficiency": self.efficiency, "95% CI": f"{low:.4g} to {high:.4g}", "seed": self.seed,
-                 "perturbations": ", ".join(self.perturbations) or "none", "model hash": self.model_hash[:12]}
+        facts = {
+            "mode": self.mode,
+            "estimator": self.estimator,
+            "size": size_in_words(self),
+            "efficiency": self.efficiency,
+            "95% CI": f"{low:.4g} to {high:.4g}",
+            "seed": self.seed,
+            "perturbations": ", ".join(self.perturbations) or "none",
+            "model hash": self.model_hash[:12],
+        }
         title = "metastasim cascade result"
         if getattr(self, "viable_only", False):
-            return summary_html(title, facts, caption="only the cells that could form a metastasis were simulated "
-                                                      "(viable_only): no stage table")
+            return summary_html(
+                title,
+                facts,
+                caption="only the cells that could form a metastasis were simulated (viable_only): no stage table",
+            )
         columns = ["context", "fraction", "ci95_low", "ci95_high", "cumulative", "cumulative_low", "cumulative_high"]
         return summary_html(title, facts, self.stage_table()[columns])

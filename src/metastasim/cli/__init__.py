@@ -29,8 +29,17 @@ def cli() -> None:
     """Simulate logical models of the metastatic cascade (MaBoSS semantics)."""
 
 
-for _command in (network.simulate, network.contexts, network.attractors, network.convert, cascade.cascade,
-                 screen.screen, screen.results, validate.validate, report.report):
+for _command in (
+    network.simulate,
+    network.contexts,
+    network.attractors,
+    network.convert,
+    cascade.cascade,
+    screen.screen,
+    screen.results,
+    validate.validate,
+    report.report,
+):
     cli.add_command(_command)
 
 
@@ -67,4 +76,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-

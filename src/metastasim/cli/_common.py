@@ -10,9 +10,24 @@ import click
 from click.core import ParameterSource
 
 __all__ = [
-    "MODEL_HELP", "err", "progress_bar", "parts_progress", "spinner", "warmed_up", "stderr_console", "perturbations",
-    "load", "model_options", "node_options", "perturbation_options", "check_splitting", "pct", "echo_rows",
-    "split_list", "dask_client", "invoked_command",
+    "MODEL_HELP",
+    "err",
+    "progress_bar",
+    "parts_progress",
+    "spinner",
+    "warmed_up",
+    "stderr_console",
+    "perturbations",
+    "load",
+    "model_options",
+    "node_options",
+    "perturbation_options",
+    "check_splitting",
+    "pct",
+    "echo_rows",
+    "split_list",
+    "dask_client",
+    "invoked_command",
 ]
 
 MODEL_HELP = "A model file (.bnet, .bnd, .sbml/.xml, .yaml) or a bundled model name (cohen2015)."
@@ -77,8 +92,13 @@ def parts_progress():
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=stderr_console()) as bar:
+    with Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr_console(),
+    ) as bar:
         tasks: dict[str, int] = {}
 
         def update(part: str, done: int, total: int) -> None:
@@ -87,7 +107,6 @@ def parts_progress():
             bar.update(tasks[part], completed=done, total=total)
 
         yield update
-
 
 
 def perturbations(model, ko, oe, inhibit, set_, drug=()):
@@ -130,12 +149,17 @@ def model_options(f):
 
 def node_options(f):
     """Perturbations of nodes: --drug, --ko, --oe, --inhibit."""
-    f = click.option("--inhibit", multiple=True, metavar="NODE=E",
-                     help="Multiply NODE's rate_up by 1 - E (E in [0, 1]).")(f)
+    f = click.option(
+        "--inhibit", multiple=True, metavar="NODE=E", help="Multiply NODE's rate_up by 1 - E (E in [0, 1])."
+    )(f)
     f = click.option("--oe", multiple=True, metavar="NODE", help="Over-express NODE (fixed at 1).")(f)
     f = click.option("--ko", multiple=True, metavar="NODE", help="Knock out NODE (fixed at 0).")(f)
-    return click.option("--drug", multiple=True, metavar="NAME[=DOSE]",
-                        help="A drug of the library; DOSE is the fraction of its maximal effect (default 1).")(f)
+    return click.option(
+        "--drug",
+        multiple=True,
+        metavar="NAME[=DOSE]",
+        help="A drug of the library; DOSE is the fraction of its maximal effect (default 1).",
+    )(f)
 
 
 def perturbation_options(f):
@@ -149,23 +173,26 @@ def perturbation_options(f):
 def check_splitting(cells: int, replicates: int, cells_option: str) -> None:
     """The splitting estimator's bounds, as a usage error naming the option (checked before anything runs)."""
     if replicates < 2:
-        raise click.BadParameter(f"splitting needs at least 2 replicates, not {replicates}", param_hint="'--replicates'")
+        raise click.BadParameter(
+            f"splitting needs at least 2 replicates, not {replicates}", param_hint="'--replicates'"
+        )
     if cells < 2 * replicates:
-        raise click.BadParameter(f"splitting needs at least 2 cells per replicate: {cells} cells for {replicates} "
-                                 f"replicates", param_hint=f"'{cells_option}'")
+        raise click.BadParameter(
+            f"splitting needs at least 2 cells per replicate: {cells} cells for {replicates} replicates",
+            param_hint=f"'{cells_option}'",
+        )
 
 
 def pct(x: float) -> str:
     return "-" if x != x else (f"{100 * x:.3g}%" if x >= 1e-4 or x == 0 else f"{100 * x:.2g}%")
 
 
-
 def echo_rows(rows: list[list[str]], right: tuple[int, ...] = ()) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        click.echo("  ".join(v.rjust(w) if i in right else v.ljust(w)
-                             for i, (v, w) in enumerate(zip(row, widths))).rstrip())
-
+        click.echo(
+            "  ".join(v.rjust(w) if i in right else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))).rstrip()
+        )
 
 
 def split_list(text: str, option: str) -> list[str]:
@@ -189,7 +216,6 @@ def dask_client(address: str):
         return Client(address, timeout="30s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise click.ClickException(f"--scheduler {address}: cannot connect ({exc})") from None
-
 
 
 def invoked_command(ctx: click.Context) -> str:

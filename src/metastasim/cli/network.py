@@ -10,40 +10,79 @@ from pathlib import Path
 import click
 
 from metastasim.cli._common import (
-    MODEL_HELP, load, model_options, node_options, perturbation_options, perturbations, progress_bar,
+    MODEL_HELP,
+    load,
+    model_options,
+    node_options,
+    perturbation_options,
+    perturbations,
+    progress_bar,
     warmed_up,
 )
 
 __all__ = ["simulate", "contexts", "attractors", "convert"]
+
 
 @click.command(help="Simulate MODEL and print final node and state probabilities.\n\nMODEL: " + MODEL_HELP)
 @perturbation_options
 @click.option("--samples", type=click.IntRange(min=1), help="Number of trajectories [model's sample_count].")
 @click.option("--max-time", type=float, help="Model time at which trajectories stop [model's max_time].")
 @click.option("--time-tick", type=float, help="Width of the averaging windows [model's time_tick].")
-@click.option("--discrete-time", is_flag=True, default=None, help="Discrete time: every transition takes one time tick.")
+@click.option(
+    "--discrete-time", is_flag=True, default=None, help="Discrete time: every transition takes one time tick."
+)
 @click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), help="Random seed [model's seed].")
 @click.option("--threads", type=click.IntRange(min=0), help="Threads (0: all cores); results do not depend on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--out", type=click.Path(file_okay=False), help="Write time courses and final states as CSV/JSON here.")
-def simulate(model, model_option, cfg, context, drug, ko, oe, inhibit, set_, samples, max_time, time_tick,
-             discrete_time, seed, threads, as_json, out) -> None:
-    from metastasim.engine import compile_model, simulate as run
+def simulate(
+    model,
+    model_option,
+    cfg,
+    context,
+    drug,
+    ko,
+    oe,
+    inhibit,
+    set_,
+    samples,
+    max_time,
+    time_tick,
+    discrete_time,
+    seed,
+    threads,
+    as_json,
+    out,
+) -> None:
+    from metastasim.engine import compile_model
+    from metastasim.engine import simulate as run
 
     m = load(model, model_option, cfg)
     if context is not None:
         m.context(context)  # an unknown context fails before any work
     perts = perturbations(m, ko, oe, inhibit, set_, drug)
-    settings = m.settings.with_(sample_count=samples, max_time=max_time, time_tick=time_tick,
-                                discrete_time=discrete_time, seed=seed)
+    settings = m.settings.with_(
+        sample_count=samples, max_time=max_time, time_tick=time_tick, discrete_time=discrete_time, seed=seed
+    )
     compiled = compile_model(m)
     seconds = warmed_up()
     if seconds > 3 and sys.stderr.isatty():
         click.echo(f"metastasim: compiled the simulator in {seconds:.0f} s; later runs reuse it", err=True)
     long_run = settings.sample_count * len(m) * settings.max_time > 2e7
     with progress_bar(settings.sample_count, "simulating", long_run) as progress:
-        result = run(m, perts, context=context, sample_count=samples, max_time=max_time, time_tick=time_tick,
-                     discrete_time=discrete_time, seed=seed, threads=threads, compiled=compiled, progress=progress)
+        result = run(
+            m,
+            perts,
+            context=context,
+            sample_count=samples,
+            max_time=max_time,
+            time_tick=time_tick,
+            discrete_time=discrete_time,
+            seed=seed,
+            threads=threads,
+            compiled=compiled,
+            progress=progress,
+        )
     files = _result_files(m, result) if out else {}
     if out:
         from metastasim.io.files import write_folder
@@ -69,22 +108,28 @@ def _json_result(model, result) -> dict:
     return payload
 
 
-_RESULT_FILES = ("node_probabilities.csv", "final_nodes.csv", "result.json", "state_probabilities.csv",
-                 "final_states.csv")
+_RESULT_FILES = (
+    "node_probabilities.csv",
+    "final_nodes.csv",
+    "result.json",
+    "state_probabilities.csv",
+    "final_states.csv",
+)
 
 
 def _result_files(model, result) -> dict[str, str]:
     files = {
         "node_probabilities.csv": result.node_probabilities().to_csv(float_format="%.6g"),
-        "final_nodes.csv": result.final_nodes().to_frame().assign(se=result.final_node_se()).to_csv(
-            index_label="node", float_format="%.6g"),
+        "final_nodes.csv": result.final_nodes()
+        .to_frame()
+        .assign(se=result.final_node_se())
+        .to_csv(index_label="node", float_format="%.6g"),
         "result.json": json.dumps(_json_result(model, result), indent=1) + "\n",
     }
     if result.state_probs is not None:
         files["state_probabilities.csv"] = result.state_probabilities().to_csv(float_format="%.6g")
     if result.final_state_codes is not None:
-        files["final_states.csv"] = result.final_state_distribution().to_csv(index_label="state",
-                                                                             float_format="%.6g")
+        files["final_states.csv"] = result.final_state_distribution().to_csv(index_label="state", float_format="%.6g")
     return files
 
 
@@ -94,11 +139,14 @@ def _print_result(model, result, written) -> None:
 
     console = Console(highlight=False)
     perts = ", ".join(result.perturbations) or "none"
-    console.print(f"[bold]{model.name or 'model'}[/bold]: {len(model)} nodes, hash {result.model_hash}, "
-                  f"perturbations: {perts}")
-    console.print(f"{result.sample_count:,} trajectories to t = {result.max_time:g}, seed {result.seed}: "
-                  f"{result.elapsed:.2f} s ({result.trajectories_per_second:,.0f}/s on {result.threads} "
-                  f"thread{'s' if result.threads != 1 else ''})")
+    console.print(
+        f"[bold]{model.name or 'model'}[/bold]: {len(model)} nodes, hash {result.model_hash}, perturbations: {perts}"
+    )
+    console.print(
+        f"{result.sample_count:,} trajectories to t = {result.max_time:g}, seed {result.seed}: "
+        f"{result.elapsed:.2f} s ({result.trajectories_per_second:,.0f}/s on {result.threads} "
+        f"thread{'s' if result.threads != 1 else ''})"
+    )
     table = Table(title=f"Probability at t = {result.max_time:g}", title_justify="left")
     table.add_column("node")
     table.add_column("P(on)", justify="right")
@@ -157,7 +205,9 @@ def attractors(model, model_option, cfg, context, drug, ko, oe, inhibit, set_, t
     perts = perturbations(m, ko, oe, inhibit, set_, drug)
     lister, counter = (minimal_trap_spaces, count_trap_spaces) if trap_spaces else (fixed_points, count_fixed_points)
     found = lister(m, perts, context=context, limit=limit)
-    total = counter(m, perts, context=context) if len(found) == limit else len(found)  # count separately only past the limit
+    total = (
+        counter(m, perts, context=context) if len(found) == limit else len(found)
+    )  # count separately only past the limit
     kind = "minimal trap spaces" if trap_spaces else "fixed points"
     if as_json:
         click.echo(json.dumps({"model": m.name, "kind": kind, "count": total, "listed": found}, indent=1))
@@ -187,7 +237,6 @@ def contexts(model, model_option, cfg, drug, ko, oe, inhibit, nodes, samples, se
 
     Perturbations apply in every context."""
     from metastasim.analysis import by_context
-
     from metastasim.models import CURATED, PHENOTYPES
     from metastasim.network import describe
 
@@ -203,14 +252,24 @@ def contexts(model, model_option, cfg, drug, ko, oe, inhibit, nodes, samples, se
 
         atomic_write_text(out, table.to_csv(float_format="%.4f"))
     if as_json:
-        click.echo(json.dumps({"model": m.name, "samples": settings.sample_count, "seed": settings.seed,
-                               "max_time": settings.max_time, "perturbations": [describe(p) for p in perts],
-                               "contexts": {c: table[c].to_dict() for c in table.columns}}, indent=1))
+        click.echo(
+            json.dumps(
+                {
+                    "model": m.name,
+                    "samples": settings.sample_count,
+                    "seed": settings.seed,
+                    "max_time": settings.max_time,
+                    "perturbations": [describe(p) for p in perts],
+                    "contexts": {c: table[c].to_dict() for c in table.columns},
+                },
+                indent=1,
+            )
+        )
         return
-    click.echo(f"{m.name}: probability of each node at t = {settings.max_time:g} in each context "
-               f"({settings.sample_count:,} trajectories per context, seed {settings.seed})")
+    click.echo(
+        f"{m.name}: probability of each node at t = {settings.max_time:g} in each context "
+        f"({settings.sample_count:,} trajectories per context, seed {settings.seed})"
+    )
     click.echo(table.rename(columns=lambda c: c.replace("_", " ")).to_string(float_format="{:.2f}".format))
     if perts:
         click.echo("perturbations: " + ", ".join(describe(p) for p in perts))
-
-

@@ -71,13 +71,25 @@ class RecordedStates:
     def add(self, out: Outputs, count: int, settings: Settings, fx: float) -> None:
         """Add the output-state records of the first ``count`` trajectories of ``out``."""
         self.keys, self.rows_of, self.used, self.n_rows = map_state_codes(
-            out.rec_code, out.rec_n, count, out.cap, self.keys, self.rows_of, self.used, self.n_rows, out.rows)
+            out.rec_code, out.rec_n, count, out.cap, self.keys, self.rows_of, self.used, self.n_rows, out.rows
+        )
         if self.n_rows > self.full.shape[2]:
             grow = max(self.n_rows, 2 * self.full.shape[2]) - self.full.shape[2]
             self.full = np.concatenate([self.full, np.zeros((1, self.n_win + 1, grow), np.int64)], axis=2)
             self.part = np.concatenate([self.part, np.zeros((1, self.n_win, grow), np.int64)], axis=2)
-        accumulate_state_intervals(out.rows, out.rec_time, out.rec_n, count, out.cap, settings.max_time,
-                                   settings.time_tick, self.n_win, fx, self.full, self.part)
+        accumulate_state_intervals(
+            out.rows,
+            out.rec_time,
+            out.rec_n,
+            count,
+            out.cap,
+            settings.max_time,
+            settings.time_tick,
+            self.n_win,
+            fx,
+            self.full,
+            self.part,
+        )
 
     def probabilities(self, units: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The output states seen, in code order, and their ``[window, state]`` probabilities."""
@@ -91,9 +103,21 @@ class RecordedStates:
 class SimulationRun:
     """The arrays and bookkeeping of one :func:`~metastasim.engine.simulate` call."""
 
-    def __init__(self, cm: CompiledModel, settings: Settings, out_bit: np.ndarray, state_mode: int,
-                 n_threads: int, stream: int, first: int, initial_states, trajectory_forcing, trajectory_ids,
-                 occ_slot: np.ndarray, occ_window: tuple[float, float]):
+    def __init__(
+        self,
+        cm: CompiledModel,
+        settings: Settings,
+        out_bit: np.ndarray,
+        state_mode: int,
+        n_threads: int,
+        stream: int,
+        first: int,
+        initial_states,
+        trajectory_forcing,
+        trajectory_ids,
+        occ_slot: np.ndarray,
+        occ_window: tuple[float, float],
+    ):
         self.cm, self.settings, self.out_bit, self.state_mode = cm, settings, out_bit, state_mode
         self.occ_slot, self.occ_window = occ_slot, occ_window
         self.n_occ = int((occ_slot >= 0).sum())
@@ -110,8 +134,10 @@ class SimulationRun:
         self.units = np.rint(lengths * self.fx).astype(np.float64)
         self.acc = self._accumulators(n_threads)
         n_codes = 1 << int((out_bit >= 0).sum()) if state_mode == STATES_DIRECT else 1
-        self.sacc = (np.zeros((n_threads, self.n_win + 1, n_codes), np.int64),
-                     np.zeros((n_threads, self.n_win, n_codes), np.int64))
+        self.sacc = (
+            np.zeros((n_threads, self.n_win + 1, n_codes), np.int64),
+            np.zeros((n_threads, self.n_win, n_codes), np.int64),
+        )
         self.recorded = RecordedStates(self.n_win) if state_mode == STATES_RECORD else None
         self.no_init = np.zeros((0, self.n_words), np.uint64)
         self.no_forcing = np.zeros((0, n), np.int64)
@@ -120,8 +146,11 @@ class SimulationRun:
     def _accumulators(self, slots: int):
         """Zeroed node accumulators (full windows, partial units, final on-counts) for ``slots`` threads."""
         n = self.cm.n_nodes
-        return (np.zeros((slots, self.n_win + 1, n), np.int64), np.zeros((slots, self.n_win, n), np.int64),
-                np.zeros((slots, n), np.int64))
+        return (
+            np.zeros((slots, self.n_win + 1, n), np.int64),
+            np.zeros((slots, self.n_win, n), np.int64),
+            np.zeros((slots, n), np.int64),
+        )
 
     def _inputs(self, lo: int, hi: int):
         """Initial states, forcing and trajectory numbers of trajectories ``lo .. hi - 1`` (empty when not given)."""
@@ -137,16 +166,65 @@ class SimulationRun:
         s_full, s_part = sacc if sacc is not None else self.sacc
         init, forcing, ids = self._inputs(lo, lo + count)
         simulate_block(
-            self.first + lo, count, slots or self.n_threads, self.stream, self.keys[0], self.keys[1],
-            cm.kind, cm.in_ptr, cm.in_var, cm.tab_off, cm.tables, cm.code_ptr, cm.code_op, cm.code_arg,
-            cm.max_stack, cm.dep_ptr, cm.dep_node, cm.dep_bit,
-            cm.up_t, cm.up_f, cm.dn_t, cm.dn_f, cm.gr_off, cm.gr_up, cm.gr_dn,
-            cm.base, cm.grp_ptr, cm.grp_node, cm.oc_ptr, cm.oc_cum, cm.oc_vptr, cm.oc_val,
-            cm.forced, forcing, init, ids,
-            self.out_bit, float(s.max_time), float(s.time_tick), self.n_win, bool(s.discrete_time), self.fx,
-            self.state_mode, out.cap, s_full, s_part,
-            acc_full, acc_part, final_on, out.final_words, out.final_code, out.rec_code, out.rec_time,
-            out.rec_n, out.n_trans, self.occ_slot, float(self.occ_window[0]), float(self.occ_window[1]), out.occ,
+            self.first + lo,
+            count,
+            slots or self.n_threads,
+            self.stream,
+            self.keys[0],
+            self.keys[1],
+            cm.kind,
+            cm.in_ptr,
+            cm.in_var,
+            cm.tab_off,
+            cm.tables,
+            cm.code_ptr,
+            cm.code_op,
+            cm.code_arg,
+            cm.max_stack,
+            cm.dep_ptr,
+            cm.dep_node,
+            cm.dep_bit,
+            cm.up_t,
+            cm.up_f,
+            cm.dn_t,
+            cm.dn_f,
+            cm.gr_off,
+            cm.gr_up,
+            cm.gr_dn,
+            cm.base,
+            cm.grp_ptr,
+            cm.grp_node,
+            cm.oc_ptr,
+            cm.oc_cum,
+            cm.oc_vptr,
+            cm.oc_val,
+            cm.forced,
+            forcing,
+            init,
+            ids,
+            self.out_bit,
+            float(s.max_time),
+            float(s.time_tick),
+            self.n_win,
+            bool(s.discrete_time),
+            self.fx,
+            self.state_mode,
+            out.cap,
+            s_full,
+            s_part,
+            acc_full,
+            acc_part,
+            final_on,
+            out.final_words,
+            out.final_code,
+            out.rec_code,
+            out.rec_time,
+            out.rec_n,
+            out.n_trans,
+            self.occ_slot,
+            float(self.occ_window[0]),
+            float(self.occ_window[1]),
+            out.occ,
         )
 
     def record_block(self, lo: int, count: int, out: Outputs) -> int:

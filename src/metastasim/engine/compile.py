@@ -32,33 +32,33 @@ class CompiledModel:
 
     node_ids: tuple[str, ...]
     model_hash: str
-    kind: np.ndarray        # int64[n]: 0 truth table, 1 postfix program
-    in_ptr: np.ndarray      # int64[n+1]: inputs of node i are in_var[in_ptr[i]:in_ptr[i+1]]
-    in_var: np.ndarray      # int64
-    tab_off: np.ndarray     # int64[n]: offset of node i's table in `tables`
-    tables: np.ndarray      # uint8, flattened truth tables (0/1)
-    code_ptr: np.ndarray    # int64[n+1]
-    code_op: np.ndarray     # int64
-    code_arg: np.ndarray    # int64
+    kind: np.ndarray  # int64[n]: 0 truth table, 1 postfix program
+    in_ptr: np.ndarray  # int64[n+1]: inputs of node i are in_var[in_ptr[i]:in_ptr[i+1]]
+    in_var: np.ndarray  # int64
+    tab_off: np.ndarray  # int64[n]: offset of node i's table in `tables`
+    tables: np.ndarray  # uint8, flattened truth tables (0/1)
+    code_ptr: np.ndarray  # int64[n+1]
+    code_op: np.ndarray  # int64
+    code_arg: np.ndarray  # int64
     max_stack: int
-    dep_ptr: np.ndarray     # int64[n+1]: nodes whose rule reads node j
-    dep_node: np.ndarray    # int64
-    dep_bit: np.ndarray     # int64: bit of j in the dependent's table index, -1 for programs
-    up_t: np.ndarray        # float64[n]: rate_up with the rule true / false
+    dep_ptr: np.ndarray  # int64[n+1]: nodes whose rule reads node j
+    dep_node: np.ndarray  # int64
+    dep_bit: np.ndarray  # int64: bit of j in the dependent's table index, -1 for programs
+    up_t: np.ndarray  # float64[n]: rate_up with the rule true / false
     up_f: np.ndarray
-    dn_t: np.ndarray        # float64[n]: rate_down with the rule true / false
+    dn_t: np.ndarray  # float64[n]: rate_down with the rule true / false
     dn_f: np.ndarray
-    gr_off: np.ndarray      # int64[n]: offset of node i's rate rows in gr_up/gr_dn, -1 if its rates read no node
-    gr_up: np.ndarray       # float64: rate_up / rate_down per row of the node's truth table
-    gr_dn: np.ndarray       #   (graded nodes: rates that read other nodes' states)
-    base: np.ndarray        # int64[n]: initial value of nodes whose initial state is certain
-    grp_ptr: np.ndarray     # int64[g+1]: nodes of random initial-state group g
-    grp_node: np.ndarray    # int64
-    oc_ptr: np.ndarray      # int64[g+1]: outcomes of group g
-    oc_cum: np.ndarray      # float64: cumulative outcome probabilities
-    oc_vptr: np.ndarray     # int64: start of each outcome's values in oc_val
-    oc_val: np.ndarray      # int64
-    forced: np.ndarray      # int64[n]: -1 free, else the fixed value
+    gr_off: np.ndarray  # int64[n]: offset of node i's rate rows in gr_up/gr_dn, -1 if its rates read no node
+    gr_up: np.ndarray  # float64: rate_up / rate_down per row of the node's truth table
+    gr_dn: np.ndarray  #   (graded nodes: rates that read other nodes' states)
+    base: np.ndarray  # int64[n]: initial value of nodes whose initial state is certain
+    grp_ptr: np.ndarray  # int64[g+1]: nodes of random initial-state group g
+    grp_node: np.ndarray  # int64
+    oc_ptr: np.ndarray  # int64[g+1]: outcomes of group g
+    oc_cum: np.ndarray  # float64: cumulative outcome probabilities
+    oc_vptr: np.ndarray  # int64: start of each outcome's values in oc_val
+    oc_val: np.ndarray  # int64
+    forced: np.ndarray  # int64[n]: -1 free, else the fixed value
     perturbations: tuple[Perturbation, ...] = ()
 
     @property
@@ -70,7 +70,7 @@ class CompiledModel:
         """Node id -> index in the arrays."""
         return {name: i for i, name in enumerate(self.node_ids)}
 
-    def perturbed(self, perturbations: tuple[Perturbation, ...]) -> "CompiledModel":
+    def perturbed(self, perturbations: tuple[Perturbation, ...]) -> CompiledModel:
         """A copy with resolved perturbations applied (node names must be ids)."""
         up_t, up_f, gr_up = self.up_t.copy(), self.up_f.copy(), self.gr_up
         forced = self.forced.copy()
@@ -89,9 +89,15 @@ class CompiledModel:
                     if gr_up is self.gr_up:
                         gr_up = gr_up.copy()
                     lo = self.gr_off[i]
-                    gr_up[lo:lo + (1 << int(self.in_ptr[i + 1] - self.in_ptr[i]))] *= 1.0 - p.efficacy
-        return replace(self, up_t=up_t, up_f=up_f, gr_up=gr_up, forced=forced,
-                       perturbations=self.perturbations + tuple(perturbations))
+                    gr_up[lo : lo + (1 << int(self.in_ptr[i + 1] - self.in_ptr[i]))] *= 1.0 - p.efficacy
+        return replace(
+            self,
+            up_t=up_t,
+            up_f=up_f,
+            gr_up=gr_up,
+            forced=forced,
+            perturbations=self.perturbations + tuple(perturbations),
+        )
 
 
 def _program(rule, position: dict[str, int]) -> tuple[list[int], list[int], int]:
@@ -118,8 +124,9 @@ def _program(rule, position: dict[str, int]) -> tuple[list[int], list[int], int]
     return ops, args, max_depth
 
 
-def _rate_rows(model: Model, node_id: str, reads: list[str], rate_reads: tuple[str, ...],
-               table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _rate_rows(
+    model: Model, node_id: str, reads: list[str], rate_reads: tuple[str, ...], table: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """rate_up and rate_down of a graded node for every row of its truth table.
 
     Row ``r`` has ``reads[b]`` on where bit ``b`` of ``r`` is set; its rule value is ``table[r]``.
@@ -212,8 +219,9 @@ class _RuleArrays:
         self.gr_dn: list[np.ndarray] = []
         self.gr_len = 0
 
-    def add_table(self, i: int, table: np.ndarray, reads: list[int],
-                  rates: tuple[np.ndarray, np.ndarray] | None) -> None:
+    def add_table(
+        self, i: int, table: np.ndarray, reads: list[int], rates: tuple[np.ndarray, np.ndarray] | None
+    ) -> None:
         """Node ``i`` as a truth table over the nodes ``reads`` (positions), with its graded rates' rows."""
         if rates is not None:
             self.gr_off[i] = self.gr_len
@@ -267,9 +275,12 @@ def _compile_rules(model: Model, position: dict[str, int]) -> _RuleArrays:
         rate_reads = model.rate_reads(node.id)
         reads = sorted(node.rule.variables() | set(rate_reads), key=position.__getitem__)
         if rate_reads and len(reads) > TABLE_MAX_INPUTS:
-            raise ModelError(f"{node.id}: its rule and rates read {len(reads)} nodes; a node whose rates read "
-                             f"nodes may read at most {TABLE_MAX_INPUTS} in all", path=node.source or model.source,
-                             line=node.line_of("rate_up"))
+            raise ModelError(
+                f"{node.id}: its rule and rates read {len(reads)} nodes; a node whose rates read "
+                f"nodes may read at most {TABLE_MAX_INPUTS} in all",
+                path=node.source or model.source,
+                line=node.line_of("rate_up"),
+            )
         if len(reads) <= TABLE_MAX_INPUTS:
             table = truth_table(node.rule, reads)
             rates = _rate_rows(model, node.id, reads, rate_reads, table) if rate_reads else None
@@ -299,8 +310,9 @@ def _plain_rates(model: Model, ids: tuple[str, ...]) -> np.ndarray:
 
     Graded nodes keep 0 here: the kernel reads their rates from ``gr_up`` / ``gr_dn``.
     """
-    rates = np.array([(0.0,) * 4 if model.rate_reads(name) else model.rate_values(name) for name in ids],
-                     dtype=np.float64).reshape(len(ids), 4)
+    rates = np.array(
+        [(0.0,) * 4 if model.rate_reads(name) else model.rate_values(name) for name in ids], dtype=np.float64
+    ).reshape(len(ids), 4)
     return np.minimum(rates, RATE_CAP)
 
 
@@ -335,8 +347,15 @@ def _initial_states(model: Model, position: dict[str, int]) -> dict[str, np.ndar
             oc_val.extend(int(v) for v in values)
             oc_cum.append(float(prob))
         oc_ptr.append(len(oc_cum))
-    return {"base": base, "grp_ptr": _array(grp_ptr), "grp_node": _array(grp_node), "oc_ptr": _array(oc_ptr),
-            "oc_cum": _cumulative(oc_cum, grp_ptr, oc_ptr), "oc_vptr": _array(oc_vptr), "oc_val": _array(oc_val)}
+    return {
+        "base": base,
+        "grp_ptr": _array(grp_ptr),
+        "grp_node": _array(grp_node),
+        "oc_ptr": _array(oc_ptr),
+        "oc_cum": _cumulative(oc_cum, grp_ptr, oc_ptr),
+        "oc_vptr": _array(oc_vptr),
+        "oc_val": _array(oc_val),
+    }
 
 
 def _cumulative(oc_cum: list[float], grp_ptr: list[int], oc_ptr: list[int]) -> np.ndarray:

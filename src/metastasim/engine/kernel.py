@@ -27,8 +27,14 @@ from numba import njit, prange
 from metastasim.engine.rng import _MASK, _S32, philox4x32
 
 __all__ = [
-    "simulate_block", "map_state_codes", "accumulate_state_intervals",
-    "STATES_NONE", "STATES_DIRECT", "STATES_RECORD", "TABLE_MAX_INPUTS", "MAX_NODES_PER_WORD",
+    "simulate_block",
+    "map_state_codes",
+    "accumulate_state_intervals",
+    "STATES_NONE",
+    "STATES_DIRECT",
+    "STATES_RECORD",
+    "TABLE_MAX_INPUTS",
+    "MAX_NODES_PER_WORD",
 ]
 
 #: Rules reading at most this many distinct nodes are compiled to truth tables.
@@ -144,16 +150,65 @@ def _overlap(a, b, t0, t1):
 
 @njit(cache=True, parallel=True)
 def simulate_block(
-    first, count, n_slots, stream, key0, key1,
-    kind, in_ptr, in_var, tab_off, tables, code_ptr, code_op, code_arg, max_stack,
-    dep_ptr, dep_node, dep_bit,
-    up_t, up_f, dn_t, dn_f, gr_off, gr_up, gr_dn,
-    base, grp_ptr, grp_node, oc_ptr, oc_cum, oc_vptr, oc_val,
-    forced, traj_forced, init_words, traj_ids,
-    out_bit, max_time, tick, n_win, discrete, fx,
-    state_mode, rec_cap, acc_sfull, acc_spart,
-    acc_full, acc_part, final_on, final_words, final_code, rec_code, rec_time, rec_n, n_trans,
-    occ_slot, occ_t0, occ_t1, occ_out,
+    first,
+    count,
+    n_slots,
+    stream,
+    key0,
+    key1,
+    kind,
+    in_ptr,
+    in_var,
+    tab_off,
+    tables,
+    code_ptr,
+    code_op,
+    code_arg,
+    max_stack,
+    dep_ptr,
+    dep_node,
+    dep_bit,
+    up_t,
+    up_f,
+    dn_t,
+    dn_f,
+    gr_off,
+    gr_up,
+    gr_dn,
+    base,
+    grp_ptr,
+    grp_node,
+    oc_ptr,
+    oc_cum,
+    oc_vptr,
+    oc_val,
+    forced,
+    traj_forced,
+    init_words,
+    traj_ids,
+    out_bit,
+    max_time,
+    tick,
+    n_win,
+    discrete,
+    fx,
+    state_mode,
+    rec_cap,
+    acc_sfull,
+    acc_spart,
+    acc_full,
+    acc_part,
+    final_on,
+    final_words,
+    final_code,
+    rec_code,
+    rec_time,
+    rec_n,
+    n_trans,
+    occ_slot,
+    occ_t0,
+    occ_t1,
+    occ_out,
 ):
     """Simulate trajectories ``first .. first + count - 1``.
 
@@ -253,7 +308,9 @@ def simulate_block(
                 pos[i] = -1
                 r[i] = 0.0
             for i in range(n):
-                na, total = _set_active(i, _rate(i, x, L, frozen, up_t, up_f, dn_t, dn_f, gr_off, gr_up, gr_dn, idx), r, act, pos, na, total)
+                na, total = _set_active(
+                    i, _rate(i, x, L, frozen, up_t, up_f, dn_t, dn_f, gr_off, gr_up, gr_dn, idx), r, act, pos, na, total
+                )
             code = np.uint64(0)
             for i in range(n):
                 if out_bit[i] >= 0 and x[i]:
@@ -308,7 +365,9 @@ def simulate_block(
                 transitions += 1
                 if out_bit[j] >= 0:
                     if state_mode == STATES_DIRECT:
-                        _add_interval(acc_sfull, acc_spart, s, np.int64(code), state_since, t, tick, inv_tick, fx, n_win)
+                        _add_interval(
+                            acc_sfull, acc_spart, s, np.int64(code), state_since, t, tick, inv_tick, fx, n_win
+                        )
                         state_since = t
                     code ^= _ONE << np.uint64(out_bit[j])
                     if state_mode == STATES_RECORD:
@@ -327,8 +386,18 @@ def simulate_block(
                     if newl != L[d] or gr_off[d] >= 0:
                         L[d] = newl
                         if d != j:
-                            na, total = _set_active(d, _rate(d, x, L, frozen, up_t, up_f, dn_t, dn_f, gr_off, gr_up, gr_dn, idx), r, act, pos, na, total)
-                na, total = _set_active(j, _rate(j, x, L, frozen, up_t, up_f, dn_t, dn_f, gr_off, gr_up, gr_dn, idx), r, act, pos, na, total)
+                            na, total = _set_active(
+                                d,
+                                _rate(d, x, L, frozen, up_t, up_f, dn_t, dn_f, gr_off, gr_up, gr_dn, idx),
+                                r,
+                                act,
+                                pos,
+                                na,
+                                total,
+                            )
+                na, total = _set_active(
+                    j, _rate(j, x, L, frozen, up_t, up_f, dn_t, dn_f, gr_off, gr_up, gr_dn, idx), r, act, pos, na, total
+                )
             # ---- close the trajectory ------------------------------------------
             for i in range(n):
                 if x[i]:

@@ -229,16 +229,24 @@ class Result:
         from metastasim import plots
 
         if self.final_state_codes is None:
-            raise NothingToPlotError("this run did not count final states (more than 64 outputs): simulate with "
-                                     "outputs= a few nodes, e.g. the phenotypes")
+            raise NothingToPlotError(
+                "this run did not count final states (more than 64 outputs): simulate with "
+                "outputs= a few nodes, e.g. the phenotypes"
+            )
         return plots.piechart(self.final_state_distribution(), top=top, ax=ax)
 
     def _repr_html_(self) -> str:
         from metastasim.display import summary_html
 
-        facts = {"context": self.context or "–", "perturbations": ", ".join(self.perturbations) or "none",
-                 "trajectories": f"{self.sample_count:,}", "max time": self.max_time, "seed": self.seed,
-                 "model hash": self.model_hash[:12], "version": self.version}
+        facts = {
+            "context": self.context or "–",
+            "perturbations": ", ".join(self.perturbations) or "none",
+            "trajectories": f"{self.sample_count:,}",
+            "max time": self.max_time,
+            "seed": self.seed,
+            "model hash": self.model_hash[:12],
+            "version": self.version,
+        }
         if self.final_state_codes is not None:
             dist = self.final_state_distribution()
             table, what = dist.head(8).to_frame(), f"final states, {min(8, len(dist))} most likely of {len(dist)}"
@@ -246,4 +254,3 @@ class Result:
             nodes = self.final_nodes()[list(self.outputs)].sort_values(ascending=False, kind="stable")
             table, what = nodes.head(10).to_frame(), f"outputs most often on at the end, 10 of {len(nodes)}"
         return summary_html("metastasim simulation result", facts, table, caption=what)
-

@@ -131,27 +131,42 @@ def simulate(
     """
     started = time.perf_counter()
     settings = model.settings.with_(
-        sample_count=sample_count, max_time=max_time, time_tick=time_tick,
-        discrete_time=discrete_time, seed=seed,
+        sample_count=sample_count,
+        max_time=max_time,
+        time_tick=time_tick,
+        discrete_time=discrete_time,
+        seed=seed,
     )
     perts = resolve_perturbations(model, perturbations, context=context)
     cm = _perturbed_model(model, compiled, perts)
     N = settings.sample_count
     out_ids, out_bit, track_final, record_states = _output_bits(model, cm, outputs, record_states)
     initial_states, trajectory_forcing, trajectory_ids = _checked_trajectories(
-        N, cm.n_nodes, initial_states, trajectory_forcing, trajectory_ids, first_trajectory)
+        N, cm.n_nodes, initial_states, trajectory_forcing, trajectory_ids, first_trajectory
+    )
     _check_numbering(N, stream, first_trajectory, chunk_size)
     occ_ids, occ_slot, occ_window = _occupancy(model, cm, occupancy, occupancy_window, float(settings.max_time))
 
     n_threads = resolve_threads(threads if threads is not None else settings.thread_count)
     numba.set_num_threads(n_threads)
     state_mode = _state_mode(record_states, len(out_ids), settings, n_threads, N)
-    run = SimulationRun(cm, settings, out_bit, state_mode, n_threads, stream, first_trajectory,
-                        initial_states, trajectory_forcing, trajectory_ids, occ_slot, occ_window)
+    run = SimulationRun(
+        cm,
+        settings,
+        out_bit,
+        state_mode,
+        n_threads,
+        stream,
+        first_trajectory,
+        initial_states,
+        trajectory_forcing,
+        trajectory_ids,
+        occ_slot,
+        occ_window,
+    )
     gathered = _Gathered(track_final=track_final, keep_final_states=keep_final_states, occupancy=bool(occ_ids))
     _run_chunks(run, N, chunk_size, gathered, progress)
-    return _collect(run, gathered, out_ids=out_ids, perts=perts, context=context, occ_ids=occ_ids,
-                    started=started)
+    return _collect(run, gathered, out_ids=out_ids, perts=perts, context=context, occ_ids=occ_ids, started=started)
 
 
 def _perturbed_model(model: Model, compiled: CompiledModel | None, perts: tuple[Perturbation, ...]) -> CompiledModel:
@@ -162,8 +177,9 @@ def _perturbed_model(model: Model, compiled: CompiledModel | None, perts: tuple[
     return base.perturbed(perts)
 
 
-def _output_bits(model: Model, cm: CompiledModel, outputs: Sequence[str] | None,
-                 record_states: bool | None) -> tuple[tuple[str, ...], np.ndarray, bool, bool]:
+def _output_bits(
+    model: Model, cm: CompiledModel, outputs: Sequence[str] | None, record_states: bool | None
+) -> tuple[tuple[str, ...], np.ndarray, bool, bool]:
     """The output nodes, each node's bit in an output-state code (-1: none), whether final output states
     are counted and whether time-course output states are recorded."""
     out_ids = tuple(model.outputs if outputs is None else dict.fromkeys(model.resolve(o) for o in outputs))
@@ -175,16 +191,20 @@ def _output_bits(model: Model, cm: CompiledModel, outputs: Sequence[str] | None,
         for b, name in enumerate(out_ids):
             out_bit[cm.position[name]] = b
     elif record_states:
-        raise SimulationError(f"full states can be counted over at most {MAX_NODES_PER_WORD} outputs, "
-                              f"not {len(out_ids)}")
+        raise SimulationError(
+            f"full states can be counted over at most {MAX_NODES_PER_WORD} outputs, not {len(out_ids)}"
+        )
     return out_ids, out_bit, track_final, record_states
 
 
-def _checked_trajectories(N: int, n: int, initial_states, trajectory_forcing, trajectory_ids,
-                          first_trajectory: int) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+def _checked_trajectories(
+    N: int, n: int, initial_states, trajectory_forcing, trajectory_ids, first_trajectory: int
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """The per-trajectory arrays, checked against ``N`` trajectories of ``n`` nodes, as contiguous kernel dtypes."""
-    for name, array, shape in (("initial_states", initial_states, (N, words(n))),
-                               ("trajectory_forcing", trajectory_forcing, (N, n))):
+    for name, array, shape in (
+        ("initial_states", initial_states, (N, words(n))),
+        ("trajectory_forcing", trajectory_forcing, (N, n)),
+    ):
         if array is not None and np.shape(array) != shape:
             raise SimulationError(f"{name} must have shape {shape}, not {np.shape(array)}")
     if initial_states is not None:
@@ -255,8 +275,9 @@ class _Gathered:
         return fcodes, fcounts
 
 
-def _run_chunks(run: SimulationRun, N: int, chunk_size: int, gathered: _Gathered,
-                progress: Callable[[int, int], None] | None) -> None:
+def _run_chunks(
+    run: SimulationRun, N: int, chunk_size: int, gathered: _Gathered, progress: Callable[[int, int], None] | None
+) -> None:
     """Run the ``N`` trajectories chunk by chunk into ``run`` and ``gathered``.
 
     With recorded output states, a chunk is bounded by the records' memory and the
@@ -281,9 +302,16 @@ def _run_chunks(run: SimulationRun, N: int, chunk_size: int, gathered: _Gathered
             progress(done, N)
 
 
-def _collect(run: SimulationRun, gathered: _Gathered, *, out_ids: tuple[str, ...],
-             perts: tuple[Perturbation, ...], context: str | None, occ_ids: tuple[str, ...],
-             started: float) -> Result:
+def _collect(
+    run: SimulationRun,
+    gathered: _Gathered,
+    *,
+    out_ids: tuple[str, ...],
+    perts: tuple[Perturbation, ...],
+    context: str | None,
+    occ_ids: tuple[str, ...],
+    started: float,
+) -> Result:
     """The :class:`Result` of a finished run."""
     settings, cm, occ_window = run.settings, run.cm, run.occ_window
     N = settings.sample_count
@@ -313,14 +341,16 @@ def _collect(run: SimulationRun, gathered: _Gathered, *, out_ids: tuple[str, ...
         elapsed=time.perf_counter() - started,
         threads=run.n_threads,
         occupancy=np.clip(np.concatenate(gathered.occ_kept) / (occ_window[1] - occ_window[0]), 0.0, 1.0)
-        if occ_ids else None,
+        if occ_ids
+        else None,
         occupancy_nodes=occ_ids,
         occupancy_window=occ_window if occ_ids else None,
     )
 
 
-def _occupancy(model: Model, cm: CompiledModel, nodes: Sequence[str], window: tuple[float, float] | None,
-               max_time: float) -> tuple[tuple[str, ...], np.ndarray, tuple[float, float]]:
+def _occupancy(
+    model: Model, cm: CompiledModel, nodes: Sequence[str], window: tuple[float, float] | None, max_time: float
+) -> tuple[tuple[str, ...], np.ndarray, tuple[float, float]]:
     """Checked occupancy request: node ids, each node's column (-1: not measured), the window."""
     ids = tuple(dict.fromkeys(model.resolve(name) for name in nodes))
     slot = np.full(cm.n_nodes, -1, np.int64)
@@ -328,8 +358,9 @@ def _occupancy(model: Model, cm: CompiledModel, nodes: Sequence[str], window: tu
         slot[cm.position[name]] = k
     t0, t1 = (0.0, max_time) if window is None else (float(window[0]), float(window[1]))
     if not (np.isfinite(t0) and np.isfinite(t1) and 0.0 <= t0 < t1 <= max_time):
-        raise SimulationError(f"occupancy_window must satisfy 0 <= start < end <= max_time ({max_time:g}), "
-                              f"not ({t0:g}, {t1:g})")
+        raise SimulationError(
+            f"occupancy_window must satisfy 0 <= start < end <= max_time ({max_time:g}), not ({t0:g}, {t1:g})"
+        )
     return ids, slot, (t0, t1)
 
 

@@ -12,7 +12,9 @@ __all__ = ["check_lossless"]
 _DEFAULT_VALUES = (1.0, 0.0, 0.0, 1.0)  # up if rule true/false, down if rule true/false
 
 
-def check_lossless(model: Model, fmt: str, *, drop_rates: bool, drop_initial_states: bool, deterministic_initial: bool) -> None:
+def check_lossless(
+    model: Model, fmt: str, *, drop_rates: bool, drop_initial_states: bool, deterministic_initial: bool
+) -> None:
     """Raise if writing ``model`` to ``fmt`` would lose its rates or initial states.
 
     With ``drop_*`` set, warn instead.  ``deterministic_initial`` says whether the
@@ -30,11 +32,13 @@ def check_lossless(model: Model, fmt: str, *, drop_rates: bool, drop_initial_sta
         warnings.warn(message + "; dropped", stacklevel=3)
     grouped = {name for g in model.joint_initial for name in g.nodes}
     lossy = [
-        n.id for n in model.nodes.values()
+        n.id
+        for n in model.nodes.values()
         if n.id in grouped or not (n.initial == 0.5 or deterministic_initial and n.initial in (0.0, 1.0))
     ]
     if lossy:
-        message = f"{fmt} cannot hold the initial states of {len(lossy)} node(s) ({', '.join(lossy[:5])}{'…' if len(lossy) > 5 else ''})"
+        shown = ", ".join(lossy[:5]) + ("…" if len(lossy) > 5 else "")
+        message = f"{fmt} cannot hold the initial states of {len(lossy)} node(s) ({shown})"
         if not drop_initial_states:
             raise InitialStateNotSupportedError(message + "; pass drop_initial_states=True to drop them")
         warnings.warn(message + "; dropped", stacklevel=3)

@@ -49,7 +49,9 @@ def parse_bnet(text: str, *, path: str | None = None) -> Model:
         target, comma, rule_text = line.partition(",")
         target = target.strip()
         if not comma:
-            raise ModelError(f"expected 'target, rule' but found no comma in {line.strip()[:60]!r}", path=path, line=lineno)
+            raise ModelError(
+                f"expected 'target, rule' but found no comma in {line.strip()[:60]!r}", path=path, line=lineno
+            )
         if not rule_text.strip():
             raise ModelError(f"node {target!r} has an empty rule", path=path, line=lineno)
         node = model.add_node(Node(target, FALSE, line=lineno))  # checks the name and duplicates
@@ -84,13 +86,16 @@ def to_bnet(model: Model, *, drop_rates: bool = False, drop_initial_states: bool
     RatesNotSupportedError, InitialStateNotSupportedError
         If the model has rates or initial states bnet cannot hold, unless dropped.
     """
-    check_lossless(model, "bnet", drop_rates=drop_rates, drop_initial_states=drop_initial_states,
-                   deterministic_initial=False)
+    check_lossless(
+        model, "bnet", drop_rates=drop_rates, drop_initial_states=drop_initial_states, deterministic_initial=False
+    )
     lines = ["targets, factors"]
     lines.extend(f"{n.id}, {n.rule.to_string('bnet')}" for n in model.nodes.values())
     return "\n".join(lines) + "\n"
 
 
-def write_bnet(model: Model, path: str | os.PathLike, *, drop_rates: bool = False, drop_initial_states: bool = False) -> None:
+def write_bnet(
+    model: Model, path: str | os.PathLike, *, drop_rates: bool = False, drop_initial_states: bool = False
+) -> None:
     """Write the model to a bnet file (atomically)."""
     atomic_write_text(path, to_bnet(model, drop_rates=drop_rates, drop_initial_states=drop_initial_states))

@@ -103,8 +103,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write(path, text.encode("utf-8"))
 
 
-def write_folder(folder: str | os.PathLike, files: Mapping[str, str | bytes], *,
-                 stale: tuple[str, ...] = ()) -> None:
+def write_folder(folder: str | os.PathLike, files: Mapping[str, str | bytes], *, stale: tuple[str, ...] = ()) -> None:
     """Write several files into ``folder``, all or nothing as far as the file system allows.
 
     A new folder is filled under a temporary name and renamed into place.  Into an

@@ -30,8 +30,9 @@ def format_of(path: str | os.PathLike) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         known = ", ".join(sorted(FORMATS))
-        raise ModelError(f"cannot tell the format from the suffix {suffix or '(none)'!r}; use one of {known}",
-                         path=str(path))
+        raise ModelError(
+            f"cannot tell the format from the suffix {suffix or '(none)'!r}; use one of {known}", path=str(path)
+        )
     return FORMATS[suffix]
 
 
@@ -52,8 +53,9 @@ def read_model(path: str | os.PathLike, *, cfg: str | os.PathLike | list | None 
     return {"bnet": read_bnet, "sbmlqual": read_sbmlqual, "yaml": read_yaml}[fmt](path)
 
 
-def write_model(model: Model, path: str | os.PathLike, *, drop_rates: bool = False,
-                drop_initial_states: bool = False) -> list[str]:
+def write_model(
+    model: Model, path: str | os.PathLike, *, drop_rates: bool = False, drop_initial_states: bool = False
+) -> list[str]:
     """Write ``model`` in the format the suffix of ``path`` names; return the files written.
 
     A MaBoSS model is written as ``path`` (``.bnd``) and the same stem with ``.cfg``.

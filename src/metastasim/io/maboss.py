@@ -48,8 +48,15 @@ _SETTINGS = {
     "seed_pseudorandom": ("seed", int),
 }
 _IGNORED_SETTINGS = {
-    "use_physrandgen", "use_glibc_rand", "use_mtrandgen", "display_traj", "statdist_traj_count",
-    "statdist_cluster_threshold", "statdist_similarity_cache_max_size", "init_pop", "max_pop",
+    "use_physrandgen",
+    "use_glibc_rand",
+    "use_mtrandgen",
+    "display_traj",
+    "statdist_traj_count",
+    "statdist_cluster_threshold",
+    "statdist_similarity_cache_max_size",
+    "init_pop",
+    "max_pop",
 }
 _IDENT = r"[A-Za-z_]\w*"
 _NEXT_ATTRIBUTE = re.compile(r"\n\s*[A-Za-z_]\w*\s*=(?!=)")
@@ -153,7 +160,7 @@ def _parse_bnd(text: str, path: str | None) -> tuple[list[_NodeBlock], list[tupl
             end = clean.find(";", m.end())
             if end < 0:
                 raise ParseError(f"missing ';' after ${m.group(1)} =", path=path, line=lines.line(pos))
-            params.append((m.group(1), clean[m.end():end], lines.line(m.end()), lines.column(m.end())))
+            params.append((m.group(1), clean[m.end() : end], lines.line(m.end()), lines.column(m.end())))
             pos = end + 1
             continue
         m = node_re.match(clean, pos)
@@ -173,29 +180,37 @@ def _parse_bnd(text: str, path: str | None) -> tuple[list[_NodeBlock], list[tupl
             a = attr_re.match(clean, pos)
             if not a:
                 word = clean[pos:].split(None, 1)[0][:40]
-                raise ParseError(f"node {block.name}: expected 'attribute = value;' but found {word!r}",
-                                 path=path, line=lines.line(pos))
+                raise ParseError(
+                    f"node {block.name}: expected 'attribute = value;' but found {word!r}",
+                    path=path,
+                    line=lines.line(pos),
+                )
             name = a.group(1)
             vstart = a.end()
             if clean.startswith('"', vstart):
                 j = vstart + 1
                 while j < n and clean[j] != '"':
                     j += 2 if clean[j] == "\\" else 1
-                value, is_string = re.sub(r"\\(.)", r"\1", clean[vstart + 1:j]), True
+                value, is_string = re.sub(r"\\(.)", r"\1", clean[vstart + 1 : j]), True
                 end = clean.find(";", j)
-                if end < 0 or clean[j + 1:end].strip():
+                if end < 0 or clean[j + 1 : end].strip():
                     raise ParseError(f"node {block.name}: missing ';' after {name}", path=path, line=lines.line(vstart))
             else:
                 end = vstart
                 while end < n and clean[end] not in ";}":
                     end += 1
                 if end >= n or clean[end] != ";":
-                    raise ParseError(f"node {block.name}: missing ';' after {name} = …", path=path, line=lines.line(vstart))
+                    raise ParseError(
+                        f"node {block.name}: missing ';' after {name} = …", path=path, line=lines.line(vstart)
+                    )
                 value, is_string = clean[vstart:end], False
                 runaway = _NEXT_ATTRIBUTE.search(value)
                 if runaway:  # "logic = A & B" with no ';' before the next "rate_up = ..."
-                    raise ParseError(f"node {block.name}: missing ';' after {name} = …", path=path,
-                                     line=lines.line(vstart + runaway.start()))
+                    raise ParseError(
+                        f"node {block.name}: missing ';' after {name} = …",
+                        path=path,
+                        line=lines.line(vstart + runaway.start()),
+                    )
             if name in block.attrs:
                 raise ModelError(f"node {block.name}: {name} is given twice", path=path, line=lines.line(pos))
             block.attrs[name] = (value, lines.line(vstart), lines.column(vstart), is_string)
@@ -230,17 +245,18 @@ def _parse_cfg(text: str, path: str | None, cfg: _Cfg) -> None:
     joint_re = re.compile(r"\s*\[([^\]]*)\]\s*\.\s*istate\s*=\s*", re.IGNORECASE)
     attr_re = re.compile(rf"\s*({_IDENT})\s*\.\s*({_IDENT})\s*=\s*")
     setting_re = re.compile(rf"\s*({_IDENT})\s*=\s*")
+    patterns = (("param", param_re), ("joint", joint_re), ("attr", attr_re), ("setting", setting_re))
     for stmt, start in _statements(clean, lines, path):
         if not stmt.strip():
             continue
-        for regex, kind in ((param_re, "param"), (joint_re, "joint"), (attr_re, "attr"), (setting_re, "setting")):
-            m = regex.match(stmt)
-            if m:
-                break
-        else:
+        kind, m = next(
+            ((k, m) for k, regex in patterns if (m := regex.match(stmt))),
+            (None, None),
+        )
+        if m is None:
             raise ParseError(f"cannot read statement {stmt.strip()[:60]!r}", path=path, line=lines.line(start))
         vpos = start + m.end()
-        value = stmt[m.end():]
+        value = stmt[m.end() :]
         line, col = lines.line(vpos), lines.column(vpos)
         if not value.strip():
             raise ParseError("missing value after '='", path=path, line=line)
@@ -280,7 +296,9 @@ def _joint_outcomes(text: str, size: int, params, path, line, col) -> list[tuple
         except ValueError:
             raise ParseError(f"state [{m.group(2)}] must list 0s and 1s", path=path, line=line) from None
         if len(values) != size or any(v not in (0, 1) for v in values):
-            raise ModelError(f"state [{m.group(2)}] must give 0 or 1 for each of the {size} node(s)", path=path, line=line)
+            raise ModelError(
+                f"state [{m.group(2)}] must give 0 or 1 for each of the {size} node(s)", path=path, line=line
+            )
         if not 0.0 <= prob <= 1.0:
             raise ModelError(f"initial-state probability {prob:g} is outside [0, 1]", path=path, line=line)
         outcomes.append((values, prob))
@@ -339,9 +357,12 @@ def _set_initial(model: Model, names: list[str], outcomes, path, line) -> None:
         shared = wanted & set(group.nodes)
         if shared and not set(group.nodes) <= wanted:
             where = f" (line {group.line})" if group.line else ""
-            raise ModelError(f"{', '.join(sorted(shared))} belong{'s' if len(shared) == 1 else ''} to the joint "
-                             f"initial state [{', '.join(group.nodes)}]{where}: set the whole group",
-                             path=path, line=line)
+            raise ModelError(
+                f"{', '.join(sorted(shared))} belong{'s' if len(shared) == 1 else ''} to the joint "
+                f"initial state [{', '.join(group.nodes)}]{where}: set the whole group",
+                path=path,
+                line=line,
+            )
     model.joint_initial = [g for g in model.joint_initial if not set(g.nodes) & wanted]
     if len(names) == 1:
         model.nodes[names[0]].initial = sum(p for values, p in outcomes if values[0] == 1)
@@ -364,16 +385,20 @@ def _node_attributes(model: Model, sources, params: _Params) -> None:
             value = _finite(_eval_value(text, params.values, p, line, col), f"{name}.{attr}", p, line)
             if attr == "istate":
                 if value not in (-1, 0, 1):
-                    raise ModelError(f"{name}.istate must be 0, 1 or -1 (random), not {value:g}; "
-                                     f"write [{name}].istate = p [1], 1 - p [0]; for a probability", path=p, line=line)
-                _set_initial(model, names, [((1,), 0.5), ((0,), 0.5)] if value < 0 else [((int(value),), 1.0)],
-                             p, line)
+                    raise ModelError(
+                        f"{name}.istate must be 0, 1 or -1 (random), not {value:g}; "
+                        f"write [{name}].istate = p [1], 1 - p [0]; for a probability",
+                        path=p,
+                        line=line,
+                    )
+                _set_initial(model, names, [((1,), 0.5), ((0,), 0.5)] if value < 0 else [((int(value),), 1.0)], p, line)
             elif attr == "is_internal":
                 node = model.nodes[name]
                 node.is_internal = value != 0
             elif attr != "refstate":
-                raise ModelError(f"unknown node attribute {attr!r} (MaBoSS knows istate, is_internal, refstate)",
-                                 path=p, line=line)
+                raise ModelError(
+                    f"unknown node attribute {attr!r} (MaBoSS knows istate, is_internal, refstate)", path=p, line=line
+                )
 
 
 def parse_maboss(
@@ -418,9 +443,12 @@ def parse_maboss(
         node = model.nodes[block.name]
         missing = sorted(node.rule.variables() - model.nodes.keys())
         if missing:
-            raise ModelError(f"logic of {block.name} reads {', '.join(missing)}, which "
-                             f"{'is' if len(missing) == 1 else 'are'} never defined as a node",
-                             path=bnd_path, line=node.line_of("rule"))
+            raise ModelError(
+                f"logic of {block.name} reads {', '.join(missing)}, which "
+                f"{'is' if len(missing) == 1 else 'are'} never defined as a node",
+                path=bnd_path,
+                line=node.line_of("rule"),
+            )
     model.settings = _settings(sources, params)
     _node_attributes(model, sources, params)
     model.parameters, model.perturbations = _extract_mutations(model, params.values)
@@ -432,10 +460,16 @@ def _build_node(block: _NodeBlock, path: str | None) -> Node:
     attrs = block.attrs
     for name, (_, line, _, _) in attrs.items():
         if name == "max_rate":
-            raise ModelError(f"node {block.name}: max_rate is not supported (use rates without it)", path=path, line=line)
+            raise ModelError(
+                f"node {block.name}: max_rate is not supported (use rates without it)", path=path, line=line
+            )
         if name not in ("logic", "rate_up", "rate_down", "description", "name", "symbol"):
-            raise ModelError(f"node {block.name}: unsupported attribute {name!r} "
-                             "(metastasim reads logic, rate_up, rate_down, description)", path=path, line=line)
+            raise ModelError(
+                f"node {block.name}: unsupported attribute {name!r} "
+                "(metastasim reads logic, rate_up, rate_down, description)",
+                path=path,
+                line=line,
+            )
     node = Node(block.name, Var(block.name), line=block.line)
     node.lines = {{"logic": "rule"}.get(name, name): line for name, (_, line, _, _) in attrs.items()}
     if "logic" in attrs:
@@ -469,8 +503,11 @@ def _extract_mutations(model: Model, params: dict[str, float]) -> tuple[dict[str
         is_low = low in used and params.get(low, 0.0) != 0.0
         is_high = high in used and params.get(high, 0.0) != 0.0
         if is_low and is_high:
-            raise ModelError(f"both ${low} and ${high} are set: {node.id} cannot be knocked out and forced on",
-                             path=model.source, line=node.line)
+            raise ModelError(
+                f"both ${low} and ${high} are set: {node.id} cannot be knocked out and forced on",
+                path=model.source,
+                line=node.line,
+            )
         if is_low:
             perturbations.append(Knockout(node.id))
             params[low] = 0.0
@@ -499,18 +536,27 @@ def _check_rates(model: Model, blocks: list[_NodeBlock], path: str | None, param
                     raise ModelError(f"{attr} of {node.id}: {exc.message}", path=where[0], line=where[1]) from None
                 if value >= 0 and value != math.inf:
                     continue
-                bad = [n for n in sorted(rate.parameters()) if not (model.parameters.get(n, 0.0) >= 0
-                                                                     and math.isfinite(model.parameters.get(n, 0.0)))]
+                bad = [
+                    n
+                    for n in sorted(rate.parameters())
+                    if not (model.parameters.get(n, 0.0) >= 0 and math.isfinite(model.parameters.get(n, 0.0)))
+                ]
                 if bad and bad[0] in params.where:
                     where = params.where[bad[0]]
                     cause = f" (${bad[0]} = {model.parameters[bad[0]]:g})"
                 else:
                     cause = ""
-                raise ModelError(f"{attr} of {node.id} is {value:g} when its logic is {str(logic).lower()}{cause}: "
-                                 "rates must be finite and non-negative", path=where[0], line=where[1])
+                raise ModelError(
+                    f"{attr} of {node.id} is {value:g} when its logic is {str(logic).lower()}{cause}: "
+                    "rates must be finite and non-negative",
+                    path=where[0],
+                    line=where[1],
+                )
 
 
-def read_maboss(bnd_path: str | os.PathLike, cfg_path: str | os.PathLike | Sequence[str | os.PathLike] | None = None) -> Model:
+def read_maboss(
+    bnd_path: str | os.PathLike, cfg_path: str | os.PathLike | Sequence[str | os.PathLike] | None = None
+) -> Model:
     """Read a MaBoSS model from a ``.bnd`` file and optional ``.cfg`` file(s)."""
     if cfg_path is None:
         cfgs: list = []
@@ -519,8 +565,10 @@ def read_maboss(bnd_path: str | os.PathLike, cfg_path: str | os.PathLike | Seque
     else:
         cfgs = list(cfg_path)
     model = parse_maboss(
-        read_text(bnd_path), [read_text(c) for c in cfgs],
-        bnd_path=str(bnd_path), cfg_paths=[str(c) for c in cfgs],
+        read_text(bnd_path),
+        [read_text(c) for c in cfgs],
+        bnd_path=str(bnd_path),
+        cfg_paths=[str(c) for c in cfgs],
     )
     model.name = os.path.splitext(os.path.basename(bnd_path))[0]
     return model
@@ -529,6 +577,7 @@ def read_maboss(bnd_path: str | os.PathLike, cfg_path: str | os.PathLike | Seque
 # ---------------------------------------------------------------------------
 # writing
 # ---------------------------------------------------------------------------
+
 
 def _mutable_rates(node: Node) -> tuple[str, str]:
     low, high = f"$Low_{node.id}", f"$High_{node.id}"
@@ -551,8 +600,7 @@ def to_maboss(model: Model) -> tuple[str, str]:
             mutated[p.node] = "high"
         else:
             raise ModelError(f"MaBoSS files can carry knock-outs and over-expressions, not {p!r}")
-    already = {n.id for n in model.nodes.values()
-               if f"Low_{n.id}" in n.rate_up.parameters() | n.rate_down.parameters()}
+    already = {n.id for n in model.nodes.values() if f"Low_{n.id}" in n.rate_up.parameters() | n.rate_down.parameters()}
     bnd: list[str] = []
     for node in model.nodes.values():
         bnd.append(f"Node {node.id} {{")
@@ -593,14 +641,16 @@ def to_maboss(model: Model) -> tuple[str, str]:
     cfg.extend(f"{node.id}.is_internal = {int(node.is_internal)};" for node in model.nodes.values())
     cfg.append("")
     s = model.settings
-    cfg.extend([
-        f"sample_count = {s.sample_count};",
-        f"max_time = {format_number(s.max_time)};",
-        f"time_tick = {format_number(s.time_tick)};",
-        f"discrete_time = {int(s.discrete_time)};",
-        f"thread_count = {max(1, s.thread_count)};",
-        f"seed_pseudorandom = {s.seed};",
-    ])
+    cfg.extend(
+        [
+            f"sample_count = {s.sample_count};",
+            f"max_time = {format_number(s.max_time)};",
+            f"time_tick = {format_number(s.time_tick)};",
+            f"discrete_time = {int(s.discrete_time)};",
+            f"thread_count = {max(1, s.thread_count)};",
+            f"seed_pseudorandom = {s.seed};",
+        ]
+    )
     return "\n".join(bnd), "\n".join(cfg) + "\n"
 
 
@@ -614,4 +664,3 @@ def write_maboss(model: Model, bnd_path: str | os.PathLike, cfg_path: str | os.P
     if cfg_path is None:
         cfg_path = os.path.splitext(os.fspath(bnd_path))[0] + ".cfg"
     atomic_write_many({bnd_path: bnd_text, cfg_path: cfg_text})
-

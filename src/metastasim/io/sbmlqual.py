@@ -30,7 +30,6 @@ from metastasim.network.model import Model, Node, is_identity
 __all__ = ["read_sbmlqual", "parse_sbmlqual", "write_sbmlqual", "to_sbmlqual"]
 
 
-
 def _libsbml():
     import libsbml  # imported lazily: it is slow to load
 
@@ -57,8 +56,12 @@ class _MathReader:
         sbml = _libsbml()
         self.t = sbml
         self.relational = {
-            sbml.AST_RELATIONAL_EQ: "eq", sbml.AST_RELATIONAL_NEQ: "neq", sbml.AST_RELATIONAL_GEQ: "geq",
-            sbml.AST_RELATIONAL_GT: "gt", sbml.AST_RELATIONAL_LEQ: "leq", sbml.AST_RELATIONAL_LT: "lt",
+            sbml.AST_RELATIONAL_EQ: "eq",
+            sbml.AST_RELATIONAL_NEQ: "neq",
+            sbml.AST_RELATIONAL_GEQ: "geq",
+            sbml.AST_RELATIONAL_GT: "gt",
+            sbml.AST_RELATIONAL_LEQ: "leq",
+            sbml.AST_RELATIONAL_LT: "lt",
         }
 
     def error(self, message: str) -> ModelError:
@@ -126,8 +129,8 @@ class _MathReader:
                     stack.append((node, True))
                     stack.extend((node.getChild(i), False) for i in range(k - 1, -1, -1))
                     continue
-                args = out[len(out) - k:]
-                del out[len(out) - k:]
+                args = out[len(out) - k :]
+                del out[len(out) - k :]
                 if kind == t.AST_LOGICAL_NOT:
                     if k != 1:
                         raise self.error("'not' takes one argument")
@@ -162,13 +165,19 @@ def parse_sbmlqual(text: str, *, path: str | None = None) -> Model:
     for qs in qual.getListOfQualitativeSpecies():
         sid = qs.getId()
         if qs.isSetMaxLevel() and qs.getMaxLevel() > 1:
-            raise ModelError(f"species {sid} has maxLevel {qs.getMaxLevel()}: multi-valued models are not supported "
-                             "(only Boolean, maxLevel 1)", path=path, line=qs.getLine() or None)
+            raise ModelError(
+                f"species {sid} has maxLevel {qs.getMaxLevel()}: multi-valued models are not supported "
+                "(only Boolean, maxLevel 1)",
+                path=path,
+                line=qs.getLine() or None,
+            )
         initial = 0.5
         if qs.isSetInitialLevel():
             level = qs.getInitialLevel()
             if level not in (0, 1):
-                raise ModelError(f"species {sid} has initialLevel {level}: only 0 or 1", path=path, line=qs.getLine() or None)
+                raise ModelError(
+                    f"species {sid} has initialLevel {level}: only 0 or 1", path=path, line=qs.getLine() or None
+                )
             initial = float(level)
         constant[sid] = qs.getConstant()
         node = Model.input_node(sid, line=qs.getLine() or None, initial=initial)
@@ -190,8 +199,11 @@ def parse_sbmlqual(text: str, *, path: str | None = None) -> Model:
             assigned[sid] = line
         for inp in tr.getListOfInputs():
             if inp.getQualitativeSpecies() not in known:
-                raise ModelError(f"transition {tr.getId()} reads unknown species {inp.getQualitativeSpecies()!r}",
-                                 path=path, line=line)
+                raise ModelError(
+                    f"transition {tr.getId()} reads unknown species {inp.getQualitativeSpecies()!r}",
+                    path=path,
+                    line=line,
+                )
         terms = tr.getListOfFunctionTerms()
         default = terms.getDefaultTerm()
         if default is None:
@@ -199,8 +211,11 @@ def parse_sbmlqual(text: str, *, path: str | None = None) -> Model:
                 continue  # no terms at all: an input, which keeps its value
             raise ModelError(f"transition {tr.getId()} has function terms but no default term", path=path, line=line)
         if default.getResultLevel() > 1:
-            raise ModelError(f"transition {tr.getId()}: default level {default.getResultLevel()}; "
-                             "only Boolean models are supported", path=path, line=line)
+            raise ModelError(
+                f"transition {tr.getId()}: default level {default.getResultLevel()}; only Boolean models are supported",
+                path=path,
+                line=line,
+            )
         for sid in outputs:
             if constant[sid]:
                 raise ModelError(f"species {sid} is declared constant but a transition sets it", path=path, line=line)
@@ -209,11 +224,16 @@ def parse_sbmlqual(text: str, *, path: str | None = None) -> Model:
         for i in range(terms.size()):
             ft = terms.get(i)
             if not ft.isSetMath():
-                raise ModelError(f"transition {tr.getId()}: a function term has no math", path=path, line=ft.getLine() or line)
+                raise ModelError(
+                    f"transition {tr.getId()}: a function term has no math", path=path, line=ft.getLine() or line
+                )
             level = ft.getResultLevel()
             if level > 1:
-                raise ModelError(f"transition {tr.getId()}: result level {level}; only Boolean models are supported",
-                                 path=path, line=ft.getLine() or line)
+                raise ModelError(
+                    f"transition {tr.getId()}: result level {level}; only Boolean models are supported",
+                    path=path,
+                    line=ft.getLine() or line,
+                )
             pieces.append((reader.read(ft.getMath()), level))
         rule = _chain(pieces, default.getResultLevel())
         for sid in outputs:
@@ -255,6 +275,7 @@ def read_sbmlqual(path: str | os.PathLike) -> Model:
 # writing
 # ---------------------------------------------------------------------------
 
+
 def _mathml(rule: Expr) -> str:
     """MathML for a rule, built iteratively (species compared with 1)."""
     pieces: list[str] = ['<math xmlns="http://www.w3.org/1998/Math/MathML">']
@@ -264,7 +285,7 @@ def _mathml(rule: Expr) -> str:
         if isinstance(item, str):
             pieces.append(item)
         elif isinstance(item, Var):
-            pieces.append(f"<apply><eq/><ci> {item.name} </ci><cn type=\"integer\"> 1 </cn></apply>")
+            pieces.append(f'<apply><eq/><ci> {item.name} </ci><cn type="integer"> 1 </cn></apply>')
         elif isinstance(item, Const):
             pieces.append("<true/>" if item.value else "<false/>")
         else:
@@ -284,8 +305,9 @@ def to_sbmlqual(model: Model, *, drop_rates: bool = False, drop_initial_states: 
     RatesNotSupportedError, InitialStateNotSupportedError
         If the model holds rates or initial probabilities SBML-qual cannot, unless dropped.
     """
-    check_lossless(model, "SBML-qual", drop_rates=drop_rates, drop_initial_states=drop_initial_states,
-                   deterministic_initial=True)
+    check_lossless(
+        model, "SBML-qual", drop_rates=drop_rates, drop_initial_states=drop_initial_states, deterministic_initial=True
+    )
     sbml = _libsbml()
     doc = sbml.SBMLDocument(sbml.SBMLNamespaces(3, 1, "qual", 1))
     doc.setPackageRequired("qual", True)
@@ -318,8 +340,14 @@ def to_sbmlqual(model: Model, *, drop_rates: bool = False, drop_initial_states: 
             inp.setId(f"tr_{node.id}_in_{name}")
             inp.setQualitativeSpecies(name)
             inp.setTransitionEffect(sbml.INPUT_TRANSITION_EFFECT_NONE)
-            inp.setSign({"positive": sbml.INPUT_SIGN_POSITIVE, "negative": sbml.INPUT_SIGN_NEGATIVE,
-                         "dual": sbml.INPUT_SIGN_DUAL, "unknown": sbml.INPUT_SIGN_UNKNOWN}[sign])
+            inp.setSign(
+                {
+                    "positive": sbml.INPUT_SIGN_POSITIVE,
+                    "negative": sbml.INPUT_SIGN_NEGATIVE,
+                    "dual": sbml.INPUT_SIGN_DUAL,
+                    "unknown": sbml.INPUT_SIGN_UNKNOWN,
+                }[sign]
+            )
         out = tr.createOutput()
         out.setId(f"tr_{node.id}_out")
         out.setQualitativeSpecies(node.id)
@@ -334,8 +362,8 @@ def to_sbmlqual(model: Model, *, drop_rates: bool = False, drop_initial_states: 
     return sbml.writeSBMLToString(doc)
 
 
-def write_sbmlqual(model: Model, path: str | os.PathLike, *, drop_rates: bool = False,
-                   drop_initial_states: bool = False) -> None:
+def write_sbmlqual(
+    model: Model, path: str | os.PathLike, *, drop_rates: bool = False, drop_initial_states: bool = False
+) -> None:
     """Write the model to an SBML-qual file (atomically)."""
     atomic_write_text(path, to_sbmlqual(model, drop_rates=drop_rates, drop_initial_states=drop_initial_states))
-

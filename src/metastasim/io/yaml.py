@@ -49,14 +49,45 @@ from metastasim.network.parser import RESERVED, is_valid_name
 from metastasim.network.rates import Rate, down_rate, format_number, parse_rate, up_rate
 from metastasim.network.settings import Settings
 
-__all__ = ["read_yaml", "parse_yaml", "write_yaml", "to_yaml", "FORMAT", "parse_drug_library", "read_drug_library",
-           "load_yaml_document", "YamlReader"]
+__all__ = [
+    "read_yaml",
+    "parse_yaml",
+    "write_yaml",
+    "to_yaml",
+    "FORMAT",
+    "parse_drug_library",
+    "read_drug_library",
+    "load_yaml_document",
+    "YamlReader",
+]
 
 FORMAT = "metastasim-model/1"
-_NODE_FIELDS = ("rule", "rate_up", "rate_down", "initial", "input", "internal", "name", "symbol",
-                "description", "references", "module", "evidence")
-_TOP_FIELDS = ("format", "name", "description", "references", "parameters", "settings", "modules", "nodes",
-               "initial_states", "contexts")
+_NODE_FIELDS = (
+    "rule",
+    "rate_up",
+    "rate_down",
+    "initial",
+    "input",
+    "internal",
+    "name",
+    "symbol",
+    "description",
+    "references",
+    "module",
+    "evidence",
+)
+_TOP_FIELDS = (
+    "format",
+    "name",
+    "description",
+    "references",
+    "parameters",
+    "settings",
+    "modules",
+    "nodes",
+    "initial_states",
+    "contexts",
+)
 _MODULE_FIELDS = ("module", "title", "description", "nodes")
 _REFERENCE_FIELDS = ("id", "statement", "citation", "regulators")
 _REFERENCE_ID = re.compile(r"(doi:10\.\d+/\S+|pmid:\d+|pmcid:PMC\d+|https?://\S+)\Z", re.IGNORECASE)
@@ -91,7 +122,8 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in pyyaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def _construct_mapping(loader: _Loader, node: pyyaml.MappingNode) -> _Map:
@@ -103,8 +135,9 @@ def _construct_mapping(loader: _Loader, node: pyyaml.MappingNode) -> _Map:
         if not isinstance(key, (str, int, float, bool)):
             raise ModelError("mapping keys must be plain text", line=key_node.start_mark.line + 1)
         if key in result:
-            raise ModelError(f"{key!r} appears twice (first on line {result.lines[key]})",
-                             line=key_node.start_mark.line + 1)
+            raise ModelError(
+                f"{key!r} appears twice (first on line {result.lines[key]})", line=key_node.start_mark.line + 1
+            )
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = key_node.start_mark.line + 1
         mark = value_node.start_mark
@@ -154,15 +187,21 @@ class _Reader:
                 hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(allowed)})"
                 raise self.error(f"unknown field {key!r} in {what}{hint}", mapping.lines[key])
 
-    def number(self, value: Any, what: str, line: int | None, *, lo: float | None = None, hi: float | None = None) -> float:
+    def number(
+        self, value: Any, what: str, line: int | None, *, lo: float | None = None, hi: float | None = None
+    ) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(f"{what} must be a number, not {value!r}", line)
         value = float(value)
         if not math.isfinite(value):
             raise self.error(f"{what} must be finite, not {value}", line)
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            bounds = f"[{format_number(lo)}, {format_number(hi)}]" if hi is not None else f"at least {format_number(lo)}"
-            raise self.error(f"{what} must be {'in ' if hi is not None else ''}{bounds}, not {format_number(value)}", line)
+            bounds = (
+                f"[{format_number(lo)}, {format_number(hi)}]" if hi is not None else f"at least {format_number(lo)}"
+            )
+            raise self.error(
+                f"{what} must be {'in ' if hi is not None else ''}{bounds}, not {format_number(value)}", line
+            )
         return value
 
     def text(self, value: Any, what: str, line: int | None) -> str:
@@ -190,13 +229,19 @@ class _Reader:
                 raise self.error(f"a reference of {what} has no id", item.line)
             regulators = item.get("regulators", [])
             if not isinstance(regulators, list) or not all(isinstance(x, str) for x in regulators):
-                raise self.error(f"regulators of a reference of {what} must be a list of node names",
-                                 item.lines.get("regulators"))
-            text = {k: self.text(item.get(k, ""), f"{k} of a reference", item.lines.get(k))
-                    for k in ("id", "statement", "citation")}
+                raise self.error(
+                    f"regulators of a reference of {what} must be a list of node names", item.lines.get("regulators")
+                )
+            text = {
+                k: self.text(item.get(k, ""), f"{k} of a reference", item.lines.get(k))
+                for k in ("id", "statement", "citation")
+            }
             if not _REFERENCE_ID.match(text["id"]):
-                raise self.error(f"reference id {text['id']!r} of {what} is not doi:10.N/…, pmid:N, pmcid:PMCN "
-                                 "or an http(s) address", item.lines.get("id", item.line))
+                raise self.error(
+                    f"reference id {text['id']!r} of {what} is not doi:10.N/…, pmid:N, pmcid:PMCN "
+                    "or an http(s) address",
+                    item.lines.get("id", item.line),
+                )
             refs.append(Reference(text["id"], text["statement"], text["citation"], tuple(regulators)))
         return tuple(refs)
 
@@ -254,7 +299,9 @@ def _read_node(r: _Reader, name: Any, spec: Any, line: int) -> Node:
         for ref, ref_line in zip(node.evidence, getattr(spec["evidence"], "lines", [])):
             stray = [x for x in ref.regulators if x not in reads and x not in rate_reads]
             if stray:
-                raise r.error(f"evidence of {name} names {', '.join(stray)}, which neither its rule nor its rates read", ref_line)
+                raise r.error(
+                    f"evidence of {name} names {', '.join(stray)}, which neither its rule nor its rates read", ref_line
+                )
     if "module" in spec:
         node.module = r.text(spec["module"], f"module of {name}", spec.lines["module"])
     node.source = r.path
@@ -281,8 +328,11 @@ def _read_joint_initial(r: _Reader, groups: Any, line: int | None, model: Model)
             st = r.mapping(st, "a state", st_line)
             r.check_fields(st, ("values", "probability"), "a state")
             values = st.get("values")
-            if not isinstance(values, list) or len(values) != len(names) or any(
-                    isinstance(v, bool) or v not in (0, 1) for v in values):
+            if (
+                not isinstance(values, list)
+                or len(values) != len(names)
+                or any(isinstance(v, bool) or v not in (0, 1) for v in values)
+            ):
                 raise r.error(f"values must list 0 or 1 for each of {', '.join(names)}", st.line)
             p = r.number(st.get("probability"), "probability", st.lines.get("probability", st.line), lo=0, hi=1)
             outcomes.append((tuple(int(v) for v in values), p))
@@ -341,11 +391,19 @@ def _read_contexts(r: _Reader, contexts: Any, line: int | None, model: Model) ->
         spec = r.mapping(spec, f"context {name}", ctx_line)
         r.check_fields(spec, ("inputs", "description", "references"), f"context {name}")
         inputs = r.mapping(spec.get("inputs"), f"inputs of context {name}", spec.lines.get("inputs", ctx_line))
-        refs = r.references(spec["references"], f"context {name}", spec.lines["references"]) \
-            if "references" in spec else ()
+        refs = (
+            r.references(spec["references"], f"context {name}", spec.lines["references"])
+            if "references" in spec
+            else ()
+        )
         model.contexts[name] = Context(
-            name, dict(inputs), r.text(spec.get("description", ""), "description", spec.lines.get("description")),
-            refs, source=r.path, line=ctx_line)
+            name,
+            dict(inputs),
+            r.text(spec.get("description", ""), "description", spec.lines.get("description")),
+            refs,
+            source=r.path,
+            line=ctx_line,
+        )
 
 
 def parse_yaml(text: str, *, path: str | None = None) -> Model:
@@ -408,6 +466,7 @@ def read_yaml(path: str | os.PathLike) -> Model:
 # ---------------------------------------------------------------------------
 # writing
 # ---------------------------------------------------------------------------
+
 
 def _rate_value(rate: Rate, kind: str) -> Any:
     simple = rate.simple_value("up" if kind == "rate_up" else "down")
@@ -472,8 +531,15 @@ def to_yaml(model: Model) -> str:
     doc["nodes"] = nodes
     if model.contexts:
         doc["contexts"] = {
-            c.name: {k: v for k, v in (("description", c.description), ("inputs", dict(c.inputs)),
-                                       ("references", _refs(c.references))) if v}
+            c.name: {
+                k: v
+                for k, v in (
+                    ("description", c.description),
+                    ("inputs", dict(c.inputs)),
+                    ("references", _refs(c.references)),
+                )
+                if v
+            }
             for c in model.contexts.values()
         }
     if model.joint_initial:
@@ -518,8 +584,9 @@ def parse_drug_library(text: str, *, path: str | None = None) -> dict[str, Drug]
             t = r.mapping(t, f"a target of {name}", t_line)
             r.check_fields(t, ("node", "action", "efficacy"), f"a target of {name}")
             try:
-                parsed.append(DrugTarget(r.text(t.get("node"), "target node", t.line), t.get("action"),
-                                         t.get("efficacy", 1.0)))
+                parsed.append(
+                    DrugTarget(r.text(t.get("node"), "target node", t.line), t.get("action"), t.get("efficacy", 1.0))
+                )
             except ModelError as exc:
                 raise r.error(f"drug {name}: {exc.message}", t.line) from None
         aliases = spec.get("aliases", [])
@@ -529,8 +596,11 @@ def parse_drug_library(text: str, *, path: str | None = None) -> dict[str, Drug]
         if "reference" in spec:
             (reference,) = r.references([spec["reference"]], f"drug {name}", spec.lines["reference"])
         library[str(name)] = Drug(
-            str(name), tuple(parsed), tuple(aliases),
-            r.text(spec.get("class", ""), "class", spec.lines.get("class")), reference,
+            str(name),
+            tuple(parsed),
+            tuple(aliases),
+            r.text(spec.get("class", ""), "class", spec.lines.get("class")),
+            reference,
             r.text(spec.get("finding", ""), "finding", spec.lines.get("finding")),
             r.text(spec.get("note", ""), "note", spec.lines.get("note")),
         )

@@ -27,16 +27,46 @@ from metastasim.io.yaml import read_drug_library, read_yaml
 from metastasim.network.drugs import Drug
 from metastasim.network.model import Model
 
-__all__ = ["CURATED", "PHENOTYPES", "CONTEXTS", "EXAMPLES", "BUNDLED", "data_path", "load_model", "load_drugs", "load_example", "load_any"]
+__all__ = [
+    "CURATED",
+    "PHENOTYPES",
+    "CONTEXTS",
+    "EXAMPLES",
+    "BUNDLED",
+    "data_path",
+    "load_model",
+    "load_drugs",
+    "load_example",
+    "load_any",
+]
 
 #: Name of the curated model.
 CURATED = "metastasim"
 #: The curated model's phenotype nodes, exactly these names.
-PHENOTYPES = ("EMT", "Invasion", "Migration", "AnoikisResistance", "ImmuneEscape", "Angiogenesis", "Adhesion",
-              "Dormancy", "Proliferation", "Apoptosis")
+PHENOTYPES = (
+    "EMT",
+    "Invasion",
+    "Migration",
+    "AnoikisResistance",
+    "ImmuneEscape",
+    "Angiogenesis",
+    "Adhesion",
+    "Dormancy",
+    "Proliferation",
+    "Apoptosis",
+)
 #: The curated model's contexts, exactly these names.
-CONTEXTS = ("normoxia", "primary", "circulation", "dormant_niche", "colonization", "hypoxia",
-            "glutamine_deprivation", "er_stress", "tgfb")
+CONTEXTS = (
+    "normoxia",
+    "primary",
+    "circulation",
+    "dormant_niche",
+    "colonization",
+    "hypoxia",
+    "glutamine_deprivation",
+    "er_stress",
+    "tgfb",
+)
 #: Bundled example models: name -> files under ``metastasim/models``.
 EXAMPLES = {
     "cohen2015": ("examples/cohen2015/cohen2015.bnd", "examples/cohen2015/cohen2015.cfg"),

@@ -83,7 +83,12 @@ class Drug:
         With ``model``, inhibitions remove the stated fraction of each target's steady
         activity in that model (see the module notes); target names may be symbols.
         """
-        if isinstance(dose, bool) or not isinstance(dose, (int, float)) or not math.isfinite(dose) or not 0 <= dose <= 1:
+        if (
+            isinstance(dose, bool)
+            or not isinstance(dose, (int, float))
+            or not math.isfinite(dose)
+            or not 0 <= dose <= 1
+        ):
             raise ModelError(f"dose of {self.name} must be in [0, 1], not {dose!r}")
         out: list[Perturbation] = []
         for t in self.targets:

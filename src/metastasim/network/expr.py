@@ -28,9 +28,24 @@ from metastasim.errors import ParseError
 from metastasim.network import parser as _p
 
 __all__ = [
-    "Expr", "Const", "Var", "Not", "And", "Or", "Xor", "TRUE", "FALSE",
-    "parse_rule", "truth_table", "equivalent",
-    "OP_VAR", "OP_CONST", "OP_NOT", "OP_AND", "OP_OR", "OP_XOR",
+    "Expr",
+    "Const",
+    "Var",
+    "Not",
+    "And",
+    "Or",
+    "Xor",
+    "TRUE",
+    "FALSE",
+    "parse_rule",
+    "truth_table",
+    "equivalent",
+    "OP_VAR",
+    "OP_CONST",
+    "OP_NOT",
+    "OP_AND",
+    "OP_OR",
+    "OP_XOR",
 ]
 
 # Opcodes of the postfix form (shared with the compiled engine).
@@ -50,7 +65,7 @@ class Expr:
 
     # -- structure -------------------------------------------------------
     @property
-    def children(self) -> tuple["Expr", ...]:
+    def children(self) -> tuple[Expr, ...]:
         return ()
 
     def postfix(self) -> tuple[tuple[int, object], ...]:
@@ -86,7 +101,7 @@ class Expr:
             self._vars = frozenset(arg for op, arg in self.postfix() if op == OP_VAR)  # type: ignore[misc]
         return self._vars
 
-    def iter_nodes(self) -> Iterator["Expr"]:
+    def iter_nodes(self) -> Iterator[Expr]:
         """Every sub-expression, parents before children (iterative)."""
         stack: list[Expr] = [self]
         while stack:
@@ -118,7 +133,7 @@ class Expr:
         return stack[0]
 
     # -- transformation ----------------------------------------------------
-    def map_leaves(self, fn: Callable[["Expr"], "Expr"]) -> "Expr":
+    def map_leaves(self, fn: Callable[[Expr], Expr]) -> Expr:
         """A copy with every ``Var``/``Const`` leaf replaced by ``fn(leaf)`` (iterative)."""
         stack: list[Expr] = []
         for op, arg in self.postfix():
@@ -135,7 +150,7 @@ class Expr:
                 stack.append({OP_AND: And, OP_OR: Or, OP_XOR: Xor}[op](items))
         return stack[0]
 
-    def rename(self, mapping: Mapping[str, str]) -> "Expr":
+    def rename(self, mapping: Mapping[str, str]) -> Expr:
         """A copy with variables renamed (names absent from ``mapping`` are kept)."""
         return self.map_leaves(lambda leaf: Var(mapping.get(leaf.name, leaf.name)) if isinstance(leaf, Var) else leaf)
 
@@ -369,8 +384,14 @@ def parse_rule(text: str, *, dialect: Literal["logic", "maboss"] = "logic") -> E
 # ---------------------------------------------------------------------------
 
 _WORD_PATTERNS = np.array(
-    [0xAAAAAAAAAAAAAAAA, 0xCCCCCCCCCCCCCCCC, 0xF0F0F0F0F0F0F0F0,
-     0xFF00FF00FF00FF00, 0xFFFF0000FFFF0000, 0xFFFFFFFF00000000],
+    [
+        0xAAAAAAAAAAAAAAAA,
+        0xCCCCCCCCCCCCCCCC,
+        0xF0F0F0F0F0F0F0F0,
+        0xFF00FF00FF00FF00,
+        0xFFFF0000FFFF0000,
+        0xFFFFFFFF00000000,
+    ],
     dtype=np.uint64,
 )
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -388,7 +409,7 @@ def _iter_table_chunks(expr: Expr, order: tuple[str, ...], chunk_words: int) -> 
         w = np.arange(start, min(n_words, start + chunk_words), dtype=np.uint64)
         cols: dict[int, np.ndarray] = {}
 
-        def column(i: int) -> np.ndarray:
+        def column(i: int, w: np.ndarray = w, cols: dict[int, np.ndarray] = cols) -> np.ndarray:
             if i not in cols:
                 if i < 6:
                     cols[i] = np.full(w.shape, _WORD_PATTERNS[i], dtype=np.uint64)
@@ -408,7 +429,7 @@ def _iter_table_chunks(expr: Expr, order: tuple[str, ...], chunk_words: int) -> 
             else:
                 n = int(arg)  # type: ignore[arg-type]
                 acc = stack[-n].copy()
-                for other in stack[-n + 1:]:
+                for other in stack[-n + 1 :]:
                     if op == OP_AND:
                         acc &= other
                     elif op == OP_OR:

@@ -32,7 +32,16 @@ from metastasim.network.parser import RESERVED, is_valid_name
 from metastasim.network.rates import Rate, down_rate, up_rate
 from metastasim.network.settings import Settings
 
-__all__ = ["Reference", "Context", "Node", "JointInitial", "Model", "is_identity", "DEFAULT_RATE_UP", "DEFAULT_RATE_DOWN"]
+__all__ = [
+    "Reference",
+    "Context",
+    "Node",
+    "JointInitial",
+    "Model",
+    "is_identity",
+    "DEFAULT_RATE_UP",
+    "DEFAULT_RATE_DOWN",
+]
 
 DEFAULT_RATE_UP = up_rate(1)
 DEFAULT_RATE_DOWN = down_rate(1)
@@ -227,8 +236,9 @@ class Model:
             if first.line is not None:
                 in_file = f" of {first.source}" if first.source and first.source != node.source else ""
                 where = f" (first defined on line {first.line}{in_file})"
-            raise ModelError(f"node {node.id!r} is defined twice{where}", path=node.source or self.source,
-                             line=node.line)
+            raise ModelError(
+                f"node {node.id!r} is defined twice{where}", path=node.source or self.source, line=node.line
+            )
         self.nodes[node.id] = node
         return node
 
@@ -300,10 +310,7 @@ class Model:
 
     def regulators(self) -> dict[str, list[str]]:
         """Node id -> the nodes its rule reads (excluding itself for inputs)."""
-        return {
-            n.id: sorted(n.rule.variables() - ({n.id} if n.is_input else set()))
-            for n in self.nodes.values()
-        }
+        return {n.id: sorted(n.rule.variables() - ({n.id} if n.is_input else set())) for n in self.nodes.values()}
 
     def rate_reads(self, node_id: str) -> tuple[str, ...]:
         """The nodes whose states ``node_id``'s rates read (sorted; empty for most nodes)."""
@@ -323,8 +330,10 @@ class Model:
         for name in fields:
             unknown = sorted(n for n in getattr(node, name).nodes() if n not in self.nodes)
             if unknown:
-                return name, (f"{name} of {node_id} reads {', '.join(unknown)}, which "
-                              f"{'is' if len(unknown) == 1 else 'are'} never defined as a node")
+                return name, (
+                    f"{name} of {node_id} reads {', '.join(unknown)}, which "
+                    f"{'is' if len(unknown) == 1 else 'are'} never defined as a node"
+                )
         reads = getattr(node, field_name).nodes() if field_name else self.rate_reads(node_id)
         if len(reads) > MAX_RATE_READS:
             who = f"{field_name} of {node_id} reads" if field_name else f"the rates of {node_id} read"
@@ -341,15 +350,20 @@ class Model:
         for field_name in ("rate_up", "rate_down"):
             rate: Rate = getattr(node, field_name)
             try:
-                values += [rate.evaluate(self.parameters, logic=True, nodes=nodes),
-                           rate.evaluate(self.parameters, logic=False, nodes=nodes)]
+                values += [
+                    rate.evaluate(self.parameters, logic=True, nodes=nodes),
+                    rate.evaluate(self.parameters, logic=False, nodes=nodes),
+                ]
             except ModelError as exc:
-                raise ModelError(f"{field_name} of {node_id}: {exc.message}", path=node.source or self.source,
-                                 line=node.line_of(field_name)) from None
+                raise ModelError(
+                    f"{field_name} of {node_id}: {exc.message}",
+                    path=node.source or self.source,
+                    line=node.line_of(field_name),
+                ) from None
         return tuple(values)  # type: ignore[return-value]
 
     # -- checks ----------------------------------------------------------------
-    def validate(self) -> "Model":
+    def validate(self) -> Model:
         """Check the model; return it unchanged.
 
         Raises
@@ -367,12 +381,14 @@ class Model:
                 raise ModelError(
                     f"rule of {node.id} reads {', '.join(missing)}, which "
                     f"{'is' if len(missing) == 1 else 'are'} never defined as a node",
-                    path=node.source or self.source, line=node.line_of("rule"),
+                    path=node.source or self.source,
+                    line=node.line_of("rule"),
                 )
             if not (isinstance(node.initial, (int, float)) and 0.0 <= node.initial <= 1.0):
                 raise ModelError(
                     f"initial probability of {node.id} must be in [0, 1], not {node.initial!r}",
-                    path=node.source or self.source, line=node.line_of("initial"),
+                    path=node.source or self.source,
+                    line=node.line_of("initial"),
                 )
             problem = self.rate_reads_problem(node.id)
             if problem:
@@ -387,17 +403,22 @@ class Model:
                         raise ModelError(
                             f"{label} of {node.id} is {value:g} when its rule is {when}{where}: "
                             "rates must be finite and non-negative",
-                            path=node.source or self.source, line=node.line_of(label),
+                            path=node.source or self.source,
+                            line=node.line_of(label),
                         )
         for ctx in self.contexts.values():
             for name, value in ctx.inputs.items():
                 if name not in self.nodes or not self.nodes[name].is_input:
                     what = "unknown node" if name not in self.nodes else "node that is not an input"
-                    raise ModelError(f"context {ctx.name} sets {what} {name!r}", path=ctx.source or self.source,
-                                     line=ctx.line)
+                    raise ModelError(
+                        f"context {ctx.name} sets {what} {name!r}", path=ctx.source or self.source, line=ctx.line
+                    )
                 if isinstance(value, bool) or value not in (0, 1):
-                    raise ModelError(f"context {ctx.name} sets {name} to {value!r}, not 0 or 1",
-                                     path=ctx.source or self.source, line=ctx.line)
+                    raise ModelError(
+                        f"context {ctx.name} sets {name} to {value!r}, not 0 or 1",
+                        path=ctx.source or self.source,
+                        line=ctx.line,
+                    )
         grouped: set[str] = set()
         for group in self.joint_initial:
             for name in group.nodes:
@@ -411,13 +432,18 @@ class Model:
                 if len(values) != len(group.nodes) or any(v not in (0, 1) for v in values):
                     raise ModelError(
                         f"initial state {list(values)} does not give 0/1 for each of {', '.join(group.nodes)}",
-                        path=self.source, line=group.line,
+                        path=self.source,
+                        line=group.line,
                     )
                 if not (isinstance(p, (int, float)) and 0.0 <= p <= 1.0):
-                    raise ModelError(f"initial-state probability {p!r} is outside [0, 1]", path=self.source, line=group.line)
+                    raise ModelError(
+                        f"initial-state probability {p!r} is outside [0, 1]", path=self.source, line=group.line
+                    )
                 total += p
             if abs(total - 1.0) > 1e-6:
-                raise ModelError(f"initial-state probabilities sum to {total:g}, not 1", path=self.source, line=group.line)
+                raise ModelError(
+                    f"initial-state probabilities sum to {total:g}, not 1", path=self.source, line=group.line
+                )
         return self
 
     # -- identity ------------------------------------------------------------
@@ -425,11 +451,20 @@ class Model:
         """The parts of the model that determine its dynamics, as plain data."""
         return {
             "nodes": [
-                [n.id, n.rule.to_string(), n.rate_up.to_string(), n.rate_down.to_string(), float(n.initial), bool(n.is_input)]
+                [
+                    n.id,
+                    n.rule.to_string(),
+                    n.rate_up.to_string(),
+                    n.rate_down.to_string(),
+                    float(n.initial),
+                    bool(n.is_input),
+                ]
                 for n in self.nodes.values()
             ],
             "parameters": sorted((k, float(v)) for k, v in self.parameters.items()),
-            "joint_initial": [[list(g.nodes), [[list(v), float(p)] for v, p in g.outcomes]] for g in self.joint_initial],
+            "joint_initial": [
+                [list(g.nodes), [[list(v), float(p)] for v, p in g.outcomes]] for g in self.joint_initial
+            ],
         }
 
     def hash(self) -> str:
@@ -438,7 +473,7 @@ class Model:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     # -- copies and reversible edits -------------------------------------------
-    def copy(self) -> "Model":
+    def copy(self) -> Model:
         """An independent copy (rules and rates, being immutable, are shared)."""
         new = copy.copy(self)
         new.nodes = {k: replace(v, lines=dict(v.lines)) for k, v in self.nodes.items()}
@@ -448,13 +483,19 @@ class Model:
         new._snapshots = []
         return new
 
-    def __enter__(self) -> "Model":
+    def __enter__(self) -> Model:
         saved_nodes = [
             (node, {f.name: copy.copy(getattr(node, f.name)) for f in fields(node)}) for node in self.nodes.values()
         ]
-        self._snapshots.append((
-            saved_nodes, dict(self.parameters), list(self.joint_initial), self.settings, self.perturbations,
-        ))
+        self._snapshots.append(
+            (
+                saved_nodes,
+                dict(self.parameters),
+                list(self.joint_initial),
+                self.settings,
+                self.perturbations,
+            )
+        )
         return self
 
     def __exit__(self, *exc) -> None:
@@ -475,4 +516,3 @@ class Model:
 def is_identity(node: Node) -> bool:
     """Whether the node's rule is exactly itself (how bnet and MaBoSS write inputs)."""
     return isinstance(node.rule, Var) and node.rule.name == node.id
-

@@ -16,7 +16,16 @@ from typing import Any, Protocol
 from metastasim.errors import ParseError
 
 __all__ = [
-    "Dialect", "Token", "tokenize", "parse", "Builder", "LOGIC", "LOGIC_MABOSS", "RATE", "RESERVED", "is_valid_name",
+    "Dialect",
+    "Token",
+    "tokenize",
+    "parse",
+    "Builder",
+    "LOGIC",
+    "LOGIC_MABOSS",
+    "RATE",
+    "RESERVED",
+    "is_valid_name",
 ]
 
 _TOKEN_RE = re.compile(
@@ -122,11 +131,19 @@ LOGIC_MABOSS = Dialect(
 RATE = Dialect(
     "rate",
     binary={
-        "*": (8, "mul"), "/": (8, "div"),
-        "+": (7, "add"), "-": (7, "sub"),
-        "<": (6, "lt"), ">": (6, "gt"), "<=": (6, "le"), ">=": (6, "ge"),
-        "==": (5, "eq"), "!=": (5, "ne"),
-        **{s: (4, "and") for s in _AND}, **{s: (3, "or") for s in _OR}, "^": (2, "xor"),
+        "*": (8, "mul"),
+        "/": (8, "div"),
+        "+": (7, "add"),
+        "-": (7, "sub"),
+        "<": (6, "lt"),
+        ">": (6, "gt"),
+        "<=": (6, "le"),
+        ">=": (6, "ge"),
+        "==": (5, "eq"),
+        "!=": (5, "ne"),
+        **{s: (4, "and") for s in _AND},
+        **{s: (3, "or") for s in _OR},
+        "^": (2, "xor"),
     },
     unary={"!": "not", "~": "not", "-": "neg", "+": "pos"},
     operands=frozenset({"num", "ident", "var", "alias"}),

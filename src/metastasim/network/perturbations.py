@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal, Union
+from typing import TYPE_CHECKING, Literal
 
 from metastasim.errors import ModelError
 
@@ -28,8 +28,15 @@ if TYPE_CHECKING:
     from metastasim.network.model import Model
 
 __all__ = [
-    "Knockout", "ForceOn", "Inhibit", "SetInput", "Perturbation",
-    "resolve_perturbations", "parse_perturbation", "describe", "context_perturbations",
+    "Knockout",
+    "ForceOn",
+    "Inhibit",
+    "SetInput",
+    "Perturbation",
+    "resolve_perturbations",
+    "parse_perturbation",
+    "describe",
+    "context_perturbations",
 ]
 
 
@@ -66,7 +73,7 @@ class SetInput:
         object.__setattr__(self, "value", int(self.value))
 
 
-Perturbation = Union[Knockout, ForceOn, Inhibit, SetInput]
+Perturbation = Knockout | ForceOn | Inhibit | SetInput
 
 
 def describe(p: Perturbation) -> str:
@@ -109,8 +116,9 @@ def _fixed_value(p: Perturbation) -> int:
     return 0 if isinstance(p, Knockout) else 1 if isinstance(p, ForceOn) else p.value
 
 
-def resolve_perturbations(model: "Model", perturbations, *, with_model: bool = True,
-                          context: str | None = None) -> tuple[Perturbation, ...]:
+def resolve_perturbations(
+    model: Model, perturbations, *, with_model: bool = True, context: str | None = None
+) -> tuple[Perturbation, ...]:
     """Check perturbations against ``model`` and name their nodes by id.
 
     A node may be given by id or by HGNC symbol.  The model's own perturbations
@@ -128,6 +136,7 @@ def resolve_perturbations(model: "Model", perturbations, *, with_model: bool = T
         ``SetInput`` on a node that is not an input, or two perturbations given here
         that fix the same node to different values.
     """
+
     def resolve_one(p) -> Perturbation:
         if not isinstance(p, (Knockout, ForceOn, Inhibit, SetInput)):
             raise ModelError(f"not a perturbation: {p!r}")
@@ -143,8 +152,10 @@ def resolve_perturbations(model: "Model", perturbations, *, with_model: bool = T
             if p.node in fixed and _fixed_value(fixed[p.node]) != _fixed_value(p):
                 raise ModelError(f"conflicting perturbations of {p.node}: {describe(fixed[p.node])} and {describe(p)}")
             fixed.setdefault(p.node, p)
-    inherited = [resolve_one(p) for p in (tuple(model.perturbations) if with_model else ())
-                 + context_perturbations(model, context)]
+    inherited = [
+        resolve_one(p)
+        for p in (tuple(model.perturbations) if with_model else ()) + context_perturbations(model, context)
+    ]
     inherited = [p for p in inherited if not (isinstance(p, _FIXING) and p.node in fixed)]
 
     resolved: list[Perturbation] = []
@@ -163,7 +174,7 @@ def resolve_perturbations(model: "Model", perturbations, *, with_model: bool = T
     return tuple(resolved)
 
 
-def context_perturbations(model: "Model", name: str | None) -> tuple[SetInput, ...]:
+def context_perturbations(model: Model, name: str | None) -> tuple[SetInput, ...]:
     """The input settings of a context of ``model`` (none for ``None``)."""
     if name is None:
         return ()

@@ -61,8 +61,19 @@ class _RateBuilder:
 
 
 _SYMBOL = {
-    "mul": "*", "div": "/", "add": "+", "sub": "-", "lt": "<", "gt": ">", "le": "<=",
-    "ge": ">=", "eq": "==", "ne": "!=", "and": "&", "or": "|", "xor": "^",
+    "mul": "*",
+    "div": "/",
+    "add": "+",
+    "sub": "-",
+    "lt": "<",
+    "gt": ">",
+    "le": "<=",
+    "ge": ">=",
+    "eq": "==",
+    "ne": "!=",
+    "and": "&",
+    "or": "|",
+    "xor": "^",
 }
 _PREC = {name: _p.RATE.binary[sym][0] for name, sym in _SYMBOL.items()}
 
@@ -106,8 +117,9 @@ class Rate:
         """Node names read directly (their state, 0 or 1, as in MaBoSS)."""
         return frozenset(n[1] for n in self._walk() if n[0] == "node")
 
-    def rename(self, mapping: Mapping[str, str]) -> "Rate":
+    def rename(self, mapping: Mapping[str, str]) -> Rate:
         """The same expression reading the nodes ``mapping`` names instead (others unchanged)."""
+
         def walk(node: Ast) -> Ast:
             kind = node[0]
             if kind == "node":
@@ -119,11 +131,11 @@ class Rate:
             if kind == "cond":
                 return ("cond", walk(node[1]), walk(node[2]), walk(node[3]))
             return node
+
         return Rate(walk(self.ast))
 
     # -- evaluation --------------------------------------------------------
-    def evaluate(self, params: Mapping[str, float], *, logic: bool,
-                 nodes: Mapping[str, int] | None = None) -> float:
+    def evaluate(self, params: Mapping[str, float], *, logic: bool, nodes: Mapping[str, int] | None = None) -> float:
         """Value with the given parameter values, the node's rule true or false and,
         for a rate that reads nodes, their states (0 or 1) in ``nodes``.
 
@@ -268,4 +280,3 @@ def up_rate(value: float | str) -> Rate:
 def down_rate(value: float | str) -> Rate:
     """``@logic ? 0 : value``: turn off at ``value`` while the rule fails (the usual rate_down)."""
     return Rate(("cond", ("alias", "logic"), ("num", 0.0, "0"), _value_ast(value)))
-

@@ -65,8 +65,12 @@ class Settings:
             self._set(name, value)
         for name in ("max_time", "time_tick"):
             value = getattr(self, name)
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-                    or value <= 0:
+            if (
+                isinstance(value, (bool, np.bool_))
+                or not isinstance(value, numbers.Real)
+                or not math.isfinite(value)
+                or value <= 0
+            ):
                 raise SimulationError(f"{name} must be a positive finite number, not {value!r}")
             self._set(name, float(value))
         if not isinstance(self.discrete_time, (bool, np.bool_)):
@@ -83,7 +87,7 @@ class Settings:
         """Number of time windows: ``ceil(max_time / time_tick)``."""
         return max(1, math.ceil(self.max_time / self.time_tick - 1e-9))
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         """A copy with some fields changed; ``None`` values are ignored."""
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known

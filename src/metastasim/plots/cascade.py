@@ -23,8 +23,9 @@ def enrichment_size(tables: Mapping[str, pd.DataFrame]) -> tuple[float, float]:
     return 7.0, 0.9 + 0.45 * len(names)
 
 
-def funnel(table: pd.DataFrame, anchors: Sequence[Mapping] = (), *, title: str | None = None,
-           ax: Axes | None = None) -> Axes:
+def funnel(
+    table: pd.DataFrame, anchors: Sequence[Mapping] = (), *, title: str | None = None, ax: Axes | None = None
+) -> Axes:
     """The fraction of all cells still in after each stage (log scale, 95% CI), and the measured anchors.
 
     Parameters
@@ -67,8 +68,16 @@ def funnel(table: pd.DataFrame, anchors: Sequence[Mapping] = (), *, title: str |
             ax.annotate("none", (xi, hi[xi]), textcoords="offset points", xytext=(0, -12), ha="center", fontsize=8)
         for k, a in enumerate(anchors):
             xi = 1 + list(table.index).index(a["stage"])
-            ax.plot([xi], [a["measured"]], "D", markersize=8, markerfacecolor="none", markeredgewidth=1.6,
-                    color=OKABE_ITO[5], label=f"measured ({a['citation'] or a['reference']})" if k == 0 else None)
+            ax.plot(
+                [xi],
+                [a["measured"]],
+                "D",
+                markersize=8,
+                markerfacecolor="none",
+                markeredgewidth=1.6,
+                color=OKABE_ITO[5],
+                label=f"measured ({a['citation'] or a['reference']})" if k == 0 else None,
+            )
         ax.set_yscale("log")
         ax.set_xticks(x, ["start"] + list(table.index), rotation=35, ha="right")
         ax.set_ylabel("fraction of all cells still in")
@@ -81,8 +90,12 @@ def funnel(table: pd.DataFrame, anchors: Sequence[Mapping] = (), *, title: str |
 
 def _limits(tables: Mapping[str, pd.DataFrame]) -> tuple[float, float]:
     """The odds-ratio axis: every finite positive value and 0.5 to 2 at least, with some room."""
-    finite = [v for t in tables.values() for v in (*t["ci95_low"], *t["ci95_high"], *t["odds_ratio"])
-              if np.isfinite(v) and v > 0]
+    finite = [
+        v
+        for t in tables.values()
+        for v in (*t["ci95_low"], *t["ci95_high"], *t["odds_ratio"])
+        if np.isfinite(v) and v > 0
+    ]
     lo_lim, hi_lim = (min(finite) / 1.5, max(finite) * 1.5) if finite else (0.1, 10.0)
     return min(lo_lim, 0.5), max(hi_lim, 2.0)
 
@@ -130,7 +143,12 @@ def enrichment(tables: Mapping[str, pd.DataFrame], *, ax: Axes | None = None) ->
         ax.set_yticks(range(len(names)), names)
         ax.invert_yaxis()
         ax.set_xlabel("odds ratio of forming a metastasis, carriers vs non-carriers (95% CI)")
-        ax.legend([Line2D([], [], color=OKABE_ITO[m], marker=markers[m % 3]) for m in range(len(modes))], modes,
-                  frameon=False, fontsize=9, loc="lower right")
+        ax.legend(
+            [Line2D([], [], color=OKABE_ITO[m], marker=markers[m % 3]) for m in range(len(modes))],
+            modes,
+            frameon=False,
+            fontsize=9,
+            loc="lower right",
+        )
         ax.grid(alpha=0.25, axis="x", which="both")
     return ax

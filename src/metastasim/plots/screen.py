@@ -12,8 +12,16 @@ from matplotlib.axes import Axes
 
 from metastasim.plots.style import OKABE_ITO, drawing, label_colour
 
-__all__ = ["ranking", "synergy_heatmap", "dose_response", "stage_heatmap", "ranking_size", "synergy_heatmap_size",
-           "DOSE_RESPONSE_SIZE", "stage_heatmap_size"]
+__all__ = [
+    "ranking",
+    "synergy_heatmap",
+    "dose_response",
+    "stage_heatmap",
+    "ranking_size",
+    "synergy_heatmap_size",
+    "DOSE_RESPONSE_SIZE",
+    "stage_heatmap_size",
+]
 
 #: Size (inches) of :func:`dose_response`.
 DOSE_RESPONSE_SIZE = (6.8, 4.2)
@@ -35,8 +43,7 @@ def stage_heatmap_size(table: pd.DataFrame, arms: Sequence[str]) -> tuple[float,
     return 2.6 + 0.95 * table["stage"].nunique(), 1.0 + 0.32 * sum(a in shown for a in arms)
 
 
-def ranking(table: pd.DataFrame, mode: str, other: str | None = None, *, top: int = 20,
-            ax: Axes | None = None) -> Axes:
+def ranking(table: pd.DataFrame, mode: str, other: str | None = None, *, top: int = 20, ax: Axes | None = None) -> Axes:
     """Best targets first: log2 change of metastatic efficiency (95% CI), coloured by normal cells spared.
 
     Parameters
@@ -76,11 +83,34 @@ def ranking(table: pd.DataFrame, mode: str, other: str | None = None, *, top: in
             if other is not None:
                 ax.plot([r[f"{other}_lfc"]], [yi + 0.22], "|", color=OKABE_ITO[5], markersize=7, markeredgewidth=1.6)
         spared = t["spared"].to_numpy(dtype=float)
-        points = ax.scatter(t[f"{mode}_lfc"][~abolished], y[~abolished], c=spared[~abolished], cmap=cmap, vmin=0,
-                            vmax=1, s=46, zorder=3, plotnonfinite=True, edgecolors="black", linewidths=0.5)
+        points = ax.scatter(
+            t[f"{mode}_lfc"][~abolished],
+            y[~abolished],
+            c=spared[~abolished],
+            cmap=cmap,
+            vmin=0,
+            vmax=1,
+            s=46,
+            zorder=3,
+            plotnonfinite=True,
+            edgecolors="black",
+            linewidths=0.5,
+        )
         if abolished.any():
-            ax.scatter(np.full(abolished.sum(), edge), y[abolished], c=spared[abolished], cmap=cmap, vmin=0, vmax=1,
-                       s=60, marker="<", zorder=3, plotnonfinite=True, edgecolors="black", linewidths=0.5)
+            ax.scatter(
+                np.full(abolished.sum(), edge),
+                y[abolished],
+                c=spared[abolished],
+                cmap=cmap,
+                vmin=0,
+                vmax=1,
+                s=60,
+                marker="<",
+                zorder=3,
+                plotnonfinite=True,
+                edgecolors="black",
+                linewidths=0.5,
+            )
             for yi in y[abolished]:
                 ax.annotate("none left", (edge, yi), textcoords="offset points", xytext=(8, -3), fontsize=7.5)
         if other is not None:
@@ -131,13 +161,21 @@ def synergy_heatmap(table: pd.DataFrame, order: Sequence[str], *, ax: Axes | Non
         image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit)
         for (i, j), v in np.ndenumerate(values):
             if np.isfinite(v):
-                ax.text(j, i, f"{v:+.2f}" + ("*" if significant[i, j] else ""), ha="center", va="center",
-                        fontsize=8.5, color=label_colour(v, -limit, limit, cmap))
+                ax.text(
+                    j,
+                    i,
+                    f"{v:+.2f}" + ("*" if significant[i, j] else ""),
+                    ha="center",
+                    va="center",
+                    fontsize=8.5,
+                    color=label_colour(v, -limit, limit, cmap),
+                )
         ax.set_xticks(range(n), order, rotation=40, ha="right")
         ax.set_yticks(range(n), order)
         ax.spines[:].set_visible(False)
-        ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02,
-                           label="Bliss excess (> 0: synergy; * 95% CI excludes 0)")
+        ax.figure.colorbar(
+            image, ax=ax, fraction=0.04, pad=0.02, label="Bliss excess (> 0: synergy; * 95% CI excludes 0)"
+        )
     return ax
 
 
@@ -169,10 +207,18 @@ def dose_response(table: pd.DataFrame, fits: pd.DataFrame, *, ax: Axes | None = 
             colour = OKABE_ITO[k % len(OKABE_ITO)]
             ratio = g["ratio"].to_numpy()
             low, high = 2.0 ** g["lfc_low"].to_numpy(), 2.0 ** g["lfc_high"].to_numpy()
-            ax.errorbar(g["dose"], ratio, yerr=[np.clip(ratio - low, 0, None), np.clip(high - ratio, 0, None)],
-                        fmt=markers[k % len(markers)], color=colour, capsize=3, label=target)
-            ic50, hill = (fits.at[target, "ic50"], fits.at[target, "hill"]) if target in fits.index \
-                else (math.nan, math.nan)
+            ax.errorbar(
+                g["dose"],
+                ratio,
+                yerr=[np.clip(ratio - low, 0, None), np.clip(high - ratio, 0, None)],
+                fmt=markers[k % len(markers)],
+                color=colour,
+                capsize=3,
+                label=target,
+            )
+            ic50, hill = (
+                (fits.at[target, "ic50"], fits.at[target, "hill"]) if target in fits.index else (math.nan, math.nan)
+            )
             if math.isfinite(hill):
                 ax.plot(grid, 1.0 / (1.0 + (np.maximum(grid, 1e-12) / ic50) ** hill), color=colour, linewidth=1.2)
                 ax.axvline(ic50, color=colour, linestyle=":", linewidth=1.0)
@@ -195,8 +241,9 @@ def _stage_cells(table: pd.DataFrame, arms: list[str], stages: list[str]) -> tup
         i, j = arms.index(r.arm), stages.index(r.stage)
         values[i, j] = r.log2
         sure = (r.log2_low > 0 or r.log2_high < 0) if np.isfinite(r.log2) else False
-        labels[i, j] = ("none" if r.log2 == -np.inf else f"{r.log2:+.1f}" + ("*" if sure else "")) \
-            if not np.isnan(r.log2) else ""
+        labels[i, j] = (
+            ("none" if r.log2 == -np.inf else f"{r.log2:+.1f}" + ("*" if sure else "")) if not np.isnan(r.log2) else ""
+        )
     return values, labels
 
 
@@ -231,12 +278,23 @@ def stage_heatmap(table: pd.DataFrame, arms: Sequence[str], *, ax: Axes | None =
         image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, vmin=-limit, vmax=limit, aspect="auto")
         for (i, j), text in np.ndenumerate(labels):
             if text:
-                ax.text(j, i, text, ha="center", va="center", fontsize=7.5,
-                        color=label_colour(shown[i, j], -limit, limit, cmap))
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color=label_colour(shown[i, j], -limit, limit, cmap),
+                )
         ax.set_xticks(range(len(stages)), stages, rotation=35, ha="right")
         ax.set_yticks(range(len(arms)), arms)
         ax.spines[:].set_visible(False)
-        ax.figure.colorbar(image, ax=ax, fraction=0.035, pad=0.02,
-                           label="log2 change of the stage's pass fraction\n(< 0: fewer cells through; "
-                                 "* 95% CI excludes 0)")
+        ax.figure.colorbar(
+            image,
+            ax=ax,
+            fraction=0.035,
+            pad=0.02,
+            label="log2 change of the stage's pass fraction\n(< 0: fewer cells through; * 95% CI excludes 0)",
+        )
     return ax

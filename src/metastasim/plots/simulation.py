@@ -12,8 +12,16 @@ from matplotlib.axes import Axes
 
 from metastasim.plots.style import OKABE_ITO, drawing, label_colour
 
-__all__ = ["trajectory", "piechart", "phenotype_heatmap", "time_courses", "TRAJECTORY_SIZE", "piechart_size",
-           "phenotype_heatmap_size", "time_courses_size"]
+__all__ = [
+    "trajectory",
+    "piechart",
+    "phenotype_heatmap",
+    "time_courses",
+    "TRAJECTORY_SIZE",
+    "piechart_size",
+    "phenotype_heatmap_size",
+    "time_courses_size",
+]
 
 #: Size (inches) of :func:`trajectory` when it makes its own figure.
 TRAJECTORY_SIZE = (6.4, 3.6)
@@ -84,8 +92,11 @@ def trajectory(table: pd.DataFrame, nodes: Sequence[str] | None = None, *, ax: A
         raise KeyError(f"not in the table: {', '.join(missing)}")
     n = len(OKABE_ITO)
     with drawing(ax, TRAJECTORY_SIZE) as ax:
-        _lines(ax, table, [(node, node, OKABE_ITO[k % n], _LINE_STYLES[k // n % len(_LINE_STYLES)])
-                           for k, node in enumerate(nodes)])
+        _lines(
+            ax,
+            table,
+            [(node, node, OKABE_ITO[k % n], _LINE_STYLES[k // n % len(_LINE_STYLES)]) for k, node in enumerate(nodes)],
+        )
         ax.set_xlabel(f"{table.index.name or 'time'}")
         ax.set_ylabel("probability on")
         ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=8.5)
@@ -130,14 +141,27 @@ def piechart(probabilities: pd.Series, *, top: int = 8, ax: Axes | None = None) 
         labels.append("others")
         colours.append(_OTHERS_COLOUR)
     with drawing(ax, piechart_size(p, top)) as ax:
-        wedges, *_ = ax.pie(values, colors=colours, startangle=90, counterclock=False,
-                            autopct=lambda pct: f"{pct:.0f}%" if pct >= 4 else "", pctdistance=0.75,
-                            wedgeprops={"edgecolor": "white", "linewidth": 1.0}, textprops={"fontsize": 8.5})
+        wedges, *_ = ax.pie(
+            values,
+            colors=colours,
+            startangle=90,
+            counterclock=False,
+            autopct=lambda pct: f"{pct:.0f}%" if pct >= 4 else "",
+            pctdistance=0.75,
+            wedgeprops={"edgecolor": "white", "linewidth": 1.0},
+            textprops={"fontsize": 8.5},
+        )
         for wedge, label in zip(wedges, labels):
             wedge.set_label(label)
-        ax.legend(handles=wedges, labels=[f"{name} ({v:.1%})" for name, v in zip(labels, values)],
-                  loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8.5,
-                  ncol=math.ceil(len(wedges) / _LEGEND_ROWS))
+        ax.legend(
+            handles=wedges,
+            labels=[f"{name} ({v:.1%})" for name, v in zip(labels, values)],
+            loc="center left",
+            bbox_to_anchor=(1.0, 0.5),
+            frameon=False,
+            fontsize=8.5,
+            ncol=math.ceil(len(wedges) / _LEGEND_ROWS),
+        )
         ax.set_aspect("equal")
         ax.set_anchor("W")  # the pie on the left, its legend right beside it
     return ax
@@ -169,8 +193,12 @@ def phenotype_heatmap(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def time_courses(courses: Mapping[str, pd.DataFrame], groups: Mapping[str, Mapping[str, Sequence[str]]], *,
-                 axes: np.ndarray | None = None) -> np.ndarray:
+def time_courses(
+    courses: Mapping[str, pd.DataFrame],
+    groups: Mapping[str, Mapping[str, Sequence[str]]],
+    *,
+    axes: np.ndarray | None = None,
+) -> np.ndarray:
     """One row per group of nodes (e.g. the UPR arms, glutamine metabolism), one column per context.
 
     Parameters
@@ -191,17 +219,33 @@ def time_courses(courses: Mapping[str, pd.DataFrame], groups: Mapping[str, Mappi
         The ``[groups, contexts]`` axes.
     """
     contexts = list(courses)
-    with drawing(axes, time_courses_size(courses, groups), nrows=len(groups), ncols=len(contexts), sharex=True,
-                 sharey=True, squeeze=False) as axes:
+    with drawing(
+        axes,
+        time_courses_size(courses, groups),
+        nrows=len(groups),
+        ncols=len(contexts),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    ) as axes:
         for row, (title, subgroups) in enumerate(groups.items()):
             for col, ctx in enumerate(contexts):
                 ax = axes[row, col]
                 table = courses[ctx]
-                entries = [(node, f"{node} ({sub})" if sub else node, _LINE_STYLES[s % len(_LINE_STYLES)])
-                           for s, (sub, nodes) in enumerate(subgroups.items()) for node in nodes
-                           if node in table.columns]
-                _lines(ax, table, [(node, label, OKABE_ITO[k % len(OKABE_ITO)], style)
-                                   for k, (node, label, style) in enumerate(entries)])
+                entries = [
+                    (node, f"{node} ({sub})" if sub else node, _LINE_STYLES[s % len(_LINE_STYLES)])
+                    for s, (sub, nodes) in enumerate(subgroups.items())
+                    for node in nodes
+                    if node in table.columns
+                ]
+                _lines(
+                    ax,
+                    table,
+                    [
+                        (node, label, OKABE_ITO[k % len(OKABE_ITO)], style)
+                        for k, (node, label, style) in enumerate(entries)
+                    ],
+                )
                 if row == 0:
                     ax.set_title(ctx.replace("_", " "))
                 if col == 0:

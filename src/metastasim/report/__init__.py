@@ -37,8 +37,17 @@ def build_report(out, settings=None, *, store=None, threads=None, command: str =
         out.mkdir(parents=True, exist_ok=True)
         store = out / "results.sqlite"
     started = time.perf_counter()
-    data = collect(load_model(), load_cascade(), load_drugs(), load_facts(), settings, store=str(store),
-                   threads=threads, command=command, progress=progress)
+    data = collect(
+        load_model(),
+        load_cascade(),
+        load_drugs(),
+        load_facts(),
+        settings,
+        store=str(store),
+        threads=threads,
+        command=command,
+        progress=progress,
+    )
     html = render(data)
     data.provenance["total_elapsed"] = time.perf_counter() - started  # with the figures and the HTML
     facts = {"summary": summary(data), "provenance": data.provenance, "timings": data.timings}

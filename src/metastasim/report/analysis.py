@@ -70,38 +70,68 @@ class ReportSettings:
     quick: bool = False
 
     @classmethod
-    def preset(cls, *, quick: bool = False, cells: int | None = None, seed: int = 1) -> "ReportSettings":
+    def preset(cls, *, quick: bool = False, cells: int | None = None, seed: int = 1) -> ReportSettings:
         """The defaults, or the ``--quick`` ones (fewer cells, trajectories, pairs and doses; same validation)."""
-        base = cls(cells=10_000, screen_cells=2_000, samples=2000, screen_samples=1000, top_pairs=5, top_drugs=3,
-                   doses=(0.25, 0.5, 1.0), quick=True) if quick else cls()
+        base = (
+            cls(
+                cells=10_000,
+                screen_cells=2_000,
+                samples=2000,
+                screen_samples=1000,
+                top_pairs=5,
+                top_drugs=3,
+                doses=(0.25, 0.5, 1.0),
+                quick=True,
+            )
+            if quick
+            else cls()
+        )
         base = replace(base, seed=seed)
         return replace(base, cells=cells) if cells is not None else base
 
     def __post_init__(self) -> None:
-        for name in ("cells", "screen_cells", "samples", "screen_samples", "validation_samples", "top_pairs",
-                     "top_drugs"):
+        for name in (
+            "cells",
+            "screen_cells",
+            "samples",
+            "screen_samples",
+            "validation_samples",
+            "top_pairs",
+            "top_drugs",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ModelError(f"{name} must be a positive whole number, not {value!r}")
         for name in ("cells", "screen_cells"):
             if getattr(self, name) < 4 * REPLICATES:
-                raise ModelError(f"{name} must be at least {4 * REPLICATES} (splitting in {REPLICATES} replicates of "
-                                 f"at least 2 clones per mode), not {getattr(self, name)}")
+                raise ModelError(
+                    f"{name} must be at least {4 * REPLICATES} (splitting in {REPLICATES} replicates of "
+                    f"at least 2 clones per mode), not {getattr(self, name)}"
+                )
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ModelError(f"seed must be a whole number >= 0, not {self.seed!r}")
 
     def screen_params(self) -> ScreenParams:
         # the report reads the screen's cascade and its normal-cell readout (normoxia), not per-context phenotypes
-        return ScreenParams(modes=("spontaneous", "experimental"), splitting=("spontaneous", "experimental"),
-                            spontaneous_cells=self.screen_cells, cells=self.screen_cells // 2, replicates=REPLICATES,
-                            seed=self.seed, contexts=("normoxia",), samples=self.screen_samples)
+        return ScreenParams(
+            modes=("spontaneous", "experimental"),
+            splitting=("spontaneous", "experimental"),
+            spontaneous_cells=self.screen_cells,
+            cells=self.screen_cells // 2,
+            replicates=REPLICATES,
+            seed=self.seed,
+            contexts=("normoxia",),
+            samples=self.screen_samples,
+        )
 
     def command(self) -> str:
         """The ``metastasim report`` command that reproduces these settings (the Python call where none does)."""
         default = ReportSettings.preset(quick=self.quick, seed=self.seed)
         if replace(self, cells=default.cells) != default:
-            return f"python -c 'from metastasim.report import build_report; from metastasim.report.analysis " \
-                   f"import ReportSettings; build_report(\"report\", {self!r})'"
+            return (
+                f"python -c 'from metastasim.report import build_report; from metastasim.report.analysis "
+                f'import ReportSettings; build_report("report", {self!r})\''
+            )
         parts = ["metastasim report"] + (["--quick"] if self.quick else [])
         parts += [f"--cells {self.cells}"] if self.cells != default.cells else []
         parts += [f"--seed {self.seed}"] if self.seed != 1 else []
@@ -114,9 +144,9 @@ class ReportData:
 
     model: Model
     settings: ReportSettings
-    phenotypes: pd.DataFrame                     # phenotype x context: probability at the end of the run
-    courses: dict[str, pd.DataFrame]             # context -> time x node probabilities
-    cascades: dict[str, SplittingResult]         # mode -> splitting run (stage table, phenotypes, enrichment)
+    phenotypes: pd.DataFrame  # phenotype x context: probability at the end of the run
+    courses: dict[str, pd.DataFrame]  # context -> time x node probabilities
+    cascades: dict[str, SplittingResult]  # mode -> splitting run (stage table, phenotypes, enrichment)
     spec: CascadeSpec
     screen: ScreenResult
     validation: ValidationReport
@@ -127,10 +157,20 @@ class ReportData:
 Progress = Callable[[str, int, int], None]
 
 
-def collect(model: Model, spec: CascadeSpec, drugs: dict, facts: list, settings: ReportSettings, *,
-            store: ResultStore | str | None = None, threads: int | None = None, command: str = "",
-            progress: Progress | None = None) -> ReportData:
+def collect(
+    model: Model,
+    spec: CascadeSpec,
+    drugs: dict,
+    facts: list,
+    settings: ReportSettings,
+    *,
+    store: ResultStore | str | None = None,
+    threads: int | None = None,
+    command: str = "",
+    progress: Progress | None = None,
+) -> ReportData:
     """Run every analysis of the report; ``progress(part, done, total)`` is called as work advances."""
+
     def tick(part: str) -> Callable[[int, int], None]:
         return (lambda done, total: progress(part, done, total)) if progress is not None else None
 
@@ -140,16 +180,32 @@ def collect(model: Model, spec: CascadeSpec, drugs: dict, facts: list, settings:
     s = settings
 
     t = time.perf_counter()
-    phenotypes = by_context(model, nodes=_phenotypes(model), samples=s.samples, seed=s.seed,
-                            threads=threads, progress=tick("phenotypes by context"))
+    phenotypes = by_context(
+        model,
+        nodes=_phenotypes(model),
+        samples=s.samples,
+        seed=s.seed,
+        threads=threads,
+        progress=tick("phenotypes by context"),
+    )
     courses = {}
     nodes = [n for n in (*UPR_NODES, *GLUTAMINE_NODES) if n in model.nodes]
     contexts = [c for c in COURSE_CONTEXTS if c in model.contexts]
     for i, ctx in enumerate(contexts):
-        result = simulate(model, context=ctx, sample_count=s.samples, seed=s.seed, threads=threads,
-                          compiled=compiled, record_states=False)
-        courses[ctx] = pd.DataFrame(result.node_probs[:, [result.node_ids.index(n) for n in nodes]],
-                                    index=pd.Index(result.times, name="time"), columns=nodes)
+        result = simulate(
+            model,
+            context=ctx,
+            sample_count=s.samples,
+            seed=s.seed,
+            threads=threads,
+            compiled=compiled,
+            record_states=False,
+        )
+        courses[ctx] = pd.DataFrame(
+            result.node_probs[:, [result.node_ids.index(n) for n in nodes]],
+            index=pd.Index(result.times, name="time"),
+            columns=nodes,
+        )
         if progress is not None:
             progress("time courses", i + 1, len(contexts))
     timings["phenotypes and time courses"] = time.perf_counter() - t
@@ -157,9 +213,17 @@ def collect(model: Model, spec: CascadeSpec, drugs: dict, facts: list, settings:
     t = time.perf_counter()
     cascades = {}
     for mode in ("experimental", "spontaneous"):
-        cascades[mode] = run_cascade(model, spec, mode=mode, cells=s.cells, seed=s.seed, threads=threads,
-                                     estimator="splitting", replicates=REPLICATES,
-                                     progress=tick(f"cascade ({mode})"))
+        cascades[mode] = run_cascade(
+            model,
+            spec,
+            mode=mode,
+            cells=s.cells,
+            seed=s.seed,
+            threads=threads,
+            estimator="splitting",
+            replicates=REPLICATES,
+            progress=tick(f"cascade ({mode})"),
+        )
     timings["cascade"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -167,19 +231,35 @@ def collect(model: Model, spec: CascadeSpec, drugs: dict, facts: list, settings:
     timings["screen"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    validation = validate(model, facts, drugs, samples=s.validation_samples, seed=s.seed, threads=threads,
-                          cascade=spec, progress=tick("validation"))
+    validation = validate(
+        model,
+        facts,
+        drugs,
+        samples=s.validation_samples,
+        seed=s.seed,
+        threads=threads,
+        cascade=spec,
+        progress=tick("validation"),
+    )
     timings["validation"] = time.perf_counter() - t
 
     provenance = {
-        "version": __version__, "model": model.name, "model_hash": model.hash(), "cascade_hash": spec.hash(),
-        "settings": asdict(settings), "command": command or settings.command(),
-        "validate_command": "metastasim validate" + (f" --samples {s.validation_samples}"
-                                                     if s.validation_samples != 10_000 else "")
-                            + (f" --seed {s.seed}" if s.seed != 1 else ""),
-        "screen_store": str(screen.store), "screen_run": screen.run_key[:8],
-        "python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
-        "platform": platform.platform(terse=True), "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "version": __version__,
+        "model": model.name,
+        "model_hash": model.hash(),
+        "cascade_hash": spec.hash(),
+        "settings": asdict(settings),
+        "command": command or settings.command(),
+        "validate_command": "metastasim validate"
+        + (f" --samples {s.validation_samples}" if s.validation_samples != 10_000 else "")
+        + (f" --seed {s.seed}" if s.seed != 1 else ""),
+        "screen_store": str(screen.store),
+        "screen_run": screen.run_key[:8],
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "platform": platform.platform(terse=True),
+        "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "elapsed": time.perf_counter() - started,
     }
     return ReportData(model, settings, phenotypes, courses, cascades, spec, screen, validation, timings, provenance)
@@ -198,8 +278,16 @@ def _screen(model, spec, drugs, s: ReportSettings, store, threads, command, prog
     db = ResultStore(":memory:" if store is None else store) if own else store
     try:
         first = singles(model, drugs, "all")
-        result = run_screen(model, spec, first, params, store=db, threads=threads, command=command,
-                            progress=(lambda d, n: progress("screen: single targets", d, n)) if progress else None)
+        result = run_screen(
+            model,
+            spec,
+            first,
+            params,
+            store=db,
+            threads=threads,
+            command=command,
+            progress=(lambda d, n: progress("screen: single targets", d, n)) if progress else None,
+        )
         ranking = result.ranking()
         helpful = ranking[ranking["prevented"] > 0]
         # a target that alone leaves no metastatic cell leaves nothing for a partner to add: not paired
@@ -208,8 +296,16 @@ def _screen(model, spec, drugs, s: ReportSettings, store, threads, command, prog
         best = sorted((a for a in first if a.key in order), key=lambda a: order.index(a.key))
         top_drugs = list(helpful[helpful["kind"] == "drug"].index[: s.top_drugs])
         second = first + pairs(model, best) + dose_series(model, drugs, top_drugs, s.doses)
-        return run_screen(model, spec, second, params, store=db, threads=threads, command=command,
-                          progress=(lambda d, n: progress("screen: pairs and doses", d, n)) if progress else None)
+        return run_screen(
+            model,
+            spec,
+            second,
+            params,
+            store=db,
+            threads=threads,
+            command=command,
+            progress=(lambda d, n: progress("screen: pairs and doses", d, n)) if progress else None,
+        )
     finally:
         if own:
             db.close()

@@ -18,8 +18,20 @@ from metastasim import plots
 from metastasim.plots import OKABE_ITO
 from metastasim.screen.scores import fit_ic50
 
-__all__ = ["OKABE_ITO", "svg", "subplots", "phenotype_heatmap", "time_courses", "funnel", "enrichment", "ranking",
-           "synergy_heatmap", "dose_response", "ic50_fits", "stage_heatmap"]
+__all__ = [
+    "OKABE_ITO",
+    "svg",
+    "subplots",
+    "phenotype_heatmap",
+    "time_courses",
+    "funnel",
+    "enrichment",
+    "ranking",
+    "synergy_heatmap",
+    "dose_response",
+    "ic50_fits",
+    "stage_heatmap",
+]
 
 
 def svg(fig) -> str:
@@ -27,7 +39,7 @@ def svg(fig) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def subplots(figsize: tuple[float, float], **kwargs):
@@ -48,25 +60,35 @@ def _drawn(figsize: tuple[float, float], draw, *, tight: bool = True, **kwargs) 
 
 def phenotype_heatmap(table: pd.DataFrame) -> str:
     """Phenotypes (rows) x contexts (columns): probability of the phenotype at the end of the run."""
-    return _drawn(plots.phenotype_heatmap_size(table), lambda ax: plots.phenotype_heatmap(table, ax=ax),
-                  tight=False)
+    return _drawn(plots.phenotype_heatmap_size(table), lambda ax: plots.phenotype_heatmap(table, ax=ax), tight=False)
 
 
 def time_courses(courses: dict[str, pd.DataFrame], groups: dict[str, dict[str, tuple[str, ...]]]) -> str:
     """One row per group of nodes (e.g. the UPR arms, glutamine metabolism), one column per context."""
-    return _drawn(plots.time_courses_size(courses, groups), lambda axes: plots.time_courses(courses, groups, axes=axes),
-                  nrows=len(groups), ncols=len(courses), sharex=True, sharey=True, squeeze=False)
+    return _drawn(
+        plots.time_courses_size(courses, groups),
+        lambda axes: plots.time_courses(courses, groups, axes=axes),
+        nrows=len(groups),
+        ncols=len(courses),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
 
 
-def funnel(stages: dict[str, pd.DataFrame], anchors: dict[str, list[dict]], titles: dict[str, str] | None = None) -> str:
+def funnel(
+    stages: dict[str, pd.DataFrame], anchors: dict[str, list[dict]], titles: dict[str, str] | None = None
+) -> str:
     """Per mode, side by side: the fraction of all cells through each stage (log scale, 95% CIs) and the anchors.
 
     ``titles`` names each panel (default: the mode and, for counted cells, how many).
     """
+
     def draw(axes) -> None:
         for ax, (mode, t) in zip(axes[0], stages.items()):
-            title = (titles or {}).get(mode) or (f"{mode} ({int(t['entered'].iloc[0]):,} cells)"
-                                                 if "entered" in t else mode)
+            title = (titles or {}).get(mode) or (
+                f"{mode} ({int(t['entered'].iloc[0]):,} cells)" if "entered" in t else mode
+            )
             plots.funnel(t, anchors.get(mode, []), title=title, ax=ax)
 
     width, height = plots.FUNNEL_SIZE

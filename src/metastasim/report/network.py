@@ -28,8 +28,12 @@ MODULE_COLOURS = {
 # phenotypes are ovals and inputs dashed: told apart from the other modules without colour
 _SHAPES = {"phenotypes": ", shape=ellipse", "inputs": ', style="rounded,filled,dashed", penwidth=1.2'}
 # blue arrows and vermilion bars: told apart by colour with any colour vision, and by their heads
-_EDGE = {"positive": ("#1F63A8", "normal"), "negative": ("#D55E00", "tee"), "dual": ("#555555", "odot"),
-         "unknown": ("#555555", "dot")}
+_EDGE = {
+    "positive": ("#1F63A8", "normal"),
+    "negative": ("#D55E00", "tee"),
+    "dual": ("#555555", "odot"),
+    "unknown": ("#555555", "dot"),
+}
 
 
 def _influences(model: Model, target: str) -> list[tuple[str, str, bool]]:
@@ -49,8 +53,15 @@ def _influences(model: Model, target: str) -> list[tuple[str, str, bool]]:
             for up, down in ((0, 2), (1, 3)):  # rule true, rule false
                 level = [r[up] / (r[up] + r[down]) if r[up] + r[down] > 0 else 0.0 for r in rates]
                 moves.add((level[1] > level[0]) - (level[1] < level[0]))
-        sign = "positive" if moves <= {0, 1} and 1 in moves else "negative" if moves <= {0, -1} and -1 in moves \
-            else "dual" if {1, -1} <= moves else "unknown"
+        sign = (
+            "positive"
+            if moves <= {0, 1} and 1 in moves
+            else "negative"
+            if moves <= {0, -1} and -1 in moves
+            else "dual"
+            if {1, -1} <= moves
+            else "unknown"
+        )
         out.append((source, sign, True))
     return out
 
@@ -74,12 +85,14 @@ def network_dot(model: Model, *, title: str | None = None, clusters: bool = Fals
     >>> '"A" -> "B"' in network_dot(m) and 'arrowhead=tee' in network_dot(m)
     True
     """
-    lines = ["digraph network {",
-             f"  graph [rankdir=TB, fontname=Helvetica, fontsize=22, labelloc=t, nodesep=0.05, ranksep=0.5, "
-             f"newrank=true, splines=true, concentrate=true, label={_quote(title or model.name or '')}];",
-             "  node [shape=box, style=\"rounded,filled\", fontname=Helvetica, fontsize=14, penwidth=0.6, "
-             "margin=\"0.08,0.03\", height=0.3];",
-             "  edge [penwidth=0.7, arrowsize=0.6];"]
+    lines = [
+        "digraph network {",
+        f"  graph [rankdir=TB, fontname=Helvetica, fontsize=22, labelloc=t, nodesep=0.05, ranksep=0.5, "
+        f"newrank=true, splines=true, concentrate=true, label={_quote(title or model.name or '')}];",
+        '  node [shape=box, style="rounded,filled", fontname=Helvetica, fontsize=14, penwidth=0.6, '
+        'margin="0.08,0.03", height=0.3];',
+        "  edge [penwidth=0.7, arrowsize=0.6];",
+    ]
     modules: dict[str, list[str]] = {}
     for name, node in model.nodes.items():
         modules.setdefault(node.module or "", []).append(name)
@@ -88,22 +101,27 @@ def network_dot(model: Model, *, title: str | None = None, clusters: bool = Fals
         boxed = clusters and module
         if boxed:
             lines.append(f"  subgraph {_quote('cluster_' + module)} {{")
-            lines.append(f"    label={_quote(module)}; style=dashed; color=\"#999999\"; fontsize=16;")
+            lines.append(f'    label={_quote(module)}; style=dashed; color="#999999"; fontsize=16;')
         elif module in ("inputs", "phenotypes"):
             lines.append(f"  {{ rank={'min' if module == 'inputs' else 'max'}; " + " ".join(map(_quote, names)) + " }")
         for name in names:
             node = model.nodes[name]
-            lines.append(f"    {_quote(name)} [fillcolor={_quote(colour)}, tooltip={_quote(node.name or name)}"
-                         + _SHAPES.get(module, "") + "];")
+            lines.append(
+                f"    {_quote(name)} [fillcolor={_quote(colour)}, tooltip={_quote(node.name or name)}"
+                + _SHAPES.get(module, "")
+                + "];"
+            )
         if boxed:
             lines.append("  }")
     present = [m for m in MODULE_COLOURS if m in modules]
     if present and legend and not clusters:
         key = "".join(f'<TR><TD BGCOLOR="{MODULE_COLOURS[m]}">{m}</TD></TR>' for m in present)
-        lines.append('  legend [shape=plaintext, style="", label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" '
-                     f'CELLPADDING="4">{key}<TR><TD>blue arrow: activates<BR/>vermilion bar: inhibits<BR/>'
-                     'dotted: acts through a graded rate</TD></TR>'
-                     '</TABLE>>];')
+        lines.append(
+            '  legend [shape=plaintext, style="", label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" '
+            f'CELLPADDING="4">{key}<TR><TD>blue arrow: activates<BR/>vermilion bar: inhibits<BR/>'
+            "dotted: acts through a graded rate</TD></TR>"
+            "</TABLE>>];"
+        )
     for target, node in model.nodes.items():
         if node.is_input:
             continue
@@ -124,10 +142,17 @@ def network_svg(model: Model, *, title: str | None = None) -> tuple[str, str]:
     dot = shutil.which("dot")
     if dot:
         try:
-            proc = subprocess.run([dot, "-Tsvg"], input=network_dot(model, title=title, legend=False),
-                                  capture_output=True, text=True, encoding="utf-8", timeout=120, check=True)
+            proc = subprocess.run(
+                [dot, "-Tsvg"],
+                input=network_dot(model, title=title, legend=False),
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                timeout=120,
+                check=True,
+            )
             text = proc.stdout
-            return text[text.index("<svg"):], "graphviz"  # sized by the page's style sheet
+            return text[text.index("<svg") :], "graphviz"  # sized by the page's style sheet
         except (OSError, subprocess.SubprocessError, ValueError):
             pass  # a broken Graphviz: fall back to the plain layout
     return _rows_svg(model, title), "matplotlib"
@@ -143,7 +168,7 @@ def _rows_svg(model: Model, title: str | None) -> str:
     rows = {m: [n for n in model.nodes.values() if n.module == m] for m in order}
     width = max(len(r) for r in rows.values())
     pos = {}
-    for y, (module, nodes) in enumerate(rows.items()):
+    for y, nodes in enumerate(rows.values()):
         for x, node in enumerate(nodes):
             pos[node.id] = ((x + 0.5) * width / len(nodes), -y * 1.6 - (0.45 if x % 2 else 0.0))
     with rc_context({"svg.fonttype": "none", "font.family": "sans-serif", "svg.hashsalt": "metastasim"}):
@@ -153,15 +178,35 @@ def _rows_svg(model: Model, title: str | None) -> str:
                 continue
             for source, sign, through_rate in _influences(model, target):
                 colour, head = _EDGE[sign]
-                ax.annotate("", xy=pos[target], xytext=pos[source],
-                            arrowprops={"arrowstyle": "-|>" if head == "normal" else "-[", "color": colour,
-                                        "alpha": 0.45, "linewidth": 0.6, "shrinkA": 9, "shrinkB": 9,
-                                        "linestyle": ":" if through_rate else "-"})
+                ax.annotate(
+                    "",
+                    xy=pos[target],
+                    xytext=pos[source],
+                    arrowprops={
+                        "arrowstyle": "-|>" if head == "normal" else "-[",
+                        "color": colour,
+                        "alpha": 0.45,
+                        "linewidth": 0.6,
+                        "shrinkA": 9,
+                        "shrinkB": 9,
+                        "linestyle": ":" if through_rate else "-",
+                    },
+                )
         for name, (x, y) in pos.items():
-            ax.text(x, y, name, ha="center", va="center", fontsize=8,
-                    bbox={"boxstyle": "round,pad=0.25", "facecolor": MODULE_COLOURS.get(model.nodes[name].module,
-                                                                                        "#FFFFFF"),
-                          "edgecolor": "#333333", "linewidth": 0.5})
+            ax.text(
+                x,
+                y,
+                name,
+                ha="center",
+                va="center",
+                fontsize=8,
+                bbox={
+                    "boxstyle": "round,pad=0.25",
+                    "facecolor": MODULE_COLOURS.get(model.nodes[name].module, "#FFFFFF"),
+                    "edgecolor": "#333333",
+                    "linewidth": 0.5,
+                },
+            )
         for y, module in enumerate(rows):
             ax.text(-0.6, -y * 1.6, module, ha="right", va="center", fontsize=10, fontweight="bold")
         ax.set_xlim(-3.5, width + 0.5)

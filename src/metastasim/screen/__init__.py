@@ -13,7 +13,24 @@ from metastasim.screen.scores import DoseFit, Interval, Synergy, fit_ic50, paire
 from metastasim.screen.store import ResultStore
 
 __all__ = [
-    "Arm", "CONTROL", "singles", "pairs", "dose_series", "gene_nodes", "resolve_targets",
-    "ScreenParams", "evaluate_arm", "NORMAL_CONTEXT", "run_screen", "load_result", "ScreenResult",
-    "ResultStore", "paired_log2_ratio", "synergy", "fit_ic50", "Interval", "Synergy", "DoseFit",
+    "Arm",
+    "CONTROL",
+    "singles",
+    "pairs",
+    "dose_series",
+    "gene_nodes",
+    "resolve_targets",
+    "ScreenParams",
+    "evaluate_arm",
+    "NORMAL_CONTEXT",
+    "run_screen",
+    "load_result",
+    "ScreenResult",
+    "ResultStore",
+    "paired_log2_ratio",
+    "synergy",
+    "fit_ic50",
+    "Interval",
+    "Synergy",
+    "DoseFit",
 ]

@@ -87,7 +87,9 @@ def _dose_text(dose: float) -> str:
     return np.format_float_positional(dose, trim="-")
 
 
-def resolve_targets(model: Model, drugs: Mapping[str, Drug], targets: TargetSet | Sequence[str]) -> list[tuple[str, str]]:
+def resolve_targets(
+    model: Model, drugs: Mapping[str, Drug], targets: TargetSet | Sequence[str]
+) -> list[tuple[str, str]]:
     """``(kind, name)`` for each target: ``("gene", node id)`` or ``("drug", drug name)``.
 
     ``targets`` is ``"genes"``, ``"drugs"``, ``"all"`` or a list of node ids,
@@ -109,16 +111,19 @@ def resolve_targets(model: Model, drugs: Mapping[str, Drug], targets: TargetSet 
             try:
                 out.append(("drug", find_drug(drugs, name).name))
             except UnknownNameError as drug_error:
-                raise UnknownNameError(f"{name!r} is neither a node of the model nor a drug of the library "
-                                       f"({node_error.message}; {drug_error.message})") from None
+                raise UnknownNameError(
+                    f"{name!r} is neither a node of the model nor a drug of the library "
+                    f"({node_error.message}; {drug_error.message})"
+                ) from None
     if len(set(out)) != len(out):
         seen = [name for i, (_, name) in enumerate(out) if (_, name) in out[:i]]
         raise ModelError(f"target listed twice: {', '.join(seen)}")
     return out
 
 
-def singles(model: Model, drugs: Mapping[str, Drug], targets: TargetSet | Sequence[str] = "all", *,
-            overexpression: bool = False) -> list[Arm]:
+def singles(
+    model: Model, drugs: Mapping[str, Drug], targets: TargetSet | Sequence[str] = "all", *, overexpression: bool = False
+) -> list[Arm]:
     """One arm per target: a knock-out of each gene (and an over-expression, if asked), each drug at full dose."""
     arms = []
     for kind, name in resolve_targets(model, drugs, targets):
@@ -151,8 +156,9 @@ def pairs(model: Model, arms: Sequence[Arm]) -> list[Arm]:
     return out
 
 
-def dose_series(model: Model, drugs: Mapping[str, Drug], targets: TargetSet | Sequence[str],
-                doses: Sequence[float]) -> list[Arm]:
+def dose_series(
+    model: Model, drugs: Mapping[str, Drug], targets: TargetSet | Sequence[str], doses: Sequence[float]
+) -> list[Arm]:
     """Each target at each dose above 0: drugs at a fraction of their maximal effect, genes inhibited.
 
     A gene at dose ``d`` loses the fraction ``d`` of its steady activity (the same

@@ -40,12 +40,12 @@ _LN2 = math.log(2.0)
 class Effect:
     """An arm's metastatic efficiency (95% CI) and its change against the control."""
 
-    metastatic: float          # metastatic cells counted (direct); nan for splitting, which counts none
+    metastatic: float  # metastatic cells counted (direct); nan for splitting, which counts none
     efficiency: float
     efficiency_low: float
     efficiency_high: float
-    ratio: float               # efficiency / the control's (nan when the control has none)
-    lfc: float                 # log2 change, with its 95% CI
+    ratio: float  # efficiency / the control's (nan when the control has none)
+    lfc: float  # log2 change, with its 95% CI
     lfc_low: float
     lfc_high: float
 
@@ -117,10 +117,18 @@ def replicate_synergy(control: dict, a: dict, b: dict, ab: dict) -> Synergy:
     # gradients in (control, a, b, ab)
     g_bliss = np.array([-2 * ma * mb / mc**3 + mab / mc**2, mb / mc**2, ma / mc**2, -1 / mc])
     m_low = ma if fa <= fb else mb
-    g_hsa = np.array([-m_low / mc**2 + mab / mc**2, 1 / mc if fa <= fb else 0.0, 0.0 if fa <= fb else 1 / mc,
-                      -1 / mc])
+    g_hsa = np.array([-m_low / mc**2 + mab / mc**2, 1 / mc if fa <= fb else 0.0, 0.0 if fa <= fb else 1 / mc, -1 / mc])
     bliss, hsa = fa * fb - fab, min(fa, fb) - fab
     hb = t * math.sqrt(max(float(g_bliss @ cov @ g_bliss), 0.0))
     hh = t * math.sqrt(max(float(g_hsa @ cov @ g_hsa), 0.0))
-    return Synergy(float(fa), float(fb), float(fab), float(bliss), float(bliss - hb), float(bliss + hb),
-                   float(hsa), float(hsa - hh), float(hsa + hh))
+    return Synergy(
+        float(fa),
+        float(fb),
+        float(fab),
+        float(bliss),
+        float(bliss - hb),
+        float(bliss + hb),
+        float(hsa),
+        float(hsa - hh),
+        float(hsa + hh),
+    )

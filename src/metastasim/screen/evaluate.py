@@ -78,8 +78,10 @@ class ScreenParams:
                 raise ModelError(f"splitting needs at least 2 replicates, not {self.replicates}")
             for mode in (m for m in self.modes if m in self.splitting):
                 if self.cells_of(mode) < 2 * self.replicates:
-                    raise ModelError(f"splitting needs at least 2 cells per replicate: {self.cells_of(mode)} "
-                                     f"{mode} cells for {self.replicates} replicates")
+                    raise ModelError(
+                        f"splitting needs at least 2 cells per replicate: {self.cells_of(mode)} "
+                        f"{mode} cells for {self.replicates} replicates"
+                    )
         if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
             raise ModelError(f"seed must be a whole number >= 0, not {self.seed!r}")
         if not self.modes:
@@ -94,14 +96,16 @@ class ScreenParams:
     def estimator_of(self, mode: str) -> str:
         return "splitting" if mode in self.splitting else "direct"
 
-    def check(self, model: Model, spec: CascadeSpec) -> "ScreenParams":
+    def check(self, model: Model, spec: CascadeSpec) -> ScreenParams:
         """Check modes and contexts against the model; return the parameters with contexts filled in."""
         for mode in self.modes:
             spec.mode(mode)
         spec.check(model)
         if NORMAL_CONTEXT not in model.contexts:
-            raise ModelError(f"the selectivity readout needs a {NORMAL_CONTEXT!r} context; the model has "
-                             f"{', '.join(model.contexts) or 'none'}")
+            raise ModelError(
+                f"the selectivity readout needs a {NORMAL_CONTEXT!r} context; the model has "
+                f"{', '.join(model.contexts) or 'none'}"
+            )
         for node in ("Proliferation", "Apoptosis"):
             model.resolve(node)  # the selectivity readout reads them (UnknownNameError otherwise)
         chosen = {model.context(c).name for c in (*(self.contexts or model.contexts), NORMAL_CONTEXT)}
@@ -118,38 +122,80 @@ class ScreenParams:
 
 def run_key(params: ScreenParams, model: Model, spec: CascadeSpec) -> str:
     """What identifies a run: parameters, model dynamics, cascade and package version."""
-    text = json.dumps({"params": params.to_dict(), "model": model.hash(), "cascade": spec.hash(),
-                       "contexts": {name: dict(c.inputs) for name, c in model.contexts.items()},
-                       "settings": asdict(model.settings), "version": __version__}, sort_keys=True, default=str)
+    text = json.dumps(
+        {
+            "params": params.to_dict(),
+            "model": model.hash(),
+            "cascade": spec.hash(),
+            "contexts": {name: dict(c.inputs) for name, c in model.contexts.items()},
+            "settings": asdict(model.settings),
+            "version": __version__,
+        },
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def evaluate_arm(model: Model, spec: CascadeSpec, arm: Arm, params: ScreenParams, *,
-                 threads: int | None = None) -> dict:
+def evaluate_arm(
+    model: Model, spec: CascadeSpec, arm: Arm, params: ScreenParams, *, threads: int | None = None
+) -> dict:
     """Simulate one arm; the raw outcomes as a JSON-ready dict (see the module notes)."""
     compiled = compile_model(model)  # milliseconds; the cascade runs compile their own
     out: dict = {"key": arm.key, "modes": {}, "contexts": {}}
     for mode in params.modes:
         if params.estimator_of(mode) == "splitting":
-            split = run_cascade(model, spec, mode=mode, cells=params.cells_of(mode), seed=params.seed,
-                                perturbations=arm.perturbations, alterations=params.alterations, threads=threads,
-                                estimator="splitting", replicates=params.replicates)
-            out["modes"][mode] = {"estimator": "splitting", "cells": split.cells, "replicates": split.replicates,
-                                  "stages": [s.name for s in split.stages],
-                                  "cumulative": [s.cumulative.tolist() for s in split.stages],
-                                  "simulated": split.simulated}
+            split = run_cascade(
+                model,
+                spec,
+                mode=mode,
+                cells=params.cells_of(mode),
+                seed=params.seed,
+                perturbations=arm.perturbations,
+                alterations=params.alterations,
+                threads=threads,
+                estimator="splitting",
+                replicates=params.replicates,
+            )
+            out["modes"][mode] = {
+                "estimator": "splitting",
+                "cells": split.cells,
+                "replicates": split.replicates,
+                "stages": [s.name for s in split.stages],
+                "cumulative": [s.cumulative.tolist() for s in split.stages],
+                "simulated": split.simulated,
+            }
             continue
         last = spec.mode(mode).stages[-1]
-        result = run_cascade(model, spec, mode=mode, cells=params.cells_of(mode), seed=params.seed,
-                             perturbations=arm.perturbations, alterations=params.alterations,
-                             keep_survivors=[last], threads=threads, viable_only=True, estimator="direct")
+        result = run_cascade(
+            model,
+            spec,
+            mode=mode,
+            cells=params.cells_of(mode),
+            seed=params.seed,
+            perturbations=arm.perturbations,
+            alterations=params.alterations,
+            keep_survivors=[last],
+            threads=threads,
+            viable_only=True,
+            estimator="direct",
+        )
         ids = np.sort(result.survivors[last]).astype(np.int64)
         out["modes"][mode] = {"cells": result.cells, "metastatic": ids.tolist(), "simulated": result.simulated}
     phenotypes = list(spec.phenotypes)
     for context in params.contexts or ():
-        r = simulate(model, arm.perturbations, context=context, sample_count=params.samples,
-                     max_time=params.duration, seed=params.seed, threads=threads, compiled=compiled,
-                     record_states=False, keep_final_states=True)
+        r = simulate(
+            model,
+            arm.perturbations,
+            context=context,
+            sample_count=params.samples,
+            max_time=params.duration,
+            seed=params.seed,
+            threads=threads,
+            compiled=compiled,
+            record_states=False,
+            keep_final_states=True,
+        )
         bits = unpack_states(r.final_states, compiled.n_nodes)
         pos = compiled.position
         out["contexts"][context] = {p: float(bits[:, pos[model.resolve(p)]].mean()) for p in phenotypes}

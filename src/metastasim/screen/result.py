@@ -42,7 +42,7 @@ class ScreenResult:
     run_key: str = ""
     model_hash: str = ""
     store: str = ""
-    computed: int = 0          # arms simulated by this call (the rest came from the store)
+    computed: int = 0  # arms simulated by this call (the rest came from the store)
     elapsed: float = 0.0
     _by_key: dict = field(default_factory=dict, repr=False)
 
@@ -84,8 +84,17 @@ class ScreenResult:
             control = self._mode("control", mode)
             for arm in self.arms:
                 for stage, (v, lo, hi) in stage_log2(control, self._mode(arm["key"], mode)).items():
-                    rows.append({"arm": arm["key"], "kind": arm["kind"], "mode": mode, "stage": stage,
-                                 "log2": v, "log2_low": lo, "log2_high": hi})
+                    rows.append(
+                        {
+                            "arm": arm["key"],
+                            "kind": arm["kind"],
+                            "mode": mode,
+                            "stage": stage,
+                            "log2": v,
+                            "log2_low": lo,
+                            "log2_high": hi,
+                        }
+                    )
         return pd.DataFrame(rows, columns=["arm", "kind", "mode", "stage", "log2", "log2_low", "log2_high"])
 
     def _metastatic(self, key: str, mode: str) -> np.ndarray:
@@ -108,20 +117,40 @@ class ScreenResult:
         by_arm = {k: g for k, g in stages.groupby("arm", sort=False)} if len(stages) else {}
         rows = []
         for arm in self.arms:
-            row = {"arm": arm["key"], "kind": arm["kind"], "target": arm["target"], "dose": arm["dose"],
-                   "perturbations": "; ".join(arm["perturbations"])}
+            row = {
+                "arm": arm["key"],
+                "kind": arm["kind"],
+                "target": arm["target"],
+                "dose": arm["dose"],
+                "perturbations": "; ".join(arm["perturbations"]),
+            }
             for mode in self.params.modes:
                 e = self.effect(arm["key"], mode)
-                row.update({f"{mode}_metastatic": e.metastatic, f"{mode}_efficiency": e.efficiency,
-                            f"{mode}_efficiency_low": e.efficiency_low, f"{mode}_efficiency_high": e.efficiency_high,
-                            f"{mode}_lfc": e.lfc, f"{mode}_lfc_low": e.lfc_low, f"{mode}_lfc_high": e.lfc_high})
+                row.update(
+                    {
+                        f"{mode}_metastatic": e.metastatic,
+                        f"{mode}_efficiency": e.efficiency,
+                        f"{mode}_efficiency_low": e.efficiency_low,
+                        f"{mode}_efficiency_high": e.efficiency_high,
+                        f"{mode}_lfc": e.lfc,
+                        f"{mode}_lfc_low": e.lfc_low,
+                        f"{mode}_lfc_high": e.lfc_high,
+                    }
+                )
             for r in by_arm.get(arm["key"], pd.DataFrame()).itertuples():
-                row.update({f"log2_{r.stage}": r.log2, f"log2_{r.stage}_low": r.log2_low,
-                            f"log2_{r.stage}_high": r.log2_high})
+                row.update(
+                    {f"log2_{r.stage}": r.log2, f"log2_{r.stage}_low": r.log2_low, f"log2_{r.stage}_high": r.log2_high}
+                )
             normal = self._normal(arm["key"])
             sel = paired_log2_ratio(*paired_counts(np.flatnonzero(control_normal), np.flatnonzero(normal)))
-            row.update({"normal_fit": float(normal.mean()), "normal_lfc": sel.estimate,
-                        "normal_lfc_low": sel.low, "normal_lfc_high": sel.high})
+            row.update(
+                {
+                    "normal_fit": float(normal.mean()),
+                    "normal_lfc": sel.estimate,
+                    "normal_lfc_low": sel.low,
+                    "normal_lfc_high": sel.high,
+                }
+            )
             ctx = arm["payload"]["contexts"][NORMAL_CONTEXT]
             base = self._by_key["control"]["payload"]["contexts"][NORMAL_CONTEXT]
             row["normal_proliferation_change"] = ctx["Proliferation"] - base["Proliferation"]
@@ -150,8 +179,9 @@ class ScreenResult:
         """
         t = self.table()
         t = t[t["kind"].isin(SINGLE_KINDS)].rename_axis("arm").reset_index()
-        t = t.sort_values(["score", f"{self.rank_mode}_lfc_high", "arm"], ascending=[False, True, True],
-                          kind="stable").set_index("arm")
+        t = t.sort_values(
+            ["score", f"{self.rank_mode}_lfc_high", "arm"], ascending=[False, True, True], kind="stable"
+        ).set_index("arm")
         t.insert(0, "rank", np.arange(1, len(t) + 1))
         return t
 
@@ -167,14 +197,42 @@ class ScreenResult:
             if is_splitting(self._mode("control", mode)):
                 s = replicate_synergy(*(self._mode(k, mode) for k in ("control", a_key, b_key, arm["key"])))
             else:
-                s = synergy(*(self._metastatic(k, mode) for k in ("control", a_key, b_key, arm["key"])),
-                            cells=self.params.cells_of(mode), boot=boot,
-                            seed=[self.params.seed, zlib.crc32(arm["key"].encode())])
-            rows.append({"pair": arm["key"], "a": a_key, "b": b_key, "f_a": s.f_a, "f_b": s.f_b, "f_ab": s.f_ab,
-                         "bliss": s.bliss, "bliss_low": s.bliss_low, "bliss_high": s.bliss_high,
-                         "hsa": s.hsa, "hsa_low": s.hsa_low, "hsa_high": s.hsa_high})
-        columns = ["pair", "a", "b", "f_a", "f_b", "f_ab", "bliss", "bliss_low", "bliss_high", "hsa", "hsa_low",
-                   "hsa_high"]
+                s = synergy(
+                    *(self._metastatic(k, mode) for k in ("control", a_key, b_key, arm["key"])),
+                    cells=self.params.cells_of(mode),
+                    boot=boot,
+                    seed=[self.params.seed, zlib.crc32(arm["key"].encode())],
+                )
+            rows.append(
+                {
+                    "pair": arm["key"],
+                    "a": a_key,
+                    "b": b_key,
+                    "f_a": s.f_a,
+                    "f_b": s.f_b,
+                    "f_ab": s.f_ab,
+                    "bliss": s.bliss,
+                    "bliss_low": s.bliss_low,
+                    "bliss_high": s.bliss_high,
+                    "hsa": s.hsa,
+                    "hsa_low": s.hsa_low,
+                    "hsa_high": s.hsa_high,
+                }
+            )
+        columns = [
+            "pair",
+            "a",
+            "b",
+            "f_a",
+            "f_b",
+            "f_ab",
+            "bliss",
+            "bliss_low",
+            "bliss_high",
+            "hsa",
+            "hsa_low",
+            "hsa_high",
+        ]
         t = pd.DataFrame(rows, columns=columns)
         return t.sort_values(["bliss", "bliss_low"], ascending=False, kind="stable").set_index("pair")
 
@@ -188,10 +246,20 @@ class ScreenResult:
                 if arm["target"] != target or arm["kind"] not in ("dose", "drug"):
                     continue
                 e = self.effect(arm["key"])  # no metastasis in the control: no ratio (nan)
-                rows.append({"target": target, "dose": arm["dose"], "ratio": e.ratio,
-                             "lfc": e.lfc, "lfc_low": e.lfc_low, "lfc_high": e.lfc_high})
+                rows.append(
+                    {
+                        "target": target,
+                        "dose": arm["dose"],
+                        "ratio": e.ratio,
+                        "lfc": e.lfc,
+                        "lfc_low": e.lfc_low,
+                        "lfc_high": e.lfc_high,
+                    }
+                )
         t = pd.DataFrame(rows, columns=["target", "dose", "ratio", "lfc", "lfc_low", "lfc_high"])
-        return t.drop_duplicates(["target", "dose"]).sort_values(["target", "dose"], kind="stable").reset_index(drop=True)
+        return (
+            t.drop_duplicates(["target", "dose"]).sort_values(["target", "dose"], kind="stable").reset_index(drop=True)
+        )
 
     def ic50(self) -> pd.DataFrame:
         """A Hill fit per dosed target: IC50 (dose halving the efficiency; NaN if no dose did; the lowest dose with
@@ -199,20 +267,34 @@ class ScreenResult:
         rows = []
         for target, group in self.dose_response().groupby("target", sort=True):
             fit = fit_ic50(group["dose"], group["ratio"])
-            rows.append({"target": target, "ic50": fit.ic50, "ic50_below": fit.below, "hill": fit.hill,
-                         "max_effect": fit.max_effect})
+            rows.append(
+                {
+                    "target": target,
+                    "ic50": fit.ic50,
+                    "ic50_below": fit.below,
+                    "hill": fit.hill,
+                    "max_effect": fit.max_effect,
+                }
+            )
         columns = ["target", "ic50", "ic50_below", "hill", "max_effect"]
         return pd.DataFrame(rows, columns=columns).set_index("target")
 
     def phenotypes(self) -> pd.DataFrame:
         """Long table: arm, context, phenotype, probability, change from the control."""
         base = self._by_key["control"]["payload"]["contexts"]
-        rows = [{"arm": arm["key"], "context": ctx, "phenotype": p, "probability": v, "change": v - base[ctx][p]}
-                for arm in self.arms for ctx, values in arm["payload"]["contexts"].items() for p, v in values.items()]
+        rows = [
+            {"arm": arm["key"], "context": ctx, "phenotype": p, "probability": v, "change": v - base[ctx][p]}
+            for arm in self.arms
+            for ctx, values in arm["payload"]["contexts"].items()
+            for p, v in values.items()
+        ]
         return pd.DataFrame(rows, columns=["arm", "context", "phenotype", "probability", "change"])
 
     def _ranking_records(self, records) -> list[dict]:
-        """Ranking rows, each with ``stage_log2`` ({stage: log2 change}) and ``stage_log2_ci95`` ({stage: [low, high]})."""
+        """Ranking rows, each with ``stage_log2`` and ``stage_log2_ci95``.
+
+        ``stage_log2`` maps each stage to its log2 change, ``stage_log2_ci95`` to its [low, high].
+        """
         rows = records(self.ranking(), "arm")
         stages = [s for s in self.stage_effects()["stage"].unique()] if self.stages_mode else []
         for row in rows:
@@ -222,15 +304,24 @@ class ScreenResult:
 
     def to_dict(self) -> dict:
         """JSON-ready: parameters, provenance, ranking, pairs, dose fits (NaN as null)."""
+
         def records(df: pd.DataFrame, index: str | None) -> list[dict]:
             df = df.reset_index() if index else df
-            return [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
-                    for r in df.to_dict(orient="records")]
+            return [
+                {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+                for r in df.to_dict(orient="records")
+            ]
 
         return {
-            "run": self.run_id, "run_key": self.run_key, "store": self.store, "model_hash": self.model_hash,
-            "params": self.params.to_dict(), "rank_mode": self.rank_mode, "arms": len(self.arms),
-            "computed": self.computed, "elapsed_s": round(self.elapsed, 3),
+            "run": self.run_id,
+            "run_key": self.run_key,
+            "store": self.store,
+            "model_hash": self.model_hash,
+            "params": self.params.to_dict(),
+            "rank_mode": self.rank_mode,
+            "arms": len(self.arms),
+            "computed": self.computed,
+            "elapsed_s": round(self.elapsed, 3),
             "ranking": self._ranking_records(records),
             "stages_mode": self.stages_mode,
             "synergy": records(self.synergy(), "pair"),
@@ -301,8 +392,10 @@ class ScreenResult:
         members = {k for pair in table.itertuples() for k in (pair.a, pair.b)}
         order = [k for k in self.ranking().index if k in members]
         if len(order) < 2:
-            raise NothingToPlotError("this screen has no pairs of ranked arms: add them with "
-                                     "metastasim.screen.pairs (metastasim screen --pairs)")
+            raise NothingToPlotError(
+                "this screen has no pairs of ranked arms: add them with "
+                "metastasim.screen.pairs (metastasim screen --pairs)"
+            )
         return plots.synergy_heatmap(table, order, ax=ax)
 
     def _repr_html_(self) -> str:
@@ -310,12 +403,29 @@ class ScreenResult:
 
         p, mode = self.params, self.rank_mode
         unit = {"splitting": "clones per stage", "direct": "cells"}
-        facts = {"run": self.run_id, "arms": len(self.arms), "ranked mode": mode,
-                 "modes": ", ".join(f"{m} ({p.cells_of(m):,} {unit[p.estimator_of(m)]})" for m in p.modes),
-                 "seed": p.seed, "model hash": self.model_hash[:12]}
+        facts = {
+            "run": self.run_id,
+            "arms": len(self.arms),
+            "ranked mode": mode,
+            "modes": ", ".join(f"{m} ({p.cells_of(m):,} {unit[p.estimator_of(m)]})" for m in p.modes),
+            "seed": p.seed,
+            "model hash": self.model_hash[:12],
+        }
         ranking = self.ranking()
-        columns = ["rank", "kind", f"{mode}_efficiency", f"{mode}_lfc", f"{mode}_lfc_low", f"{mode}_lfc_high",
-                   "prevented", "spared", "score"]
-        return summary_html("metastasim screen result", facts, ranking.head(10)[columns],
-                            caption=f"the {min(10, len(ranking))} best of {len(ranking)} ranked arms")
-
+        columns = [
+            "rank",
+            "kind",
+            f"{mode}_efficiency",
+            f"{mode}_lfc",
+            f"{mode}_lfc_low",
+            f"{mode}_lfc_high",
+            "prevented",
+            "spared",
+            "score",
+        ]
+        return summary_html(
+            "metastasim screen result",
+            facts,
+            ranking.head(10)[columns],
+            caption=f"the {min(10, len(ranking))} best of {len(ranking)} ranked arms",
+        )

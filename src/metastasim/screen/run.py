@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 
 from metastasim.cascade.spec import CascadeSpec
 from metastasim.errors import MetastasimError, ModelError, SimulationError, StoreError
-from metastasim.network.perturbations import describe
 from metastasim.network.model import Model
+from metastasim.network.perturbations import describe
 from metastasim.screen.arms import CONTROL, Arm
 from metastasim.screen.evaluate import ScreenParams, evaluate_arm, run_key
 from metastasim.screen.result import ScreenResult
@@ -33,7 +33,7 @@ def run_screen(
     model: Model,
     spec: CascadeSpec,
     arms: Sequence[Arm],
-    params: ScreenParams = ScreenParams(),
+    params: ScreenParams | None = None,
     *,
     store: ResultStore | str | None = None,
     client=None,
@@ -52,7 +52,8 @@ def run_screen(
         :func:`~metastasim.screen.dose_series` (any mix; a pair's members are
         simulated too, for its synergy scores).
     params
-        Cells, seed, modes, contexts: what, with the model, identifies the run.
+        Cells, seed, modes, contexts: what, with the model, identifies the run
+        (``None``: the defaults of :class:`ScreenParams`).
     store
         A :class:`ResultStore` or the path of one (``None``: kept in memory only).
         Arms already stored for the same run are not recomputed.
@@ -64,19 +65,27 @@ def run_screen(
         Called as ``progress(arms_done, arms_total)``.
     """
     started = time.perf_counter()
-    params = params.check(model, spec)
+    params = (params if params is not None else ScreenParams()).check(model, spec)
     wanted = _with_members([CONTROL, *arms])
     own = not isinstance(store, ResultStore)
     db = ResultStore(":memory:" if store is None else store) if own else store
     try:
         key = run_key(params, model, spec)
-        run_id = db.run(key, params.to_dict(), model=model.name or "", model_hash=model.hash(),
-                        cascade_hash=spec.hash(), command=command)
+        run_id = db.run(
+            key,
+            params.to_dict(),
+            model=model.name or "",
+            model_hash=model.hash(),
+            cascade_hash=spec.hash(),
+            command=command,
+        )
         done = {a["key"]: a for a in db.arms(run_id, [a.key for a in wanted])}
         for arm in wanted:
             if arm.key in done and tuple(done[arm.key]["perturbations"]) != tuple(map(describe, arm.perturbations)):
-                raise StoreError(f"{db.path}: run {run_id} holds an arm {arm.key} with other perturbations "
-                                 f"({'; '.join(done[arm.key]['perturbations'])}); use another --store")
+                raise StoreError(
+                    f"{db.path}: run {run_id} holds an arm {arm.key} with other perturbations "
+                    f"({'; '.join(done[arm.key]['perturbations'])}); use another --store"
+                )
         todo = [a for a in wanted if a.key not in done]
         count = len(wanted) - len(todo)
         if progress is not None:
@@ -87,8 +96,16 @@ def run_screen(
             if progress is not None:
                 progress(count, len(wanted))
         stored = db.arms(run_id, [a.key for a in wanted])
-        return ScreenResult(params, stored, run_id=run_id, run_key=key, model_hash=model.hash(),
-                            store=db.path, computed=len(todo), elapsed=time.perf_counter() - started)
+        return ScreenResult(
+            params,
+            stored,
+            run_id=run_id,
+            run_key=key,
+            model_hash=model.hash(),
+            store=db.path,
+            computed=len(todo),
+            elapsed=time.perf_counter() - started,
+        )
     finally:
         if own:
             db.close()
@@ -98,14 +115,20 @@ def load_result(store: ResultStore, run: str | int) -> ScreenResult:
     """A run of ``store`` (id or key prefix) as a :class:`ScreenResult`, from what is stored."""
     info = store.find_run(run)
     # runs stored before the splitting estimator have no "splitting": every mode was counted cell by cell
-    params = ScreenParams(**{**info["params"], "modes": tuple(info["params"]["modes"]),
-                             "contexts": tuple(info["params"]["contexts"]),
-                             "splitting": tuple(info["params"].get("splitting", ()))})
+    params = ScreenParams(
+        **{
+            **info["params"],
+            "modes": tuple(info["params"]["modes"]),
+            "contexts": tuple(info["params"]["contexts"]),
+            "splitting": tuple(info["params"].get("splitting", ())),
+        }
+    )
     arms = store.arms(info["id"])
     if not any(a["key"] == "control" for a in arms):
         raise ModelError(f"{store.path}: run {info['id']} has no finished control arm yet; run the screen again")
-    return ScreenResult(params, arms, run_id=info["id"], run_key=info["key"], model_hash=info["model_hash"],
-                        store=store.path)
+    return ScreenResult(
+        params, arms, run_id=info["id"], run_key=info["key"], model_hash=info["model_hash"], store=store.path
+    )
 
 
 def _with_members(arms: Sequence[Arm]) -> list[Arm]:
@@ -141,8 +164,9 @@ def _execute(model, spec, arms, params, client, threads):
             except MetastasimError:
                 raise
             except Exception as exc:  # a worker died, or the cluster went away
-                raise SimulationError(f"arm {futures[future].key} failed on the cluster: "
-                                      f"{type(exc).__name__}: {exc}") from None
+                raise SimulationError(
+                    f"arm {futures[future].key} failed on the cluster: {type(exc).__name__}: {exc}"
+                ) from None
             yield futures[future], payload, elapsed
     finally:
         client.cancel(list(futures))

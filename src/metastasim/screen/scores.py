@@ -86,8 +86,9 @@ class Synergy:
     hsa_high: float
 
 
-def synergy(control: np.ndarray, a: np.ndarray, b: np.ndarray, ab: np.ndarray, *, cells: int,
-            boot: int = 2000, seed: int = 0) -> Synergy:
+def synergy(
+    control: np.ndarray, a: np.ndarray, b: np.ndarray, ab: np.ndarray, *, cells: int, boot: int = 2000, seed: int = 0
+) -> Synergy:
     """Bliss and HSA excess of the pair ``ab`` from the cells that formed a metastasis in each arm."""
     arms = (control, a, b, ab)
     union = np.unique(np.concatenate([np.asarray(x, np.int64) for x in arms]))
@@ -116,8 +117,15 @@ def synergy(control: np.ndarray, a: np.ndarray, b: np.ndarray, ab: np.ndarray, *
         low, high = np.percentile(draws, [2.5, 97.5], axis=0)
     else:
         low = high = np.full(5, math.nan)
-    return Synergy(*(float(v) for v in point[:3]), float(point[3]), float(low[3]), float(high[3]),
-                   float(point[4]), float(low[4]), float(high[4]))
+    return Synergy(
+        *(float(v) for v in point[:3]),
+        float(point[3]),
+        float(low[3]),
+        float(high[3]),
+        float(point[4]),
+        float(low[4]),
+        float(high[4]),
+    )
 
 
 @dataclass(frozen=True)
@@ -159,8 +167,9 @@ def fit_ic50(doses, ratios) -> DoseFit:
     try:
         with warnings.catch_warnings():  # two or three points: no covariance, which is not used
             warnings.simplefilter("ignore", optimize.OptimizeWarning)
-            (ic50, hill), _ = optimize.curve_fit(_hill, d, f, p0=(max(guess, 1e-6), 2.0),
-                                                 bounds=([1e-6, 0.1], [d.max(), 20.0]), maxfev=5000)
+            (ic50, hill), _ = optimize.curve_fit(
+                _hill, d, f, p0=(max(guess, 1e-6), 2.0), bounds=([1e-6, 0.1], [d.max(), 20.0]), maxfev=5000
+            )
     except (RuntimeError, ValueError):
         return DoseFit(float(guess), math.nan, max_effect)
     return DoseFit(float(ic50), float(hill), max_effect)

@@ -72,7 +72,7 @@ class StoredArm(dict):
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 class ResultStore:
@@ -100,8 +100,10 @@ class ResultStore:
                 self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
             self._check_or_create(fresh)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a metastasim results store ({exc}); "
-                             "refusing to write to it — name another file with --store") from None
+            raise StoreError(
+                f"{self.path}: not a metastasim results store ({exc}); "
+                "refusing to write to it — name another file with --store"
+            ) from None
 
     def _check_or_create(self, fresh: bool) -> None:
         db = self._db
@@ -113,16 +115,22 @@ class ResultStore:
             fresh = True
         if not fresh:
             if app != APPLICATION_ID:
-                raise StoreError(f"{self.path}: an SQLite database of something else (tables: "
-                                 f"{', '.join(sorted(tables)) or 'none'}), not a metastasim results store; "
-                                 "refusing to write to it — name another file with --store")
+                raise StoreError(
+                    f"{self.path}: an SQLite database of something else (tables: "
+                    f"{', '.join(sorted(tables)) or 'none'}), not a metastasim results store; "
+                    "refusing to write to it — name another file with --store"
+                )
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA_VERSION:
-                raise StoreError(f"{self.path}: results store of schema version {version}; this metastasim "
-                                 f"reads version {SCHEMA_VERSION}")
+                raise StoreError(
+                    f"{self.path}: results store of schema version {version}; this metastasim "
+                    f"reads version {SCHEMA_VERSION}"
+                )
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok" or not {"runs", "arms"} <= tables:
-                raise StoreError(f"{self.path}: the results store is damaged ({check if check != 'ok' else 'tables missing'})")
+                raise StoreError(
+                    f"{self.path}: the results store is damaged ({check if check != 'ok' else 'tables missing'})"
+                )
         if self.readonly:
             return
         if self.path != ":memory:":
@@ -152,7 +160,17 @@ class ResultStore:
             self._db.execute(
                 "INSERT OR IGNORE INTO runs (key, created, model, model_hash, cascade_hash, version, params, command) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, _now(), model, model_hash, cascade_hash, __version__, json.dumps(params, sort_keys=True), command))
+                (
+                    key,
+                    _now(),
+                    model,
+                    model_hash,
+                    cascade_hash,
+                    __version__,
+                    json.dumps(params, sort_keys=True),
+                    command,
+                ),
+            )
             row = self._db.execute("SELECT id FROM runs WHERE key = ?", (key,)).fetchone()
             self._db.execute("COMMIT")
         except BaseException:
@@ -164,9 +182,22 @@ class ResultStore:
         """Every run, oldest first, with its number of finished arms."""
         rows = self._db.execute(
             "SELECT r.id, r.key, r.created, r.model, r.model_hash, r.version, r.params, r.command, COUNT(a.key) "
-            "FROM runs r LEFT JOIN arms a ON a.run_id = r.id GROUP BY r.id ORDER BY r.id").fetchall()
-        return [{"id": r[0], "key": r[1], "created": r[2], "model": r[3], "model_hash": r[4], "version": r[5],
-                 "params": json.loads(r[6]), "command": r[7], "arms": r[8]} for r in rows]
+            "FROM runs r LEFT JOIN arms a ON a.run_id = r.id GROUP BY r.id ORDER BY r.id"
+        ).fetchall()
+        return [
+            {
+                "id": r[0],
+                "key": r[1],
+                "created": r[2],
+                "model": r[3],
+                "model_hash": r[4],
+                "version": r[5],
+                "params": json.loads(r[6]),
+                "command": r[7],
+                "arms": r[8],
+            }
+            for r in rows
+        ]
 
     def find_run(self, name: str | int) -> dict:
         """A run by id or by a unique prefix of its key."""
@@ -186,9 +217,18 @@ class ResultStore:
 
     def add(self, run_id: int, arm: Arm, payload: dict, elapsed: float) -> None:
         """Store one arm's outcomes, committed at once (an arm already stored is kept as it is)."""
-        row = (run_id, arm.key, arm.kind, arm.target, float(arm.dose), json.dumps(list(arm.members)),
-               json.dumps([describe(p) for p in arm.perturbations]), json.dumps(payload, separators=(",", ":")),
-               float(elapsed), _now())
+        row = (
+            run_id,
+            arm.key,
+            arm.kind,
+            arm.target,
+            float(arm.dose),
+            json.dumps(list(arm.members)),
+            json.dumps([describe(p) for p in arm.perturbations]),
+            json.dumps(payload, separators=(",", ":")),
+            float(elapsed),
+            _now(),
+        )
         self._db.execute("BEGIN IMMEDIATE")
         try:
             self._db.execute("INSERT OR IGNORE INTO arms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
@@ -199,18 +239,32 @@ class ResultStore:
 
     def arms(self, run_id: int, keys=None) -> list[StoredArm]:
         """Stored arms of ``run_id`` (all, or those of ``keys`` that are stored), in the order stored."""
-        rows = self._db.execute("SELECT key, kind, target, dose, members, perturbations, payload, elapsed "
-                                "FROM arms WHERE run_id = ? ORDER BY rowid", (run_id,)).fetchall()
+        rows = self._db.execute(
+            "SELECT key, kind, target, dose, members, perturbations, payload, elapsed "
+            "FROM arms WHERE run_id = ? ORDER BY rowid",
+            (run_id,),
+        ).fetchall()
         wanted = None if keys is None else set(keys)
-        return [StoredArm(key=r[0], kind=r[1], target=r[2], dose=r[3], members=tuple(json.loads(r[4])),
-                          perturbations=tuple(json.loads(r[5])), payload=json.loads(r[6]), elapsed=r[7])
-                for r in rows if wanted is None or r[0] in wanted]
+        return [
+            StoredArm(
+                key=r[0],
+                kind=r[1],
+                target=r[2],
+                dose=r[3],
+                members=tuple(json.loads(r[4])),
+                perturbations=tuple(json.loads(r[5])),
+                payload=json.loads(r[6]),
+                elapsed=r[7],
+            )
+            for r in rows
+            if wanted is None or r[0] in wanted
+        ]
 
     # -- closing ------------------------------------------------------------------
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "ResultStore":
+    def __enter__(self) -> ResultStore:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -37,9 +37,29 @@ from metastasim.validation.invivo import INVIVO_CELLS, Measure
 __all__ = ["Arm", "Fact", "parse_facts", "read_facts", "check_facts", "FACTS_FORMAT"]
 
 FACTS_FORMAT = "metastasim-facts/1"
-_FACT_FIELDS = ("id", "finding", "reference", "context", "perturbation", "baseline", "readout", "expected", "tags",
-                "known_failure", "level", "mode", "cells", "route", "measure", "control", "perturbed", "quote",
-                "where", "bound", "primary")
+_FACT_FIELDS = (
+    "id",
+    "finding",
+    "reference",
+    "context",
+    "perturbation",
+    "baseline",
+    "readout",
+    "expected",
+    "tags",
+    "known_failure",
+    "level",
+    "mode",
+    "cells",
+    "route",
+    "measure",
+    "control",
+    "perturbed",
+    "quote",
+    "where",
+    "bound",
+    "primary",
+)
 _INVIVO_FIELDS = ("route", "measure", "control", "perturbed", "quote", "where")
 LEVELS = ("cell", "cascade", "invivo")
 _A_FACT = {"cell": "a cell fact", "cascade": "a cascade fact", "invivo": "an in-vivo fact"}
@@ -72,8 +92,10 @@ class Arm:
 
     def describe(self) -> str:
         parts = [f"KO {n}" for n in self.ko] + [f"OE {n}" for n in self.oe]
-        parts += [(name if dose == 1 else f"{name}={dose:g}") + (f" from {self.from_stage}" if self.from_stage else "")
-                  for name, dose in self.drugs]
+        parts += [
+            (name if dose == 1 else f"{name}={dose:g}") + (f" from {self.from_stage}" if self.from_stage else "")
+            for name, dose in self.drugs
+        ]
         if self.context:
             parts.append(f"in {self.context}")
         return ", ".join(parts)
@@ -111,6 +133,7 @@ class Fact:
         Knock-outs, over-expressions and drugs without ``from_stage`` act throughout;
         drugs with ``from_stage`` are the treatment.
         """
+
         def split(arm: Arm):
             drugs = arm.drug_perturbations(library, model)
             genes = tuple(Knockout(n) for n in arm.ko) + tuple(ForceOn(n) for n in arm.oe)
@@ -129,7 +152,9 @@ class Fact:
         base = self.baseline.perturbations(library, model)
         control = (self.context, resolve_perturbations(model, base, context=self.context))
         test_context = self.perturbation.context or self.context
-        test = resolve_perturbations(model, base + self.perturbation.perturbations(library, model), context=test_context)
+        test = resolve_perturbations(
+            model, base + self.perturbation.perturbations(library, model), context=test_context
+        )
         return control, (test_context, test)
 
 
@@ -180,14 +205,20 @@ def parse_facts(text: str, *, path: str | None = None) -> list[Fact]:
         level = spec.get("level", "cell")
         if level not in LEVELS:
             raise r.error(f"level must be one of {', '.join(LEVELS)}, not {level!r}", spec.lines.get("level"))
-        required = {"cell": ("context", "readout", "expected"), "cascade": ("mode", "readout", "expected"),
-                    "invivo": ("mode",) + _INVIVO_FIELDS}[level]
+        required = {
+            "cell": ("context", "readout", "expected"),
+            "cascade": ("mode", "readout", "expected"),
+            "invivo": ("mode",) + _INVIVO_FIELDS,
+        }[level]
         for key in ("id", "finding", "reference", "perturbation") + required:
             if key not in spec:
                 raise r.error(f"{_A_FACT[level]} needs {key!r}", spec.line)
         extra = ("bound", "primary")
-        foreign = {"cell": ("mode", "cells") + _INVIVO_FIELDS + extra, "cascade": ("context",) + _INVIVO_FIELDS
-                   + extra, "invivo": ("context", "expected", "baseline")}[level]
+        foreign = {
+            "cell": ("mode", "cells") + _INVIVO_FIELDS + extra,
+            "cascade": ("context",) + _INVIVO_FIELDS + extra,
+            "invivo": ("context", "expected", "baseline"),
+        }[level]
         for key in foreign:
             if key in spec:
                 raise r.error(f"{key!r} is not a field of {_A_FACT[level]}", spec.lines[key])
@@ -204,26 +235,30 @@ def parse_facts(text: str, *, path: str | None = None) -> list[Fact]:
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise r.error("tags must be a list of words", spec.lines.get("tags"))
         default_cells = INVIVO_CELLS if level == "invivo" else CASCADE_CELLS
-        facts.append(Fact(
-            id=fid,
-            finding=r.text(spec["finding"], "finding", spec.lines["finding"]),
-            reference=reference,
-            context=r.text(spec["context"], "context", spec.lines["context"]) if level == "cell" else "",
-            perturbation=_arm(r, spec["perturbation"], f"the perturbation of {fid}", spec.lines["perturbation"]),
-            readout=r.text(spec.get("readout", "efficiency"), "readout", spec.lines.get("readout")),
-            expected=expected,
-            baseline=_arm(r, spec["baseline"], f"the baseline of {fid}", spec.lines["baseline"])
-            if "baseline" in spec else Arm(),
-            tags=tuple(tags),
-            known_failure=r.text(spec.get("known_failure", ""), "known_failure", spec.lines.get("known_failure")),
-            level=level,
-            mode=r.text(spec["mode"], "mode", spec.lines["mode"]) if level != "cell" else None,
-            cells=int(r.number(spec["cells"], "cells", spec.lines["cells"], lo=1)) if "cells" in spec
-            else default_cells,
-            invivo=invivo,
-            source=path,
-            line=spec.line,
-        ))
+        facts.append(
+            Fact(
+                id=fid,
+                finding=r.text(spec["finding"], "finding", spec.lines["finding"]),
+                reference=reference,
+                context=r.text(spec["context"], "context", spec.lines["context"]) if level == "cell" else "",
+                perturbation=_arm(r, spec["perturbation"], f"the perturbation of {fid}", spec.lines["perturbation"]),
+                readout=r.text(spec.get("readout", "efficiency"), "readout", spec.lines.get("readout")),
+                expected=expected,
+                baseline=_arm(r, spec["baseline"], f"the baseline of {fid}", spec.lines["baseline"])
+                if "baseline" in spec
+                else Arm(),
+                tags=tuple(tags),
+                known_failure=r.text(spec.get("known_failure", ""), "known_failure", spec.lines.get("known_failure")),
+                level=level,
+                mode=r.text(spec["mode"], "mode", spec.lines["mode"]) if level != "cell" else None,
+                cells=int(r.number(spec["cells"], "cells", spec.lines["cells"], lo=1))
+                if "cells" in spec
+                else default_cells,
+                invivo=invivo,
+                source=path,
+                line=spec.line,
+            )
+        )
     return facts
 
 
@@ -237,11 +272,15 @@ def _measure(r: YamlReader, spec) -> Measure:
         values[key] = value
     try:
         return Measure(
-            kind=spec["measure"], control=values["control"], perturbed=values["perturbed"],
+            kind=spec["measure"],
+            control=values["control"],
+            perturbed=values["perturbed"],
             route=r.text(spec["route"], "route", spec.lines["route"]),
             quote=r.text(spec["quote"], "quote", spec.lines["quote"]),
-            where=r.text(spec["where"], "where", spec.lines["where"]), bound=spec.get("bound"),
-            primary=tuple(spec["primary"]) if isinstance(spec.get("primary"), list) else spec.get("primary"))
+            where=r.text(spec["where"], "where", spec.lines["where"]),
+            bound=spec.get("bound"),
+            primary=tuple(spec["primary"]) if isinstance(spec.get("primary"), list) else spec.get("primary"),
+        )
     except ModelError as exc:
         key = next((k for k in ("measure", "bound", "primary") if exc.message.startswith(k)), "control")
         raise r.error(exc.message, spec.lines.get(key, spec.line)) from None
@@ -274,9 +313,10 @@ def check_facts(facts: list[Fact], model: Model, library: dict[str, Drug], casca
                 if arm.from_stage and arm.from_stage not in stages:
                     raise ModelError(f"from_stage {arm.from_stage!r} is not a stage of mode {fact.mode}")
             if fact.readout != "efficiency" and fact.readout not in stages:
-                raise ModelError(f"readout {fact.readout!r} is neither 'efficiency' nor a stage of mode {fact.mode} "
-                                 f"({', '.join(stages)})")
+                raise ModelError(
+                    f"readout {fact.readout!r} is neither 'efficiency' nor a stage of mode {fact.mode} "
+                    f"({', '.join(stages)})"
+                )
             fact.cascade_arms(model, library)
         except ModelError as exc:
             raise ModelError(f"fact {fact.id}: {exc.message}", path=fact.source, line=fact.line) from None
-

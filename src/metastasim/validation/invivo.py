@@ -66,8 +66,10 @@ def parse_incidence(value) -> tuple[int, int]:
     if not slash or n < 1 or not 0 <= k <= n:
         raise ModelError(f"an incidence is written k/n with 0 <= k <= n, not {text!r}")
     if k in (0, n):
-        raise ModelError(f"an incidence of {text} has no finite Poisson rate (none or every mouse): "
-                         "state the finding as a direction fact")
+        raise ModelError(
+            f"an incidence of {text} has no finite Poisson rate (none or every mouse): "
+            "state the finding as a direction fact"
+        )
     return k, n
 
 
@@ -89,9 +91,13 @@ class Measure:
             raise ModelError(f"measure must be one of {', '.join(MEASURES)}, not {self.kind!r}")
         if self.bound not in (None, "at_least"):
             raise ModelError(f"bound must be 'at_least', not {self.bound!r}")
-        if self.primary is not None and not (len(self.primary) == 2 and all(
+        if self.primary is not None and not (
+            len(self.primary) == 2
+            and all(
                 isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
-                for x in self.primary)):
+                for x in self.primary
+            )
+        ):
             raise ModelError(f"primary must be two positive sizes [control, perturbed], not {self.primary!r}")
         self.observed_log2  # check the numbers now  # noqa: B018
 
@@ -107,8 +113,10 @@ class Measure:
         except (TypeError, ValueError):
             raise ModelError(f"a {self.kind} is a number, not {self.control!r} / {self.perturbed!r}") from None
         if not (math.isfinite(c) and math.isfinite(p)) or c <= 0 or p <= 0:
-            raise ModelError(f"a {self.kind} ratio needs two positive numbers, not {self.control!r} and "
-                             f"{self.perturbed!r} (a complete prevention has no log2: state it as a direction fact)")
+            raise ModelError(
+                f"a {self.kind} ratio needs two positive numbers, not {self.control!r} and "
+                f"{self.perturbed!r} (a complete prevention has no log2: state it as a direction fact)"
+            )
         return c, p
 
     @property
@@ -162,14 +170,30 @@ class InVivoResult:
 
     def row(self) -> dict:
         f, m = self.fact, self.fact.invivo
+
         def num(x: float) -> float | None:
             return round(float(x), 4) if math.isfinite(x) else None
-        return {"fact": f.id, "level": "invivo", "mode": f.mode, "route": m.route, "measure": m.kind,
-                "perturbation": f.perturbation.describe(), "readout": f.readout,
-                "control": m.control, "perturbed": m.perturbed, "bound": m.bound,
-                "observed_log2": num(self.observed_log2), "primary_log2": num(m.primary_log2),
-                "per_cell_log2": num(m.per_cell_log2), "model_log2": num(self.model_log2),
-                "model_log2_ci95": [num(self.model_low), num(self.model_high)], "cells": self.cells,
-                "status": self.status,
-                "reference": f.reference.id, "where": m.where, "finding": f.finding,
-                "known_failure": f.known_failure}
+
+        return {
+            "fact": f.id,
+            "level": "invivo",
+            "mode": f.mode,
+            "route": m.route,
+            "measure": m.kind,
+            "perturbation": f.perturbation.describe(),
+            "readout": f.readout,
+            "control": m.control,
+            "perturbed": m.perturbed,
+            "bound": m.bound,
+            "observed_log2": num(self.observed_log2),
+            "primary_log2": num(m.primary_log2),
+            "per_cell_log2": num(m.per_cell_log2),
+            "model_log2": num(self.model_log2),
+            "model_log2_ci95": [num(self.model_low), num(self.model_high)],
+            "cells": self.cells,
+            "status": self.status,
+            "reference": f.reference.id,
+            "where": m.where,
+            "finding": f.finding,
+            "known_failure": f.known_failure,
+        }

@@ -118,13 +118,26 @@ class ValidationReport:
         rows = []
         for r in self.results:
             f = r.fact
-            rows.append({
-                "fact": f.id, "level": f.level, "context": f.where, "perturbation": f.perturbation.describe(),
-                "baseline": f.baseline.describe(), "readout": f.readout, "expected": f.expected,
-                "control": r.control, "test": r.test, "change": r.delta, "z": r.z, "observed": r.observed,
-                "status": r.status, "reference": f.reference.id, "finding": f.finding,
-                "known_failure": f.known_failure,
-            })
+            rows.append(
+                {
+                    "fact": f.id,
+                    "level": f.level,
+                    "context": f.where,
+                    "perturbation": f.perturbation.describe(),
+                    "baseline": f.baseline.describe(),
+                    "readout": f.readout,
+                    "expected": f.expected,
+                    "control": r.control,
+                    "test": r.test,
+                    "change": r.delta,
+                    "z": r.z,
+                    "observed": r.observed,
+                    "status": r.status,
+                    "reference": f.reference.id,
+                    "finding": f.finding,
+                    "known_failure": f.known_failure,
+                }
+            )
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict:
@@ -147,8 +160,11 @@ class ValidationReport:
                 for row in table.to_dict(orient="records")
             ],
             "invivo": {
-                "passed": self.invivo_passed, "facts": len(self.invivo), "score": self.invivo_score,
-                "tolerance_log2": TOLERANCE_LOG2, "results": [r.row() for r in self.invivo],
+                "passed": self.invivo_passed,
+                "facts": len(self.invivo),
+                "score": self.invivo_score,
+                "tolerance_log2": TOLERANCE_LOG2,
+                "results": [r.row() for r in self.invivo],
             },
         }
 
@@ -194,10 +210,18 @@ def validate(
     finals: dict[tuple, np.ndarray] = {}
     todo = {key: (ctx, perts) for _, keys in plan for key, ctx, perts in keys}
     total = len(todo) + len(cascade_plan[1]) + len(invivo_plan[1])
-    for i, (key, (ctx, perts)) in enumerate(todo.items()):
+    for i, (key, (_, perts)) in enumerate(todo.items()):
         # the context's inputs are already folded into ``perts`` by Fact.arms
-        result = simulate(model, perts, sample_count=samples, seed=seed, threads=threads, compiled=compiled,
-                          keep_final_states=True, record_states=False)
+        result = simulate(
+            model,
+            perts,
+            sample_count=samples,
+            seed=seed,
+            threads=threads,
+            compiled=compiled,
+            keep_final_states=True,
+            record_states=False,
+        )
         finals[key] = result.final_states
         if progress is not None:
             progress(i + 1, total)
@@ -215,15 +239,21 @@ def validate(
     results += by_fact
     order = {f.id: i for i, f in enumerate(facts)}
     results.sort(key=lambda r: order[r.fact.id])
-    invivo = _run_invivo(model, cascade, invivo_facts, invivo_plan, seed, threads, progress,
-                         total - len(invivo_plan[1]), total)
+    invivo = _run_invivo(
+        model, cascade, invivo_facts, invivo_plan, seed, threads, progress, total - len(invivo_plan[1]), total
+    )
     return ValidationReport(results, samples, seed, model.hash(), time.perf_counter() - started, invivo=invivo)
 
 
 def _cascade_key(mode: str, cells: int, whole, treatment, start) -> tuple:
     """What identifies one arm of the cascade (cascade and in-vivo facts run each distinct arm once)."""
-    return (mode, cells, tuple(sorted(describe(p) for p in whole)), tuple(sorted(describe(p) for p in treatment)),
-            start)
+    return (
+        mode,
+        cells,
+        tuple(sorted(describe(p) for p in whole)),
+        tuple(sorted(describe(p) for p in treatment)),
+        start,
+    )
 
 
 def _readout_stage(fact: Fact, cascade) -> str:
@@ -252,8 +282,18 @@ def _run_invivo(model, cascade, facts, plan, seed, threads, progress, done, tota
     keys, arms = plan
     runs = {}
     for key, (whole, treatment, start) in arms.items():
-        runs[key] = run_cascade(model, cascade, mode=key[0], cells=key[1], seed=seed, perturbations=whole,
-                                treatment=treatment, treatment_from=start, threads=threads, estimator="splitting")
+        runs[key] = run_cascade(
+            model,
+            cascade,
+            mode=key[0],
+            cells=key[1],
+            seed=seed,
+            perturbations=whole,
+            treatment=treatment,
+            treatment_from=start,
+            threads=threads,
+            estimator="splitting",
+        )
         done += 1
         if progress is not None:
             progress(done, total)
@@ -290,10 +330,21 @@ def _run_cascade_arms(model, cascade, cascade_plan, seed, threads, compiled, pro
         mode, cells = key[0], key[1]
         survivors[key] = {}
         for stage in arm["keep"]:  # only the cells that can get through this stage: the same cells as a full run
-            result = run_cascade(model, cascade, mode=mode, cells=cells, seed=seed, perturbations=arm["whole"],
-                                 treatment=arm["treatment"], treatment_from=arm["from"], until=stage,
-                                 keep_survivors=[stage], threads=threads, viable_only=True,
-                                 estimator="direct")
+            result = run_cascade(
+                model,
+                cascade,
+                mode=mode,
+                cells=cells,
+                seed=seed,
+                perturbations=arm["whole"],
+                treatment=arm["treatment"],
+                treatment_from=arm["from"],
+                until=stage,
+                keep_survivors=[stage],
+                threads=threads,
+                viable_only=True,
+                estimator="direct",
+            )
             survivors[key][stage] = result.survivors[stage]
         if progress is not None:
             progress(done + i + 1, total)
@@ -306,6 +357,9 @@ def _run_cascade_arms(model, cascade, cascade_plan, seed, threads, compiled, pro
         d = (t - c).astype(np.float64)
         se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
         control = float(c.mean())
-        results.append(FactResult(fact, control, float(t.mean()), se,
-                                  min_effect=max(CASCADE_MIN_RELATIVE * control, 1.0 / fact.cells)))
+        results.append(
+            FactResult(
+                fact, control, float(t.mean()), se, min_effect=max(CASCADE_MIN_RELATIVE * control, 1.0 / fact.cells)
+            )
+        )
     return results
