@@ -60,3 +60,34 @@ def test_funnel_draws_the_anchors_of_the_spec_and_only_with_it(experimental, spe
     ]
     bare = experimental.plot_funnel()
     assert not [line for line in bare.get_lines() if line.get_marker() == "D"]
+
+
+def test_a_stage_no_clone_reached_is_marked_none_at_a_finite_height(model, spec):
+    from metastasim.network import Knockout
+
+    # GLS loss kills the cells (glutathione loss): no clone gets through, and splitting has no upper bound there
+    empty = run_cascade(
+        model,
+        spec,
+        mode="spontaneous",
+        cells=100,
+        replicates=2,
+        seed=1,
+        estimator="splitting",
+        perturbations=[Knockout("GLS")],
+    )
+    table = empty.stage_table()
+    assert (table["cumulative"] == 0).any()
+    ax = empty.plot_funnel()
+    marks = [t for t in ax.texts if t.get_text() == "none"]
+    assert len(marks) == int((table["cumulative"] == 0).sum())
+    low, high = ax.get_ylim()
+    assert all(np.isfinite(t.xy[1]) and low <= t.xy[1] <= high for t in marks)
+
+
+def test_a_run_stopped_early_draws_only_the_anchors_of_the_stages_it_ran(model, spec):
+    early = run_cascade(model, spec, mode="experimental", cells=200, seed=1, estimator="direct", until="circulation")
+    assert list(early.stage_table().index) == ["circulation"]
+    assert all(a["stage"] == "circulation" for a in compare_anchors(spec, early))
+    ax = early.plot_funnel(spec=spec)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["start", "circulation"]

@@ -95,3 +95,11 @@ def test_synergy_of_a_screen_without_pairs_is_a_clear_error(model, spec, drugs):
     singles_only = run_screen(model, spec, singles(model, drugs, TARGETS[:2]), params)
     with pytest.raises(NothingToPlotError, match="pairs"):
         singles_only.plot_synergy()
+
+
+def test_a_screen_whose_control_formed_no_metastasis_says_so_instead_of_drawing_nothing(model, spec, drugs):
+    params = ScreenParams(cells=300, modes=("experimental",), samples=50, seed=1)
+    screen = run_screen(model, spec, singles(model, drugs, ["ATF4"]), params)
+    assert screen.effect("control", "experimental").metastatic == 0  # 300 cells at an efficiency of about 2e-4
+    with pytest.raises(NothingToPlotError, match="control formed no metastasis"):
+        screen.plot_ranking()

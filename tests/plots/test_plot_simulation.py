@@ -90,3 +90,11 @@ def test_piechart_needs_counted_final_states(model):
     assert result.final_state_codes is None
     with pytest.raises(NothingToPlotError, match="outputs"):
         result.plot_piechart()
+
+
+def test_a_single_time_window_is_drawn_as_points(model):
+    one = simulate(model, context="er_stress", outputs=PHENOTYPES, sample_count=50, seed=1, max_time=1.0, time_tick=1.0)
+    assert len(one.node_probabilities()) == 1
+    (line,) = one.plot_trajectory(["EMT"]).get_lines()
+    assert line.get_marker() == "o"
+    assert line.get_ydata()[0] == one.node_probabilities()["EMT"].iloc[0]

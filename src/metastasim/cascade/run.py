@@ -298,10 +298,14 @@ class CascadeResult(CascadeViews):
 
 
 def compare_anchors(spec: CascadeSpec, result: CascadeResult) -> list[dict]:
-    """The spec's calibration anchors of ``result``'s mode beside the simulated cumulative fractions."""
+    """The spec's calibration anchors of ``result``'s mode beside the simulated cumulative fractions.
+
+    Anchors of stages the run did not reach (a run stopped early with ``until``) are left out.
+    """
     out = []
+    ran = set(result.stage_table().index)
     for a in spec.anchors:
-        if a.mode != result.mode:
+        if a.mode != result.mode or a.stage not in ran:
             continue
         sim = result.cumulative(a.stage)
         low, high = result.cumulative_ci95(a.stage)

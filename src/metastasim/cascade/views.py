@@ -71,7 +71,7 @@ class CascadeViews:
             "estimator": self.estimator,
             "size": size_in_words(self),
             "efficiency": self.efficiency,
-            "95% CI": f"{low:.4g} to {high:.4g}",
+            "95% CI": f"{low:.4g} to {high:.4g}" if high == high else "undefined: no clone got through",
             "seed": self.seed,
             "perturbations": ", ".join(self.perturbations) or "none",
             "model hash": self.model_hash[:12],

@@ -223,18 +223,28 @@ def invoked_command(ctx: click.Context) -> str:
 
     Read from what click parsed, not from ``sys.argv``, so that a command run in-process
     (``main(argv)``, a test, a notebook) records its own arguments, not its host's.
+    Parameters are written in the command's order, each value as click converted it.
     """
-    words = ["metastasim", ctx.info_name or ""]
+    words = ["metastasim", ctx.command.name or ""]
     for param in ctx.command.params:
-        if ctx.get_parameter_source(param.name) is not ParameterSource.COMMANDLINE:
-            continue
-        value = ctx.params[param.name]
-        values = list(value) if getattr(param, "multiple", False) or param.nargs != 1 else [value]
-        if isinstance(param, click.Argument):
-            words += [str(v) for v in values]
-        elif getattr(param, "is_flag", False):
-            words.append(param.opts[0] if value else param.secondary_opts[0])
-        else:
-            for v in values:
-                words += [param.opts[0], str(v)]
+        if ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE:
+            words += _words(param, ctx.params[param.name])
     return shlex.join(words)
+
+
+def _words(param: click.Parameter, value) -> list[str]:
+    """How ``param`` with its parsed ``value`` reads on a command line."""
+
+    def one(occurrence) -> list[str]:  # the values of one use of the parameter (several when nargs > 1)
+        return [str(v) for v in occurrence] if param.nargs != 1 else [str(occurrence)]
+
+    uses = list(value) if param.multiple or (isinstance(param, click.Argument) and param.nargs == -1) else [value]
+    if isinstance(param, click.Argument):
+        return [w for use in uses for w in (one(use) if param.nargs != -1 else [str(use)])]
+    if param.count:
+        return [param.opts[0]] * int(value)
+    if param.is_flag and param.secondary_opts:  # --x/--no-x
+        return [param.opts[0] if value else param.secondary_opts[0]]
+    if param.is_flag:  # given, it moved the value off the default (or left it there: then it needs no word)
+        return [param.opts[0]] if value != param.default else []
+    return [w for use in uses for w in [param.opts[0], *one(use)]]

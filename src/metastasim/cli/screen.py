@@ -309,41 +309,51 @@ def _print_screen(result, top: int) -> None:
             ]
         )
     echo_rows(rows, right=(0, 2, 4, 5, 6, 7))
-    syn = result.synergy()
-    if len(syn):
-        click.echo(
-            f"\npairs, most synergistic first (efficiency as a fraction of the control's; top {top} of {len(syn)})"
-        )
-        rows = [["pair", "f(a)", "f(b)", "f(pair)", "Bliss excess", "95% CI", "HSA excess", "95% CI"]]
-        for pair, r in syn.head(top).iterrows():
-            rows.append(
-                [
-                    pair,
-                    f"{r.f_a:.2f}",
-                    f"{r.f_b:.2f}",
-                    f"{r.f_ab:.2f}",
-                    f"{r.bliss:+.3f}",
-                    f"{r.bliss_low:+.3f} to {r.bliss_high:+.3f}",
-                    f"{r.hsa:+.3f}",
-                    f"{r.hsa_low:+.3f} to {r.hsa_high:+.3f}",
-                ]
-            )
-        echo_rows(rows, right=(1, 2, 3, 4, 6))
-    ic50 = result.ic50()
-    if len(ic50):
-        click.echo("\ndose response (IC50: dose halving the metastatic efficiency; '-' if no tested dose did)")
-        rows = [["target", "IC50", "Hill slope", "max effect"]]
-        for target, r in ic50.iterrows():
-            rows.append(
-                [
-                    target,
-                    "-" if r.ic50 != r.ic50 else f"{'< ' if r.ic50_below else ''}{r.ic50:.3g}",
-                    "-" if r.hill != r.hill else f"{r.hill:.2g}",
-                    f"{r.max_effect:.0%}",
-                ]
-            )
-        echo_rows(rows, right=(1, 2, 3))
+    _print_synergy(result, top)
+    _print_ic50(result)
     _print_stage_effects(result, ranking.head(top).index)
+
+
+def _print_synergy(result, top: int) -> None:
+    """The pairs, most synergistic first (Bliss and HSA excess with their 95% CIs)."""
+    syn = result.synergy()
+    if not len(syn):
+        return
+    click.echo(f"\npairs, most synergistic first (efficiency as a fraction of the control's; top {top} of {len(syn)})")
+    rows = [["pair", "f(a)", "f(b)", "f(pair)", "Bliss excess", "95% CI", "HSA excess", "95% CI"]]
+    for pair, r in syn.head(top).iterrows():
+        rows.append(
+            [
+                pair,
+                f"{r.f_a:.2f}",
+                f"{r.f_b:.2f}",
+                f"{r.f_ab:.2f}",
+                f"{r.bliss:+.3f}",
+                f"{r.bliss_low:+.3f} to {r.bliss_high:+.3f}",
+                f"{r.hsa:+.3f}",
+                f"{r.hsa_low:+.3f} to {r.hsa_high:+.3f}",
+            ]
+        )
+    echo_rows(rows, right=(1, 2, 3, 4, 6))
+
+
+def _print_ic50(result) -> None:
+    """The dose series' fits: IC50, Hill slope, maximal effect."""
+    ic50 = result.ic50()
+    if not len(ic50):
+        return
+    click.echo("\ndose response (IC50: dose halving the metastatic efficiency; '-' if no tested dose did)")
+    rows = [["target", "IC50", "Hill slope", "max effect"]]
+    for target, r in ic50.iterrows():
+        rows.append(
+            [
+                target,
+                "-" if r.ic50 != r.ic50 else f"{'< ' if r.ic50_below else ''}{r.ic50:.3g}",
+                "-" if r.hill != r.hill else f"{r.hill:.2g}",
+                f"{r.max_effect:.0%}",
+            ]
+        )
+    echo_rows(rows, right=(1, 2, 3))
 
 
 def _print_stage_effects(result, arms) -> None:

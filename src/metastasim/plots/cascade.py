@@ -61,11 +61,17 @@ def funnel(
     lo = np.concatenate([[1.0], table["cumulative_low"].to_numpy()])
     hi = np.concatenate([[1.0], table["cumulative_high"].to_numpy()])
     shown = y > 0
+    # The band's floor: below every positive value drawn, so a small run's few cells are not squeezed.
+    positive = np.concatenate([y[shown], lo[lo > 0], hi[np.isfinite(hi) & (hi > 0)]])
+    floor = positive.min() / 10
     with drawing(ax, FUNNEL_SIZE) as ax:
-        ax.fill_between(x, np.maximum(lo, 1e-9), hi, color=OKABE_ITO[0], alpha=0.18, linewidth=0, label="95% CI")
+        ax.fill_between(x, np.maximum(lo, floor), hi, color=OKABE_ITO[0], alpha=0.18, linewidth=0, label="95% CI")
         ax.plot(x[shown], y[shown], "o-", color=OKABE_ITO[0], label="simulated")
         for xi in x[~shown]:
-            ax.annotate("none", (xi, hi[xi]), textcoords="offset points", xytext=(0, -12), ha="center", fontsize=8)
+            # at the interval's top when it has one, else just above the band's floor (a splitting run with no
+            # clone left has no upper bound)
+            at = hi[xi] if np.isfinite(hi[xi]) and hi[xi] > 0 else floor * 10
+            ax.annotate("none", (xi, at), textcoords="offset points", xytext=(0, -12), ha="center", fontsize=8)
         for k, a in enumerate(anchors):
             xi = 1 + list(table.index).index(a["stage"])
             ax.plot(

@@ -56,8 +56,9 @@ def time_courses_size(courses: Mapping[str, pd.DataFrame], groups: Mapping) -> t
 
 def _lines(ax: Axes, table: pd.DataFrame, entries: Sequence[tuple[str, str, str, str]]) -> None:
     """One line per ``(node, label, colour, line style)`` of ``entries``, probabilities on a 0-1 axis."""
+    marker = "o" if len(table) < 2 else None  # a single time window is a point, not a line
     for node, label, colour, style in entries:
-        ax.plot(table.index, table[node], color=colour, linestyle=style, linewidth=1.6, label=label)
+        ax.plot(table.index, table[node], color=colour, linestyle=style, linewidth=1.6, label=label, marker=marker)
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.25)
 

@@ -335,6 +335,14 @@ class ScreenResult:
         """The mode screened beside the ranked one (None when only one was)."""
         return next((m for m in self.params.modes if m != self.rank_mode), None)
 
+    def _check_control(self) -> None:
+        """Raise when the control has no metastasis in the ranked mode: no change can be measured from it."""
+        if not self.effect("control", self.rank_mode).efficiency > 0:
+            raise NothingToPlotError(
+                f"the control formed no metastasis in the {self.rank_mode} cascade, so no arm's change can be "
+                "measured: screen more cells"
+            )
+
     def plot_ranking(self, *, top: int = 20, ax: Axes | None = None) -> Axes:
         """The ``top`` arms of :meth:`ranking`: log2 change of metastatic efficiency (95% CI), coloured by normal
         cells spared, the other mode's change as a tick beside each.
@@ -351,6 +359,11 @@ class ScreenResult:
         matplotlib.axes.Axes
             Its y tick labels read ``"rank. arm"`` in the ranking's order.
 
+        Raises
+        ------
+        NothingToPlotError
+            When the control formed no metastasis (too few cells), so no change is defined.
+
         Examples
         --------
         >>> from metastasim.models import load_drugs, load_model
@@ -365,6 +378,7 @@ class ScreenResult:
         """
         from metastasim import plots
 
+        self._check_control()
         return plots.ranking(self.ranking(), self.rank_mode, self.other_mode, top=top, ax=ax)
 
     def plot_synergy(self, *, ax: Axes | None = None) -> Axes:
@@ -384,7 +398,8 @@ class ScreenResult:
         Raises
         ------
         NothingToPlotError
-            When the screen has no pairs (run it with :func:`metastasim.screen.pairs`).
+            When the screen has no pairs (run it with :func:`metastasim.screen.pairs`), or
+            its control formed no metastasis.
         """
         from metastasim import plots
 
@@ -396,6 +411,7 @@ class ScreenResult:
                 "this screen has no pairs of ranked arms: add them with "
                 "metastasim.screen.pairs (metastasim screen --pairs)"
             )
+        self._check_control()
         return plots.synergy_heatmap(table, order, ax=ax)
 
     def _repr_html_(self) -> str:
