@@ -370,7 +370,7 @@ class ScreenResult:
         >>> from metastasim.cascade import load_cascade
         >>> from metastasim.screen import ScreenParams, run_screen, singles
         >>> model, drugs = load_model(), load_drugs()
-        >>> params = ScreenParams(cells=500, modes=("experimental",), samples=50, seed=1)
+        >>> params = ScreenParams(cells=20_000, modes=("experimental",), samples=50, seed=1)
         >>> screen = run_screen(model, load_cascade(), singles(model, drugs, ["ATF4", "ITGB1"]), params)
         >>> ax = screen.plot_ranking()
         >>> len(ax.get_yticklabels())
