@@ -75,3 +75,17 @@ def test_importing_a_layer_does_not_import_matplotlib(package):
     code = f"import sys, {package}; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_text_reprs_are_one_short_line_of_what_was_run(model, spec):
+    result = simulate(model, context="circulation", outputs=PHENOTYPES, sample_count=300, seed=3)
+    direct = run_cascade(model, spec, mode="experimental", cells=2000, seed=2)
+    split = run_cascade(model, spec, mode="spontaneous", cells=200, seed=2)
+    for obj in (result, direct, split):
+        text = repr(obj)
+        assert "\n" not in text and len(text) < 600 and "array" not in text and "elapsed" not in text
+    assert "sample_count=300" in repr(result) and "seed=3" in repr(result) and "'circulation'" in repr(result)
+    for run in (direct, split):
+        low, high = run.efficiency_ci95
+        assert f"efficiency={run.efficiency:.4g}" in repr(run) and f"ci95=({low:.4g}, {high:.4g})" in repr(run)
+        assert f"estimator={run.estimator!r}" in repr(run) and "seed=2" in repr(run)

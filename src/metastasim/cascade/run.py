@@ -96,7 +96,7 @@ class AlterationResult:
     carriers_metastatic: int = 0
 
 
-@dataclass
+@dataclass(repr=False)  # CascadeViews gives a short repr
 class CascadeResult(CascadeViews):
     """The outcome of :func:`run_cascade`."""
 

@@ -111,7 +111,7 @@ class SplitAlteration:
     metastatic: np.ndarray  # [R] fraction of all cells that carry it and form a metastasis
 
 
-@dataclass
+@dataclass(repr=False)  # CascadeViews gives a short repr
 class SplittingResult(CascadeViews):
     """The outcome of :func:`run_splitting`: the same questions as :class:`~metastasim.cascade.CascadeResult`
     answers (efficiency, stage table, phenotypes, enrichment, all with 95% CIs), as weighted estimates."""

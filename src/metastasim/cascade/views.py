@@ -63,6 +63,15 @@ class CascadeViews:
         anchors = compare_anchors(spec, self) if spec is not None else []
         return plots.funnel(self.stage_table(), anchors, title=f"{self.mode} ({size_in_words(self)})", ax=ax)
 
+    def __repr__(self) -> str:
+        """One line: mode, estimator, size, efficiency with its 95% CI, seed, perturbations."""
+        low, high = self.efficiency_ci95
+        return (
+            f"{type(self).__name__}(mode={self.mode!r}, estimator={self.estimator!r}, size={size_in_words(self)!r}, "
+            f"efficiency={self.efficiency:.4g}, ci95=({low:.4g}, {high:.4g}), seed={self.seed}, "
+            f"perturbations={self.perturbations!r}, stages={len(self.stage_table())})"
+        )
+
     def _repr_html_(self) -> str:
         """Mode, estimator, size, efficiency with its 95% CI, seed, and the stage table."""
         low, high = self.efficiency_ci95

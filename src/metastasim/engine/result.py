@@ -30,7 +30,7 @@ def state_label(code: int, outputs: tuple[str, ...]) -> str:
     return " -- ".join(on) if on else "<nil>"
 
 
-@dataclass
+@dataclass(repr=False)  # a short __repr__ below: the arrays are for code, not for reading
 class Result:
     """Probabilities estimated from ``sample_count`` trajectories.
 
@@ -234,6 +234,14 @@ class Result:
                 "outputs= a few nodes, e.g. the phenotypes"
             )
         return plots.piechart(self.final_state_distribution(), top=top, ax=ax)
+
+    def __repr__(self) -> str:
+        """One line: what was simulated and how (the arrays stay out of it)."""
+        return (
+            f"Result(context={self.context!r}, perturbations={self.perturbations!r}, "
+            f"sample_count={self.sample_count}, max_time={self.max_time:g}, seed={self.seed}, "
+            f"nodes={len(self.node_ids)}, outputs={len(self.outputs)}, model_hash={self.model_hash[:12]!r})"
+        )
 
     def _repr_html_(self) -> str:
         from metastasim.display import summary_html
