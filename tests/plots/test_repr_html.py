@@ -89,3 +89,9 @@ def test_text_reprs_are_one_short_line_of_what_was_run(model, spec):
         low, high = run.efficiency_ci95
         assert f"efficiency={run.efficiency:.4g}" in repr(run) and f"ci95=({low:.4g}, {high:.4g})" in repr(run)
         assert f"estimator={run.estimator!r}" in repr(run) and "seed=2" in repr(run)
+
+
+def test_a_viable_only_run_prints_without_its_stage_table(model, spec):
+    viable = run_cascade(model, spec, mode="experimental", cells=2000, seed=2, estimator="direct", viable_only=True)
+    assert f"efficiency={viable.efficiency:.4g}" in repr(viable) and f"stages={len(viable.stages)}" in repr(viable)
+    assert "viable_only" in viable._repr_html_()

@@ -303,7 +303,7 @@ def compare_anchors(spec: CascadeSpec, result: CascadeResult) -> list[dict]:
     Anchors of stages the run did not reach (a run stopped early with ``until``) are left out.
     """
     out = []
-    ran = set(result.stage_table().index)
+    ran = {s.name for s in result.stages}
     for a in spec.anchors:
         if a.mode != result.mode or a.stage not in ran:
             continue

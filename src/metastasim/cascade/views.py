@@ -69,7 +69,7 @@ class CascadeViews:
         return (
             f"{type(self).__name__}(mode={self.mode!r}, estimator={self.estimator!r}, size={size_in_words(self)!r}, "
             f"efficiency={self.efficiency:.4g}, ci95=({low:.4g}, {high:.4g}), seed={self.seed}, "
-            f"perturbations={self.perturbations!r}, stages={len(self.stage_table())})"
+            f"perturbations={self.perturbations!r}, stages={len(self.stages)})"
         )
 
     def _repr_html_(self) -> str:
