@@ -22,6 +22,10 @@ __all__ = [
     "model_options",
     "node_options",
     "perturbation_options",
+    "cascade_options",
+    "load_spec",
+    "cascade_options",
+    "load_spec",
     "check_splitting",
     "pct",
     "echo_rows",
@@ -160,6 +164,25 @@ def node_options(f):
         metavar="NAME[=DOSE]",
         help="A drug of the library; DOSE is the fraction of its maximal effect (default 1).",
     )(f)
+
+
+def cascade_options(f):
+    """The population and its cascade: --no-alterations and --cascade FILE."""
+    f = click.option(
+        "--cascade",
+        "cascade_file",
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        help="A cascade file [the curated model's cascade.yaml].",
+    )(f)
+    return click.option("--no-alterations", is_flag=True, help="A homogeneous population: no heritable alterations.")(f)
+
+
+def load_spec(cascade_file: str | None):
+    """The cascade of ``--cascade FILE``, or the curated model's."""
+    from metastasim.cascade import load_cascade, read_cascade
+
+    return read_cascade(cascade_file) if cascade_file else load_cascade()
 
 
 def perturbation_options(f):

@@ -7,9 +7,11 @@ import json
 import click
 
 from metastasim.cli._common import (
+    cascade_options,
     check_splitting,
     echo_rows,
     load,
+    load_spec,
     model_options,
     node_options,
     pct,
@@ -62,14 +64,7 @@ __all__ = ["cascade"]
     help="Give the drugs (--drug) only from this stage on, e.g. after dissemination; "
     "--ko/--oe/--inhibit always apply throughout.",
 )
-@click.option("--no-alterations", is_flag=True, help="A homogeneous population: no heritable alterations.")
-@click.option(
-    "--cascade",
-    "cascade_file",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="A cascade file [the curated model's cascade.yaml].",
-)
+@cascade_options
 @click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
@@ -106,14 +101,14 @@ def cascade(
     Prints, per stage, the cells entering and passing with 95% CIs, the metastatic
     efficiency, the phenotypes of the survivors and which heritable alterations are
     enriched among metastasis-forming cells."""
-    from metastasim.cascade import compare_anchors, default_estimator, load_cascade, read_cascade, run_cascade
+    from metastasim.cascade import compare_anchors, default_estimator, run_cascade
     from metastasim.models import CURATED
 
     estimator = default_estimator(mode) if estimator == "auto" else estimator
     if estimator == "splitting":
         check_splitting(cells, replicates, "--cells")
     m = load(model if model or model_option else CURATED, model_option, cfg)
-    spec = read_cascade(cascade_file) if cascade_file else load_cascade()
+    spec = load_spec(cascade_file)
     spec.check(m)
     stages = spec.mode(mode).stages
     if from_stage is not None:

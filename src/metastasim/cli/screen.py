@@ -7,11 +7,13 @@ import json
 import click
 
 from metastasim.cli._common import (
+    cascade_options,
     check_splitting,
     dask_client,
     echo_rows,
     invoked_command,
     load,
+    load_spec,
     model_options,
     progress_bar,
     split_list,
@@ -76,14 +78,7 @@ __all__ = ["screen", "results"]
     help="Trajectories per context (phenotype and normal-cell readouts).",
 )
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=1, show_default=True, help="Random seed.")
-@click.option("--no-alterations", is_flag=True, help="A homogeneous population: no heritable alterations.")
-@click.option(
-    "--cascade",
-    "cascade_file",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="A cascade file [the curated model's cascade.yaml].",
-)
+@cascade_options
 @click.option(
     "--store",
     default="metastasim-results.sqlite",
@@ -127,14 +122,13 @@ def screen(
     log2 change of the metastatic efficiency with a 95% CI, weighed
     by how well it spares untransformed cells (proliferating and alive in
     normoxia).  Results go to the store as each arm finishes."""
-    from metastasim.cascade import load_cascade, read_cascade
     from metastasim.models import CURATED, load_drugs
     from metastasim.screen import ScreenParams, dose_series, run_screen, singles
     from metastasim.screen import pairs as all_pairs
     from metastasim.screen.store import ResultStore
 
     m = load(model if model or model_option else CURATED, model_option, cfg)
-    spec = read_cascade(cascade_file) if cascade_file else load_cascade()
+    spec = load_spec(cascade_file)
     drugs = load_drugs()
     wanted = targets if targets in ("genes", "drugs", "all") else split_list(targets, "--targets")
     arms = singles(m, drugs, wanted, overexpression=overexpression)
