@@ -19,7 +19,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+import metastasim.report
+from metastasim.cli import cli
 from metastasim.models import PHENOTYPES, load_drugs, load_model
 from metastasim.screen import gene_nodes
 from metastasim.validation import load_facts
@@ -213,7 +216,24 @@ def test_screenshots_at_laptop_and_projector_size(rendered, browser, name):
     assert (ARTIFACTS / f"report-{name}.png").stat().st_size > 20_000
 
 
-def test_json_prints_the_summary_file(rendered, tmp_path):
+def test_json_prints_the_summary_file(rendered, tmp_path, monkeypatch):
+    # the analysis is the session's rendered report, copied where the command asks for it (recomputing
+    # it here would cost a minute: the rerun from the store is checked by the slow test below)
+    def copy_rendered(out, settings, **kwargs):
+        out = Path(out)
+        out.mkdir(parents=True)
+        for name in ("index.html", "summary.json"):
+            shutil.copy(rendered[0] / name, out / name)
+        return None, out / "index.html"
+
+    monkeypatch.setattr(metastasim.report, "build_report", copy_rendered)
+    result = CliRunner().invoke(cli, ["report", "--quick", "--out", str(tmp_path / "again"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == json.loads((rendered[0] / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_a_rerun_from_the_store_prints_the_same_summary(rendered, tmp_path):
     # the store of the rendered report is reused: the screen is read back, the rest recomputed (about a minute)
     out = rendered[0]
     proc = subprocess.run(
