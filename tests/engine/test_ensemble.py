@@ -197,3 +197,28 @@ def test_models_with_other_nodes_are_refused(members, tmp_path):
         simulate_ensemble([], sample_count=10)
     with pytest.raises(SimulationError, match="labels"):
         simulate_ensemble(members, labels=["x"], sample_count=10)
+
+
+def test_side_by_side_with_maboss_members(tmp_path):
+    """cmaboss exposes no ensemble engine (``MaBoSSSim`` takes one network), so MaBoSS runs each member on its
+    share of the trajectories with the ensemble's configuration, as its ``EnsembleEngine`` does, and the
+    members' time courses are pooled; ours must agree in every window (two-proportion z-test, |z| <= 4.5)."""
+    cmaboss = pytest.importorskip("cmaboss")
+    cfg = FIRST_CFG.replace("sample_count = 20000; seed_pseudorandom = 11;", "")
+    bnds = [FIRST_BND, SECOND_BND]
+    N = 20_000
+    counts = ensemble_counts(N, len(bnds))
+    pooled = 0.0
+    for i, (bnd, n) in enumerate(zip(bnds, counts.tolist())):
+        (tmp_path / f"m{i}.bnd").write_text(bnd)
+        (tmp_path / f"m{i}.cfg").write_text(cfg + f"\nsample_count = {n}; thread_count = 1; seed_pseudorandom = {i};")
+        sim = cmaboss.MaBoSSSim(network=str(tmp_path / f"m{i}.bnd"), configs=[str(tmp_path / f"m{i}.cfg")])
+        probs, _, labels = sim.run().get_nodes_probtraj()[:3]
+        pooled = pooled + (n / N) * probs[:, [list(labels).index(x) for x in "ABC"]]
+    ours = simulate_ensemble([parse_maboss(b, cfg) for b in bnds], sample_count=N, seed=3).combined
+    mine = ours.node_probs[:, [ours.node_ids.index(x) for x in "ABC"]]
+    assert mine.shape == pooled.shape
+    p = (mine + pooled) / 2
+    se = np.sqrt(p * (1 - p) * 2 / N)
+    z = np.abs(mine - pooled) / np.where(se > 0, se, np.inf)
+    assert z.max() <= 4.5, np.unravel_index(z.argmax(), z.shape)
