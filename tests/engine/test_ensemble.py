@@ -19,6 +19,7 @@ from exact_chain import exact_continuous  # tests/exact_chain.py: the exact solu
 from metastasim.engine import ensemble_counts, simulate, simulate_ensemble
 from metastasim.errors import ModelError, SimulationError
 from metastasim.io import parse_bnet, parse_maboss
+from metastasim.network import Knockout
 
 Z = 4.0
 
@@ -178,6 +179,12 @@ def test_one_model_is_a_plain_simulation(members):
     plain = simulate(members[0], sample_count=2000)
     assert np.array_equal(ens.combined.node_probs, plain.node_probs)
     assert np.array_equal(ens.combined.final_state_counts, plain.final_state_counts)
+
+
+def test_perturbations_apply_to_every_model(members):
+    ens = simulate_ensemble(members, (p for p in [Knockout("B")]), sample_count=300)  # any iterable, used once
+    assert all(r.final_nodes()["B"] == 0 for r in ens.individual)
+    assert all("B" in " ".join(r.perturbations) for r in ens.individual)
 
 
 def test_fewer_trajectories_than_models(members):

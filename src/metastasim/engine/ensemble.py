@@ -168,7 +168,7 @@ def simulate_ensemble(
         When a model's nodes differ from the first model's (naming that model's file).
     """
     started = time.perf_counter()
-    models = list(models)
+    models, perturbations = list(models), tuple(perturbations)
     if not models:
         raise SimulationError("an ensemble needs at least one model")
     labels = _labels(models, labels)
