@@ -19,11 +19,16 @@ from metastasim.cli._common import (
     progress_bar,
     warmed_up,
 )
+from metastasim.cli._ensemble import ensemble_options, simulate_ensemble
 
 __all__ = ["simulate", "contexts", "attractors", "convert"]
 
 
-@click.command(help="Simulate MODEL and print final node and state probabilities.\n\nMODEL: " + MODEL_HELP)
+@click.command(
+    help="Simulate MODEL and print final node and state probabilities.\n\nMODEL: "
+    + MODEL_HELP
+    + "\n\nWith --ensemble, MODEL... are several models over the same nodes, simulated as one ensemble."
+)
 @perturbation_options
 @click.option("--samples", type=click.IntRange(min=1), help="Number of trajectories [model's sample_count].")
 @click.option("--max-time", type=float, help="Model time at which trajectories stop [model's max_time].")
@@ -35,8 +40,10 @@ __all__ = ["simulate", "contexts", "attractors", "convert"]
 @click.option("--threads", type=click.IntRange(min=0), help="Threads (0: all cores); results do not depend on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--out", type=click.Path(file_okay=False), help="Write time courses and final states as CSV/JSON here.")
+@ensemble_options
 def simulate(
     model,
+    more_models,
     model_option,
     cfg,
     context,
@@ -53,10 +60,15 @@ def simulate(
     threads,
     as_json,
     out,
+    ensemble,
+    individual,
+    random_sampling,
 ) -> None:
     from metastasim.engine import compile_model
     from metastasim.engine import simulate as run
 
+    if ensemble or more_models or individual or random_sampling:
+        return simulate_ensemble(click.get_current_context().params)
     m = load(model, model_option, cfg)
     if context is not None:
         m.context(context)  # an unknown context fails before any work
