@@ -194,7 +194,9 @@ def _check_schedules(cm: CompiledModel, max_time: float) -> None:
         raise SimulationError(f"the schedule of {name} changes it at time {t:g}, not before max_time ({max_time:g})")
 
 
-def _observed(model: Model, cm: CompiledModel, nodes: Sequence[str] | None) -> tuple[tuple[str, ...], np.ndarray | None]:
+def _observed(
+    model: Model, cm: CompiledModel, nodes: Sequence[str] | None
+) -> tuple[tuple[str, ...], np.ndarray | None]:
     """Nodes of the observed graph (default: those ``in_graph``) and each node's bit in it (None: no graph)."""
     if nodes is None:
         ids = tuple(n.id for n in model.nodes.values() if n.in_graph)

@@ -401,8 +401,7 @@ def _node_attributes(model: Model, sources, params: _Params) -> list[Schedule]:
                 setattr(model.nodes[name], attr, value != 0)
             elif attr != "refstate":
                 raise ModelError(
-                    f"unknown node attribute {attr!r} (MaBoSS knows istate, is_internal, refstate, in_graph, "
-                    "schedule)",
+                    f"unknown node attribute {attr!r} (MaBoSS knows istate, is_internal, refstate, in_graph, schedule)",
                     path=p,
                     line=line,
                 )
@@ -415,7 +414,9 @@ def _schedule(name: str, text: str, params, path, line, col) -> Schedule:
     for item in text.split(","):
         time, sep, value = item.partition(":")
         if not sep or not time.strip() or not value.strip():
-            raise ParseError(f"{name}.schedule: expected 'time: value' but found {item.strip()!r}", path=path, line=line)
+            raise ParseError(
+                f"{name}.schedule: expected 'time: value' but found {item.strip()!r}", path=path, line=line
+            )
         changes.append((_eval_value(time, params, path, line, col), _eval_value(value, params, path, line, col)))
     try:
         return Schedule(name, tuple(changes))
