@@ -20,7 +20,7 @@ from scipy.sparse.linalg import expm_multiply
 from exact_chain import flip_rates, generator_t, initial_distribution, move_onto
 from metastasim.engine import simulate
 from metastasim.errors import ModelError, SimulationError
-from metastasim.io import parse_maboss
+from metastasim.io import parse_maboss, to_maboss
 from metastasim.network import Knockout, Schedule, describe
 
 Z = 4.0
@@ -90,6 +90,13 @@ def test_cfg_schedule_is_a_perturbation():
     a = simulate(model, [Schedule("I", ((0.5, 1.0),))], sample_count=200, seed=1)
     assert a.perturbations == ("schedule(I=0.5:1)",)
     assert a.node_probs[1, 0] == 1.0
+
+
+def test_schedules_and_in_graph_survive_a_round_trip():
+    model = parse_maboss(CYCLE, CYCLE_CFG + "I.schedule = 1:0.7, 3.25:0.2; B.in_graph = TRUE; C.in_graph = 1;")
+    again = parse_maboss(*to_maboss(model))
+    assert again.perturbations == model.perturbations
+    assert [n.id for n in again.nodes.values() if n.in_graph] == ["B", "C"]
 
 
 @pytest.mark.parametrize(

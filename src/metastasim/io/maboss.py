@@ -614,16 +614,21 @@ def to_maboss(model: Model) -> tuple[str, str]:
     """The model as MaBoSS ``(bnd_text, cfg_text)``.
 
     Perturbations the model carries (``model.perturbations``: knock-outs and
-    over-expressions) are written as MaBoSS users write mutations.
+    over-expressions) are written as MaBoSS users write mutations, schedules as
+    ``X.schedule = t1:v1, …;``.
     """
     mutated: dict[str, str] = {}
+    schedules: list[str] = []
     for p in model.perturbations:
-        if isinstance(p, Knockout):
+        if isinstance(p, Schedule):
+            changes = ", ".join(f"{format_number(t)}:{format_number(v)}" for t, v in p.changes)
+            schedules.append(f"{p.node}.schedule = {changes};")
+        elif isinstance(p, Knockout):
             mutated[p.node] = "low"
         elif isinstance(p, ForceOn):
             mutated[p.node] = "high"
         else:
-            raise ModelError(f"MaBoSS files can carry knock-outs and over-expressions, not {p!r}")
+            raise ModelError(f"MaBoSS files can carry knock-outs, over-expressions and schedules, not {p!r}")
     already = {n.id for n in model.nodes.values() if f"Low_{n.id}" in n.rate_up.parameters() | n.rate_down.parameters()}
     bnd: list[str] = []
     for node in model.nodes.values():
@@ -663,6 +668,8 @@ def to_maboss(model: Model) -> tuple[str, str]:
         cfg.append(f"[{', '.join(g.nodes)}].istate = {outcomes};")
     cfg.append("")
     cfg.extend(f"{node.id}.is_internal = {int(node.is_internal)};" for node in model.nodes.values())
+    cfg.extend(f"{node.id}.in_graph = 1;" for node in model.nodes.values() if node.in_graph)
+    cfg.extend(schedules)
     cfg.append("")
     s = model.settings
     cfg.extend(
