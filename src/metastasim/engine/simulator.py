@@ -86,7 +86,7 @@ def simulate(
     model
         The model.
     perturbations
-        Knock-outs, over-expressions, inhibitions and input settings.
+        Knock-outs, over-expressions, inhibitions, input settings and schedules.
     context
         Name of one of the model's contexts: its input settings apply first, and
         ``perturbations`` may override them.
