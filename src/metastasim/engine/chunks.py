@@ -117,6 +117,8 @@ class SimulationRun:
         trajectory_ids,
         occ_slot: np.ndarray,
         occ_window: tuple[float, float],
+        th_on: np.ndarray | None = None,
+        g_bit: np.ndarray | None = None,
     ):
         self.cm, self.settings, self.out_bit, self.state_mode = cm, settings, out_bit, state_mode
         self.occ_slot, self.occ_window = occ_slot, occ_window
@@ -142,6 +144,19 @@ class SimulationRun:
         self.no_init = np.zeros((0, self.n_words), np.uint64)
         self.no_forcing = np.zeros((0, n), np.int64)
         self.no_ids = np.zeros(0, np.uint64)
+        self.th_on = th_on if th_on is not None else np.zeros(0, np.bool_)
+        self.g_bit = g_bit if g_bit is not None else np.full(0, -1, np.int64)
+        self.n_graph = 1 << int((self.g_bit >= 0).sum()) if self.g_bit.shape[0] else 0
+        self.extra = self._extra(n_threads)
+
+    def _extra(self, slots: int):
+        """Zeroed accumulators of the optional outputs: transition entropy, observed-graph counts and durations."""
+        th = self.n_win + 1 if self.th_on.shape[0] else 0
+        return (
+            np.zeros((slots, 4, th), np.int64),
+            np.zeros((slots, self.n_graph, self.n_graph), np.int64),
+            np.zeros((slots, self.n_graph, self.n_graph), np.int64),
+        )
 
     def _accumulators(self, slots: int):
         """Zeroed node accumulators (full windows, partial units, final on-counts) for ``slots`` threads."""
@@ -164,6 +179,7 @@ class SimulationRun:
         cm, s = self.cm, self.settings
         acc_full, acc_part, final_on = acc if acc is not None else self.acc
         s_full, s_part = sacc if sacc is not None else self.sacc
+        th_acc, g_count, g_dur = self.extra if acc is None else self._extra(1)  # scratch for re-runs
         init, forcing, ids = self._inputs(lo, lo + count)
         simulate_block(
             self.first + lo,
@@ -225,6 +241,14 @@ class SimulationRun:
             float(self.occ_window[0]),
             float(self.occ_window[1]),
             out.occ,
+            cm.sched_time,
+            cm.sched_node,
+            cm.sched_val,
+            self.th_on,
+            th_acc,
+            self.g_bit,
+            g_count,
+            g_dur,
         )
 
     def record_block(self, lo: int, count: int, out: Outputs) -> int:
@@ -246,6 +270,24 @@ class SimulationRun:
         """``[window, node]`` probabilities over the ``n`` trajectories run."""
         acc_full, acc_part, _ = self.acc
         return window_probabilities(acc_full.sum(axis=0), acc_part.sum(axis=0), self.units, n)
+
+    def transition_entropy(self, n: int) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+        """MaBoSS's TH per window (mean over trajectories of its time average) and its standard error."""
+        if not self.th_on.shape[0]:
+            return None, None
+        acc = self.extra[0].sum(axis=0)
+        mean = (np.cumsum(acc[0])[: self.n_win] / float(1 << 20) + acc[1, : self.n_win] / self.units) / n
+        mean_sq = (np.cumsum(acc[2])[: self.n_win] + acc[3, : self.n_win]) / float(1 << 24) / n
+        var = np.maximum(mean_sq - mean**2, 0.0) * n / max(n - 1, 1)
+        return mean, np.sqrt(var / n)
+
+    def observed_graph(self) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+        """``[from, to]`` counts of changes of the observed nodes' joint state, and the mean time spent before each."""
+        if not self.n_graph:
+            return None, None
+        counts = self.extra[1].sum(axis=0)
+        total = self.extra[2].sum(axis=0) * (float(self.settings.time_tick) / (1 << 20))
+        return counts, np.divide(total, counts, out=np.zeros(counts.shape), where=counts > 0)
 
     def state_probabilities(self, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Output-state codes and their ``[window, state]`` probabilities; ``(None, None)`` when not counted."""

@@ -8,7 +8,7 @@ screen of thousands of perturbations never recompiles rules.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from metastasim.engine.kernel import TABLE_MAX_INPUTS
 from metastasim.errors import ModelError
 from metastasim.network.expr import OP_CONST, OP_NOT, OP_VAR, truth_table
 from metastasim.network.model import Model
-from metastasim.network.perturbations import ForceOn, Inhibit, Knockout, Perturbation, SetInput
+from metastasim.network.perturbations import ForceOn, Inhibit, Knockout, Perturbation, Schedule, SetInput
 
 __all__ = ["CompiledModel", "compile_model", "RATE_CAP"]
 
@@ -60,6 +60,10 @@ class CompiledModel:
     oc_val: np.ndarray  # int64
     forced: np.ndarray  # int64[n]: -1 free, else the fixed value
     perturbations: tuple[Perturbation, ...] = ()
+    # scheduled changes, in time order: at sched_time[k] node sched_node[k] is set on with probability sched_val[k]
+    sched_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    sched_node: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    sched_val: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_nodes(self) -> int:
@@ -97,7 +101,26 @@ class CompiledModel:
             gr_up=gr_up,
             forced=forced,
             perturbations=self.perturbations + tuple(perturbations),
+            **self._schedules(perturbations),
         )
+
+    def _schedules(self, perturbations: tuple[Perturbation, ...]) -> dict[str, np.ndarray]:
+        """``sched_time``/``sched_node``/``sched_val`` with the schedules among ``perturbations`` added, by time."""
+        changes = [
+            (t, k, self.position[p.node], v)
+            for k, p in enumerate(perturbations)
+            if isinstance(p, Schedule)
+            for t, v in p.changes
+        ]
+        if not changes:
+            return {}
+        old = [(float(t), -1, int(i), float(v)) for t, i, v in zip(self.sched_time, self.sched_node, self.sched_val)]
+        merged = sorted(old + changes, key=lambda c: (c[0], c[1]))
+        return {
+            "sched_time": np.array([c[0] for c in merged], np.float64),
+            "sched_node": np.array([c[2] for c in merged], np.int64),
+            "sched_val": np.array([c[3] for c in merged], np.float64),
+        }
 
 
 def _program(rule, position: dict[str, int]) -> tuple[list[int], list[int], int]:

@@ -148,6 +148,65 @@ def _overlap(a, b, t0, t1):
     return hi - lo if hi > lo else 0.0
 
 
+@njit(cache=True, inline="always")
+def _transition_entropy(r, act, na, th_on):
+    """MaBoSS's TH of the current state: entropy (bits) of which counted node flips next."""
+    tot = 0.0
+    for q in range(na):
+        if th_on[act[q]]:
+            tot += r[act[q]]
+    h = 0.0
+    if tot > 0.0:
+        for q in range(na):
+            if th_on[act[q]]:
+                p = r[act[q]] / tot
+                h -= p * np.log2(p)
+    return h
+
+
+@njit(cache=True, inline="always")
+def _window_length(k, tick, max_time):
+    end = (k + 1) * tick
+    return (end if end < max_time else max_time) - k * tick
+
+
+@njit(cache=True, inline="always")
+def _add_entropy(th_acc, s, a, b, h, cur, cw, tick, inv_tick, fx, n_win, max_time):
+    """Add TH ``h`` held over ``[a, b]`` of one trajectory; return its running integral in window ``cw``.
+
+    ``th_acc`` holds, per slot, the integral of TH (full windows as a difference array
+    of ``h * 2**20``, partial windows in ``fx`` units) and the sum over trajectories of
+    the squared window average (full windows as a difference array, partial windows
+    when the trajectory leaves them; ``2**24`` units), all integers.
+    """
+    if b <= a:
+        return cur, cw
+    ka = int(a * inv_tick)
+    if ka >= n_win:
+        ka = n_win - 1
+    kb = int(b * inv_tick)
+    if kb > n_win:
+        kb = n_win
+    if kb <= ka:
+        th_acc[s, 1, ka] += np.int64((b - a) * h * fx + 0.5)
+        return cur + (b - a) * h, ka
+    piece = ((ka + 1) * tick - a) * h
+    th_acc[s, 1, ka] += np.int64(piece * fx + 0.5)
+    w = (cur + piece) / _window_length(ka, tick, max_time)
+    th_acc[s, 3, ka] += np.int64(w * w * 16777216.0 + 0.5)
+    hq = np.int64(h * 1048576.0 + 0.5)
+    hsq = np.int64(h * h * 16777216.0 + 0.5)
+    th_acc[s, 0, ka + 1] += hq
+    th_acc[s, 0, kb] -= hq
+    th_acc[s, 2, ka + 1] += hsq
+    th_acc[s, 2, kb] -= hsq
+    if kb < n_win:
+        piece = (b - kb * tick) * h
+        th_acc[s, 1, kb] += np.int64(piece * fx + 0.5)
+        return piece, kb
+    return 0.0, -1
+
+
 @njit(cache=True, parallel=True)
 def simulate_block(
     first,
@@ -209,6 +268,14 @@ def simulate_block(
     occ_t0,
     occ_t1,
     occ_out,
+    sched_time,
+    sched_node,
+    sched_val,
+    th_on,
+    th_acc,
+    g_bit,
+    g_count,
+    g_dur,
 ):
     """Simulate trajectories ``first .. first + count - 1``.
 
@@ -223,6 +290,15 @@ def simulate_block(
     (``state_mode`` record), the number of transitions and, for each node with
     ``occ_slot[i] >= 0``, the time it was on within ``[occ_t0, occ_t1]``
     (``occ_out[k, occ_slot[i]]``).
+
+    Optional (empty arrays: off, at no cost): scheduled changes (at
+    ``sched_time[m]``, node ``sched_node[m]`` is set on with probability
+    ``sched_val[m]``, else off; times in increasing order); the transition entropy
+    (MaBoSS's TH over the nodes with ``th_on``, see :func:`_add_entropy` for
+    ``th_acc[slot, 4, n_win + 1]``); the observed transition graph over the nodes
+    with ``g_bit >= 0`` (``g_count[slot, from, to]`` changes of their joint state
+    and ``g_dur[slot, from, to]`` the time spent in ``from`` before them, in units of
+    ``tick / 2**20``).
     """
     n = kind.shape[0]
     n_words = final_words.shape[1]
@@ -232,6 +308,10 @@ def simulate_block(
     has_ids = traj_ids.shape[0] > 0
     n_groups = grp_ptr.shape[0] - 1
     n_occ = occ_out.shape[1]
+    n_sc = sched_time.shape[0]
+    has_th = th_on.shape[0] > 0
+    has_graph = g_bit.shape[0] > 0
+    gfx = fx * (1.0 / 4096.0)
     for s in prange(n_slots):
         x = np.zeros(n, np.int64)
         L = np.zeros(n, np.int64)
@@ -320,6 +400,17 @@ def simulate_block(
                 occ_out[k, o] = 0.0
             nrec = 0
             state_since = 0.0
+            sc = 0
+            th_now = _transition_entropy(r, act, na, th_on) if has_th else 0.0
+            th_since = 0.0
+            th_cur = 0.0
+            th_win = 0
+            gcode = 0
+            g_since = 0.0
+            if has_graph:
+                for i in range(n):
+                    if g_bit[i] >= 0 and x[i]:
+                        gcode |= 1 << g_bit[i]
             if state_mode == STATES_RECORD:
                 rec_code[k, 0] = code
                 rec_time[k, 0] = 0.0
@@ -327,32 +418,55 @@ def simulate_block(
             # ---- Gillespie loop -------------------------------------------------
             t = 0.0
             transitions = 0
-            while na > 0:
+            while na > 0 or sc < n_sc:
                 if transitions & 15 == 0 or total < 0.0:
                     # the running total drifts by rounding: recompute it now and then,
                     # and whenever a huge rate entered or left it
                     total = 0.0
                     for q in range(na):
                         total += r[act[q]]
-                if total <= 0.0:
+                if total <= 0.0 and sc >= n_sc:
                     break
                 r0, r1, r2, r3 = philox4x32(ctr, st, c2, c3, key0, key1)
                 ctr += _ONE
-                if discrete:
+                if total <= 0.0:
+                    dt = np.inf  # nothing can flip before the next scheduled change
+                elif discrete:
                     dt = tick  # MaBoSS's discrete time: every transition takes one time tick
                 else:
                     u1 = ((r0 >> _S5) << _S26 | (r1 >> _S6)) * _TWO_M53
                     dt = -np.log(1.0 - u1) / total
-                if t + dt >= max_time:  # as MaBoSS: no transition at max_time itself
-                    break
-                t += dt
-                target = (((r2 >> _S5) << _S26 | (r3 >> _S6)) * _TWO_M53) * total
-                q = 0
-                acc = r[act[0]]
-                while acc <= target and q < na - 1:
-                    q += 1
-                    acc += r[act[q]]
-                j = act[q]
+                if sc < n_sc and t + dt >= sched_time[sc]:
+                    # a scheduled change comes first: the drawn transition is dropped (the
+                    # process is memoryless) and the clock restarts from the change
+                    t = sched_time[sc]
+                    j = sched_node[sc]
+                    v = 1 if (((r2 >> _S5) << _S26 | (r3 >> _S6)) * _TWO_M53) < sched_val[sc] else 0
+                    sc += 1
+                    if x[j] == v:
+                        continue
+                else:
+                    if t + dt >= max_time:  # as MaBoSS: no transition at max_time itself
+                        break
+                    t += dt
+                    target = (((r2 >> _S5) << _S26 | (r3 >> _S6)) * _TWO_M53) * total
+                    q = 0
+                    acc = r[act[0]]
+                    while acc <= target and q < na - 1:
+                        q += 1
+                        acc += r[act[q]]
+                    j = act[q]
+                if has_th:
+                    th_cur, th_win = _add_entropy(
+                        th_acc, s, th_since, t, th_now, th_cur, th_win, tick, inv_tick, fx, n_win, max_time
+                    )
+                    th_since = t
+                if has_graph and g_bit[j] >= 0:
+                    g_new = gcode ^ (1 << g_bit[j])
+                    g_count[s, gcode, g_new] += 1
+                    g_dur[s, gcode, g_new] += np.int64((t - g_since) * gfx + 0.5)
+                    gcode = g_new
+                    g_since = t
                 # flip j
                 if x[j]:
                     _add_interval(acc_full, acc_part, s, j, on_since[j], t, tick, inv_tick, fx, n_win)
@@ -398,7 +512,16 @@ def simulate_block(
                 na, total = _set_active(
                     j, _rate(j, x, L, frozen, up_t, up_f, dn_t, dn_f, gr_off, gr_up, gr_dn, idx), r, act, pos, na, total
                 )
+                if has_th:
+                    th_now = _transition_entropy(r, act, na, th_on)
             # ---- close the trajectory ------------------------------------------
+            if has_th:
+                th_cur, th_win = _add_entropy(
+                    th_acc, s, th_since, max_time, th_now, th_cur, th_win, tick, inv_tick, fx, n_win, max_time
+                )
+                if th_win >= 0:
+                    w = th_cur / _window_length(th_win, tick, max_time)
+                    th_acc[s, 3, th_win] += np.int64(w * w * 16777216.0 + 0.5)
             for i in range(n):
                 if x[i]:
                     _add_interval(acc_full, acc_part, s, i, on_since[i], max_time, tick, inv_tick, fx, n_win)

@@ -63,6 +63,15 @@ class Result:
     occupancy, occupancy_nodes, occupancy_window
         When asked for: ``[trajectory, node]`` fraction of ``occupancy_window``
         during which each trajectory had each of ``occupancy_nodes`` on.
+    transition_entropy, transition_entropy_se
+        When asked for (``entropy=True``): MaBoSS's TH per window, the entropy in
+        bits of which non-internal node flips next, averaged over the window and the
+        trajectories, and its standard error (MaBoSS's ErrorTH).
+    graph_nodes, graph_counts, graph_durations
+        When nodes are observed (``in_graph``): ``[from, to]`` number of changes of
+        their joint state (code bit ``b`` is ``graph_nodes[b]``) over all
+        trajectories, and the mean time spent in ``from`` before each; see
+        :meth:`observed_graph`.
     """
 
     node_ids: tuple[str, ...]
@@ -90,6 +99,11 @@ class Result:
     occupancy: np.ndarray | None = None
     occupancy_nodes: tuple[str, ...] = ()
     occupancy_window: tuple[float, float] | None = None
+    transition_entropy: np.ndarray | None = None
+    transition_entropy_se: np.ndarray | None = None
+    graph_nodes: tuple[str, ...] = ()
+    graph_counts: np.ndarray | None = None
+    graph_durations: np.ndarray | None = None
 
     # -- tables ------------------------------------------------------------
     def node_probabilities(self) -> pd.DataFrame:
@@ -120,6 +134,24 @@ class Result:
         labels = [state_label(c, self.outputs) for c in self.final_state_codes]
         series = pd.Series(probs, index=labels, name="probability")
         return series.sort_values(ascending=False, kind="stable")
+
+    def observed_graph(self) -> pd.DataFrame:
+        """Changes of the observed nodes' joint state, summed over trajectories (MaBoSS's observed graph).
+
+        Rows are the states left, columns the states entered, named as MaBoSS names
+        states (:func:`state_label`).
+        """
+        return self._graph_frame(self.graph_counts)
+
+    def observed_durations(self) -> pd.DataFrame:
+        """Mean time spent in each observed state before each change counted in :meth:`observed_graph` (0: none)."""
+        return self._graph_frame(self.graph_durations)
+
+    def _graph_frame(self, table: np.ndarray | None) -> pd.DataFrame:
+        if table is None:
+            raise ValueError("no node was observed in this run: mark nodes in_graph, or simulate with observed=[...]")
+        labels = [state_label(c, self.graph_nodes) for c in range(table.shape[0])]
+        return pd.DataFrame(table, index=pd.Index(labels, name="from"), columns=pd.Index(labels, name="to"))
 
     def trajectory_states(self) -> pd.DataFrame:
         """Per-trajectory final states (0/1), when the run kept them."""

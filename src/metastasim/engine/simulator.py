@@ -72,6 +72,8 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     occupancy: Sequence[str] = (),
     occupancy_window: tuple[float, float] | None = None,
+    entropy: bool = False,
+    observed: Sequence[str] | None = None,
 ) -> Result:
     """Simulate a model with MaBoSS semantics.
 
@@ -84,7 +86,7 @@ def simulate(
     model
         The model.
     perturbations
-        Knock-outs, over-expressions, inhibitions and input settings.
+        Knock-outs, over-expressions, inhibitions, input settings and schedules.
     context
         Name of one of the model's contexts: its input settings apply first, and
         ``perturbations`` may override them.
@@ -124,6 +126,12 @@ def simulate(
         Nodes whose time on is measured per trajectory: :attr:`Result.occupancy`
         holds, for each trajectory and each of these nodes, the fraction of
         ``occupancy_window`` (default ``(0, max_time)``) it spent on.
+    entropy
+        Also estimate MaBoSS's transition entropy TH per window
+        (:attr:`Result.transition_entropy`); it costs time per transition.
+    observed
+        Nodes whose joint-state changes are counted (:meth:`Result.observed_graph`);
+        default: the nodes marked ``in_graph`` (MaBoSS's ``X.in_graph = TRUE;``).
 
     Returns
     -------
@@ -146,6 +154,9 @@ def simulate(
     )
     _check_numbering(N, stream, first_trajectory, chunk_size)
     occ_ids, occ_slot, occ_window = _occupancy(model, cm, occupancy, occupancy_window, float(settings.max_time))
+    _check_schedules(cm, float(settings.max_time))
+    graph_ids, g_bit = _observed(model, cm, observed)
+    th_on = np.array([not node.is_internal for node in model.nodes.values()], np.bool_) if entropy else None
 
     n_threads = resolve_threads(threads if threads is not None else settings.thread_count)
     numba.set_num_threads(n_threads)
@@ -163,10 +174,43 @@ def simulate(
         trajectory_ids,
         occ_slot,
         occ_window,
+        th_on,
+        g_bit,
     )
     gathered = _Gathered(track_final=track_final, keep_final_states=keep_final_states, occupancy=bool(occ_ids))
     _run_chunks(run, N, chunk_size, gathered, progress)
-    return _collect(run, gathered, out_ids=out_ids, perts=perts, context=context, occ_ids=occ_ids, started=started)
+    result = _collect(run, gathered, out_ids=out_ids, perts=perts, context=context, occ_ids=occ_ids, started=started)
+    result.transition_entropy, result.transition_entropy_se = run.transition_entropy(N)
+    result.graph_counts, result.graph_durations = run.observed_graph()
+    result.graph_nodes = graph_ids
+    return result
+
+
+def _check_schedules(cm: CompiledModel, max_time: float) -> None:
+    """Scheduled changes must fall within the run."""
+    late = np.flatnonzero(cm.sched_time >= max_time)
+    if len(late):
+        name, t = cm.node_ids[cm.sched_node[late[0]]], cm.sched_time[late[0]]
+        raise SimulationError(f"the schedule of {name} changes it at time {t:g}, not before max_time ({max_time:g})")
+
+
+def _observed(
+    model: Model, cm: CompiledModel, nodes: Sequence[str] | None
+) -> tuple[tuple[str, ...], np.ndarray | None]:
+    """Nodes of the observed graph (default: those ``in_graph``) and each node's bit in it (None: no graph)."""
+    if nodes is None:
+        ids = tuple(n.id for n in model.nodes.values() if n.in_graph)
+    else:
+        ids = tuple(dict.fromkeys(model.resolve(o) for o in nodes))
+    if not ids:
+        return (), None
+    if len(ids) > 12:
+        raise SimulationError(f"the observed graph can hold at most 12 nodes (4096 states), not {len(ids)}")
+    g_bit = np.full(cm.n_nodes, -1, np.int64)
+    ids = tuple(sorted(ids, key=cm.position.__getitem__))  # model order, as MaBoSS names states
+    for b, name in enumerate(ids):
+        g_bit[cm.position[name]] = b
+    return ids, g_bit
 
 
 def _perturbed_model(model: Model, compiled: CompiledModel | None, perts: tuple[Perturbation, ...]) -> CompiledModel:

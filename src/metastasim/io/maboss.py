@@ -33,7 +33,7 @@ from metastasim.errors import MetastasimError, ModelError, ParseError
 from metastasim.io.files import atomic_write_many, read_text
 from metastasim.network.expr import Var, parse_rule
 from metastasim.network.model import JointInitial, Model, Node, is_identity
-from metastasim.network.perturbations import ForceOn, Knockout
+from metastasim.network.perturbations import ForceOn, Knockout, Schedule
 from metastasim.network.rates import Rate, format_number, parse_rate
 from metastasim.network.settings import Settings
 
@@ -370,8 +370,10 @@ def _set_initial(model: Model, names: list[str], outcomes, path, line) -> None:
         model.joint_initial.append(JointInitial(tuple(names), tuple(outcomes), line=line))
 
 
-def _node_attributes(model: Model, sources, params: _Params) -> None:
-    """``X.istate``, ``X.is_internal`` and joint ``[A, B].istate`` from the .cfg files, in file order."""
+def _node_attributes(model: Model, sources, params: _Params) -> list[Schedule]:
+    """``X.istate``, ``X.is_internal``, ``X.in_graph`` and joint ``[A, B].istate`` from the .cfg files, in file
+    order; returns the ``X.schedule`` entries (a later one for the same node replaces an earlier one)."""
+    schedules: dict[str, Schedule] = {}
     for one, p in sources:
         for names, attr, text, line, col in one.node_attrs:
             for name in names:
@@ -382,6 +384,9 @@ def _node_attributes(model: Model, sources, params: _Params) -> None:
                 _set_initial(model, names, outcomes, p, line)
                 continue
             (name,) = names
+            if attr == "schedule":
+                schedules[name] = _schedule(name, text, params.values, p, line, col)
+                continue
             value = _finite(_eval_value(text, params.values, p, line, col), f"{name}.{attr}", p, line)
             if attr == "istate":
                 if value not in (-1, 0, 1):
@@ -392,13 +397,31 @@ def _node_attributes(model: Model, sources, params: _Params) -> None:
                         line=line,
                     )
                 _set_initial(model, names, [((1,), 0.5), ((0,), 0.5)] if value < 0 else [((int(value),), 1.0)], p, line)
-            elif attr == "is_internal":
-                node = model.nodes[name]
-                node.is_internal = value != 0
+            elif attr in ("is_internal", "in_graph"):
+                setattr(model.nodes[name], attr, value != 0)
             elif attr != "refstate":
                 raise ModelError(
-                    f"unknown node attribute {attr!r} (MaBoSS knows istate, is_internal, refstate)", path=p, line=line
+                    f"unknown node attribute {attr!r} (MaBoSS knows istate, is_internal, refstate, in_graph, schedule)",
+                    path=p,
+                    line=line,
                 )
+    return list(schedules.values())
+
+
+def _schedule(name: str, text: str, params, path, line, col) -> Schedule:
+    """``X.schedule = t1:v1, t2:v2, …;`` (times and values may use ``$parameters``)."""
+    changes = []
+    for item in text.split(","):
+        time, sep, value = item.partition(":")
+        if not sep or not time.strip() or not value.strip():
+            raise ParseError(
+                f"{name}.schedule: expected 'time: value' but found {item.strip()!r}", path=path, line=line
+            )
+        changes.append((_eval_value(time, params, path, line, col), _eval_value(value, params, path, line, col)))
+    try:
+        return Schedule(name, tuple(changes))
+    except ModelError as exc:
+        raise exc.located(path, line) from None
 
 
 def parse_maboss(
@@ -450,8 +473,9 @@ def parse_maboss(
                 line=node.line_of("rule"),
             )
     model.settings = _settings(sources, params)
-    _node_attributes(model, sources, params)
+    schedules = _node_attributes(model, sources, params)
     model.parameters, model.perturbations = _extract_mutations(model, params.values)
+    model.perturbations += tuple(schedules)
     _check_rates(model, blocks, bnd_path, params)
     return model.validate()
 
@@ -590,16 +614,21 @@ def to_maboss(model: Model) -> tuple[str, str]:
     """The model as MaBoSS ``(bnd_text, cfg_text)``.
 
     Perturbations the model carries (``model.perturbations``: knock-outs and
-    over-expressions) are written as MaBoSS users write mutations.
+    over-expressions) are written as MaBoSS users write mutations, schedules as
+    ``X.schedule = t1:v1, …;``.
     """
     mutated: dict[str, str] = {}
+    schedules: list[str] = []
     for p in model.perturbations:
-        if isinstance(p, Knockout):
+        if isinstance(p, Schedule):
+            changes = ", ".join(f"{format_number(t)}:{format_number(v)}" for t, v in p.changes)
+            schedules.append(f"{p.node}.schedule = {changes};")
+        elif isinstance(p, Knockout):
             mutated[p.node] = "low"
         elif isinstance(p, ForceOn):
             mutated[p.node] = "high"
         else:
-            raise ModelError(f"MaBoSS files can carry knock-outs and over-expressions, not {p!r}")
+            raise ModelError(f"MaBoSS files can carry knock-outs, over-expressions and schedules, not {p!r}")
     already = {n.id for n in model.nodes.values() if f"Low_{n.id}" in n.rate_up.parameters() | n.rate_down.parameters()}
     bnd: list[str] = []
     for node in model.nodes.values():
@@ -639,6 +668,8 @@ def to_maboss(model: Model) -> tuple[str, str]:
         cfg.append(f"[{', '.join(g.nodes)}].istate = {outcomes};")
     cfg.append("")
     cfg.extend(f"{node.id}.is_internal = {int(node.is_internal)};" for node in model.nodes.values())
+    cfg.extend(f"{node.id}.in_graph = 1;" for node in model.nodes.values() if node.in_graph)
+    cfg.extend(schedules)
     cfg.append("")
     s = model.settings
     cfg.extend(

@@ -119,6 +119,8 @@ class Node:
         Set by the microenvironment rather than by regulators.
     is_internal
         Left out of full-state probabilities (MaBoSS's ``is_internal``).
+    in_graph
+        Part of the observed transition graph (MaBoSS's ``in_graph``).
     name, symbol, description, references
         Annotations: a readable name, the HGNC symbol, a sentence, references
         about the node itself.
@@ -143,6 +145,7 @@ class Node:
     initial: float = 0.5
     is_input: bool = False
     is_internal: bool = False
+    in_graph: bool = False
     name: str = ""
     symbol: str = ""
     description: str = ""

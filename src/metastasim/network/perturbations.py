@@ -6,7 +6,9 @@ so parallel workers can share one model.
 - :class:`Knockout` fixes a node at 0 (also at time 0);
 - :class:`ForceOn` fixes a node at 1 (over-expression);
 - :class:`Inhibit` multiplies the node's ``rate_up`` by ``1 - efficacy``;
-- :class:`SetInput` fixes an input node at 0 or 1 (a microenvironment setting).
+- :class:`SetInput` fixes an input node at 0 or 1 (a microenvironment setting);
+- :class:`Schedule` sets a node at given times: on with a given probability, else
+  off (MaBoSS's ``X.schedule = t1:v1, t2:v2;``); between those times it follows its rule.
 
 Examples
 --------
@@ -32,6 +34,7 @@ __all__ = [
     "ForceOn",
     "Inhibit",
     "SetInput",
+    "Schedule",
     "Perturbation",
     "resolve_perturbations",
     "parse_perturbation",
@@ -73,17 +76,61 @@ class SetInput:
         object.__setattr__(self, "value", int(self.value))
 
 
-Perturbation = Knockout | ForceOn | Inhibit | SetInput
+@dataclass(frozen=True)
+class Schedule:
+    """Scheduled changes of a node: at each time ``t`` it is set on with probability ``v``, else off.
+
+    Parameters
+    ----------
+    node
+        The node.
+    changes
+        ``((t1, v1), (t2, v2), ...)``: times strictly increasing, at least 0 (and
+        before the run's ``max_time``, checked when simulating), values in [0, 1].
+        Each trajectory draws its own value at each time; between the times the
+        node follows its rule and rates as usual.
+
+    Examples
+    --------
+    >>> Schedule("TNF", ((20, 0.1), (40, 0.9)))
+    Schedule(node='TNF', changes=((20.0, 0.1), (40.0, 0.9)))
+    """
+
+    node: str
+    changes: tuple[tuple[float, float], ...]
+
+    def __post_init__(self) -> None:
+        try:
+            changes = tuple((float(t), float(v)) for t, v in self.changes)
+        except (TypeError, ValueError):
+            raise ModelError(f"schedule of {self.node} must be pairs (time, value), not {self.changes!r}") from None
+        if not changes:
+            raise ModelError(f"schedule of {self.node} is empty")
+        last = -math.inf
+        for t, v in changes:
+            if not math.isfinite(t) or t < 0:
+                raise ModelError(f"schedule of {self.node}: time {t:g} must be a finite number at least 0")
+            if t <= last:
+                raise ModelError(f"schedule of {self.node}: times must increase, but {t:g} follows {last:g}")
+            if not 0 <= v <= 1:
+                raise ModelError(f"schedule of {self.node}: the value at time {t:g} must be in [0, 1], not {v:g}")
+            last = t
+        object.__setattr__(self, "changes", changes)
+
+
+Perturbation = Knockout | ForceOn | Inhibit | SetInput | Schedule
 
 
 def describe(p: Perturbation) -> str:
-    """Short text: ``KO(X)``, ``OE(X)``, ``inhibit(X=0.8)``, ``X=1``."""
+    """Short text: ``KO(X)``, ``OE(X)``, ``inhibit(X=0.8)``, ``X=1``, ``schedule(X=20:0.1,40:0.9)``."""
     if isinstance(p, Knockout):
         return f"KO({p.node})"
     if isinstance(p, ForceOn):
         return f"OE({p.node})"
     if isinstance(p, Inhibit):
         return f"inhibit({p.node}={p.efficacy:g})"
+    if isinstance(p, Schedule):
+        return f"schedule({p.node}={','.join(f'{t:g}:{v:g}' for t, v in p.changes)})"
     return f"{p.node}={p.value}"
 
 
@@ -124,7 +171,7 @@ def resolve_perturbations(
     A node may be given by id or by HGNC symbol.  The model's own perturbations
     (``model.perturbations``, e.g. mutations set in a MaBoSS ``.cfg``; skipped if
     ``with_model`` is false) and the input settings of ``context`` come first; a
-    knock-out, over-expression or input setting given here replaces one of those on
+    knock-out, over-expression, input setting or schedule given here replaces one of those on
     the same node.  Several inhibitions of one node combine as independent actions
     (Bliss): efficacy ``1 - (1 - e1)(1 - e2)…``.
 
@@ -138,7 +185,7 @@ def resolve_perturbations(
     """
 
     def resolve_one(p) -> Perturbation:
-        if not isinstance(p, (Knockout, ForceOn, Inhibit, SetInput)):
+        if not isinstance(p, (Knockout, ForceOn, Inhibit, SetInput, Schedule)):
             raise ModelError(f"not a perturbation: {p!r}")
         node_id = model.resolve(p.node)
         if isinstance(p, SetInput) and not model.nodes[node_id].is_input:
@@ -157,6 +204,10 @@ def resolve_perturbations(
         for p in (tuple(model.perturbations) if with_model else ()) + context_perturbations(model, context)
     ]
     inherited = [p for p in inherited if not (isinstance(p, _FIXING) and p.node in fixed)]
+    scheduled = {p.node for p in given if isinstance(p, Schedule)}
+    if len(scheduled) < sum(isinstance(p, Schedule) for p in given):
+        raise ModelError("a node can have one schedule only")
+    inherited = [p for p in inherited if not (isinstance(p, Schedule) and p.node in scheduled)]
 
     resolved: list[Perturbation] = []
     inhibited: dict[str, int] = {}
