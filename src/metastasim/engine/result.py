@@ -24,9 +24,19 @@ def unpack_states(words: np.ndarray, n: int) -> np.ndarray:
     return bits[:, :n].astype(bool)
 
 
-def state_label(code: int, outputs: tuple[str, ...]) -> str:
-    """MaBoSS's name of an output state: the nodes that are on, joined by ``" -- "``."""
-    on = [name for b, name in enumerate(outputs) if (int(code) >> b) & 1]
+def state_label(code: int | np.ndarray, outputs: tuple[str, ...]) -> str:
+    """MaBoSS's name of an output state: the nodes that are on, joined by ``" -- "`` (``"<nil>"``: none).
+
+    ``code`` is an integer (bit ``b`` is ``outputs[b]``) or, past 64 outputs, a row
+    of uint64 words (bit ``b % 64`` of word ``b // 64``).
+    """
+    if isinstance(code, np.ndarray):
+        code = sum(int(w) << (64 * i) for i, w in enumerate(code.tolist()))
+    code, on = int(code), []
+    while code:  # the set bits, lowest first
+        low = code & -code
+        on.append(outputs[low.bit_length() - 1])
+        code ^= low
     return " -- ".join(on) if on else "<nil>"
 
 
@@ -54,9 +64,12 @@ class Result:
     state_codes, state_probs
         Output states seen (bit ``b`` of a code is ``outputs[b]``) and their
         ``[window, state]`` probabilities; ``None`` when states were not recorded
-        (more than 64 outputs, or ``record_states=False``).
+        (``record_states=False``).  Past 64 outputs a state is a row of uint64
+        words (``[state, word]``, bit ``b % 64`` of word ``b // 64``).
     final_state_codes, final_state_counts
-        Output states at ``max_time`` and how many trajectories ended in each.
+        Output states at ``max_time`` (coded as ``state_codes``) and how many
+        trajectories ended in each; ``None`` past 64 outputs unless states were
+        recorded.
     final_states
         Per-trajectory final states of all nodes, packed 64 per uint64 word
         (``[trajectory, word]``), when asked for; see :meth:`trajectory_states`.
@@ -115,7 +128,7 @@ class Result:
     def final_state_distribution(self) -> pd.Series:
         """Probability of each output state at ``max_time``, most likely first."""
         if self.final_state_codes is None:
-            raise ValueError("final output states were not recorded (more than 64 outputs)")
+            raise ValueError("final output states were not recorded (more than 64 outputs: record_states=True)")
         probs = self.final_state_counts / self.sample_count
         labels = [state_label(c, self.outputs) for c in self.final_state_codes]
         series = pd.Series(probs, index=labels, name="probability")
