@@ -76,6 +76,11 @@ class Result:
     occupancy, occupancy_nodes, occupancy_window
         When asked for: ``[trajectory, node]`` fraction of ``occupancy_window``
         during which each trajectory had each of ``occupancy_nodes`` on.
+    statdist_codes, statdist_probs, statdist_cluster_threshold
+        With the setting ``statdist_traj_count``: the output states visited by
+        the first trajectories (coded as ``state_codes``) and the
+        ``[trajectory, state]`` fraction of ``[0, max_time]`` each spent in each
+        (MaBoSS's stationary distributions; see :meth:`statdist`).
     """
 
     node_ids: tuple[str, ...]
@@ -103,6 +108,9 @@ class Result:
     occupancy: np.ndarray | None = None
     occupancy_nodes: tuple[str, ...] = ()
     occupancy_window: tuple[float, float] | None = None
+    statdist_codes: np.ndarray | None = None
+    statdist_probs: np.ndarray | None = None
+    statdist_cluster_threshold: float = 1.0
 
     # -- tables ------------------------------------------------------------
     def node_probabilities(self) -> pd.DataFrame:
@@ -133,6 +141,53 @@ class Result:
         labels = [state_label(c, self.outputs) for c in self.final_state_codes]
         series = pd.Series(probs, index=labels, name="probability")
         return series.sort_values(ascending=False, kind="stable")
+
+    @property
+    def state_entropy(self) -> np.ndarray | None:
+        """``[window]`` entropy in bits of the output-state distribution (MaBoSS's ``H``); None without states."""
+        if self.state_probs is None:
+            return None
+        p = self.state_probs
+        return -np.sum(np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0), axis=1)
+
+    def statdist(self) -> pd.DataFrame:
+        """Stationary distribution of each of the first trajectories: its time fraction in each output state.
+
+        One row per trajectory (numbered from 1, as MaBoSS does), one column per
+        output state; set ``statdist_traj_count`` in the settings to get it.
+        """
+        if self.statdist_probs is None:
+            raise ValueError("no stationary distributions: set statdist_traj_count in the settings")
+        labels = [state_label(c, self.outputs) for c in self.statdist_codes]
+        index = pd.RangeIndex(1, len(self.statdist_probs) + 1, name="trajectory")
+        return pd.DataFrame(self.statdist_probs, index=index, columns=labels)
+
+    def statdist_clusters(self) -> pd.Series:
+        """The cluster (from 1) of each trajectory of :meth:`statdist`, as MaBoSS clusters them."""
+        from metastasim.engine.statdist import cluster_trajectories
+
+        table = self.statdist()
+        labels = cluster_trajectories(table.to_numpy(), self.statdist_cluster_threshold)
+        return pd.Series(labels, index=table.index, name="cluster")
+
+    def statdist_cluster_summary(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Each cluster's stationary distribution (mean of its trajectories') and its standard error.
+
+        Returns
+        -------
+        tuple of pandas.DataFrame
+            Probabilities and errors, one row per cluster (from 1), one column per
+            output state.
+        """
+        from metastasim.engine.statdist import cluster_distributions
+
+        table = self.statdist()
+        mean, error = cluster_distributions(table.to_numpy(), self.statdist_clusters().to_numpy())
+        index = pd.RangeIndex(1, len(mean) + 1, name="cluster")
+        return (
+            pd.DataFrame(mean, index=index, columns=table.columns),
+            pd.DataFrame(error, index=index, columns=table.columns),
+        )
 
     def trajectory_states(self) -> pd.DataFrame:
         """Per-trajectory final states (0/1), when the run kept them."""

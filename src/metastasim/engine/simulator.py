@@ -29,6 +29,7 @@ from metastasim.engine.kernel import (
     STATES_RECORD_WIDE,
 )
 from metastasim.engine.result import Result
+from metastasim.engine.statdist import trajectory_distributions
 from metastasim.engine.wide_states import key_words, output_keys
 from metastasim.errors import SimulationError
 from metastasim.network.model import Model
@@ -180,7 +181,13 @@ def simulate(
         out_nodes=np.array([cm.position[o] for o in out_ids]) if len(out_ids) > MAX_NODES_PER_WORD else None,
     )
     _run_chunks(run, N, chunk_size, gathered, progress)
-    return _collect(run, gathered, out_ids=out_ids, perts=perts, context=context, occ_ids=occ_ids, started=started)
+    result = _collect(run, gathered, out_ids=out_ids, perts=perts, context=context, occ_ids=occ_ids, started=started)
+    if settings.statdist_traj_count:  # MaBoSS's stationary distributions of the first trajectories, run again
+        bits = _output_bits(model, cm, outputs, True)[1]
+        count = min(settings.statdist_traj_count, N)
+        result.statdist_codes, result.statdist_probs = trajectory_distributions(run, bits, count)
+        result.statdist_cluster_threshold = settings.statdist_cluster_threshold
+    return result
 
 
 def _perturbed_model(model: Model, compiled: CompiledModel | None, perts: tuple[Perturbation, ...]) -> CompiledModel:
