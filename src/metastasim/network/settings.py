@@ -87,7 +87,11 @@ class Settings:
                 raise SimulationError(f"{name} must be a positive finite number, not {value!r}")
             self._set(name, float(value))
         threshold = self.statdist_cluster_threshold
-        if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real) or not 0 <= threshold <= 1:
+        if (
+            isinstance(threshold, (bool, np.bool_))
+            or not isinstance(threshold, numbers.Real)
+            or not 0 <= threshold <= 1
+        ):
             raise SimulationError(f"statdist_cluster_threshold must be from 0 to 1, not {threshold!r}")
         self._set("statdist_cluster_threshold", float(threshold))
         if not isinstance(self.discrete_time, (bool, np.bool_)):
