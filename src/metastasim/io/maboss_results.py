@@ -27,12 +27,15 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from metastasim.engine.result import Result, state_label
 from metastasim.io.files import atomic_write_many
+
+if TYPE_CHECKING:  # io does not import the engine: a result comes in, files go out
+    from metastasim.engine.result import Result
 
 __all__ = [
     "write_maboss_results",
@@ -54,7 +57,7 @@ def probtraj_text(result: Result) -> str:
     if result.state_probs is None:
         raise ValueError("the MaBoSS probtraj file needs the output-state table: simulate with record_states=True")
     probs, n = result.state_probs, result.sample_count
-    labels = [state_label(c, result.outputs) for c in result.state_codes]
+    labels = list(result.state_probabilities().columns)
     entropy = result.state_entropy
     th = getattr(result, "transition_entropy", None)
     th_se = getattr(result, "transition_entropy_se", None)
