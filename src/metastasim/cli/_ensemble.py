@@ -61,6 +61,8 @@ def _specs(params: dict) -> list[str]:
             raise click.UsageError("several MODELs given: add --ensemble to simulate them as one ensemble")
         flag = "--individual" if params["individual"] else "--random-sampling"
         raise click.UsageError(f"{flag} goes with --ensemble")
+    if params["out_format"] != "metastasim":
+        raise click.UsageError("--format maboss writes one model's results: not available with --ensemble")
     if params["model_option"] is not None:
         raise click.UsageError("--ensemble takes its models as MODEL arguments, not --model")
     specs = [s for s in (params["model"], *params["more_models"]) if s is not None]

@@ -40,6 +40,15 @@ __all__ = ["simulate", "contexts", "attractors", "convert"]
 @click.option("--threads", type=click.IntRange(min=0), help="Threads (0: all cores); results do not depend on it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--out", type=click.Path(file_okay=False), help="Write time courses and final states as CSV/JSON here.")
+@click.option(
+    "--format",
+    "out_format",
+    type=click.Choice(["metastasim", "maboss"]),
+    default="metastasim",
+    show_default=True,
+    help="Files --out writes: metastasim's CSV/JSON, or MaBoSS's PREFIX_probtraj.csv, PREFIX_fp.csv and "
+    "PREFIX_statdist.csv, PREFIX being the model file's stem (the model's name for a bundled model).",
+)
 @ensemble_options
 def simulate(
     model,
@@ -60,6 +69,7 @@ def simulate(
     threads,
     as_json,
     out,
+    out_format,
     ensemble,
     individual,
     random_sampling,
@@ -73,6 +83,7 @@ def simulate(
     if context is not None:
         m.context(context)  # an unknown context fails before any work
     perts = perturbations(m, ko, oe, inhibit, set_, drug)
+    maboss = bool(out) and out_format == "maboss"
     settings = m.settings.with_(
         sample_count=samples, max_time=max_time, time_tick=time_tick, discrete_time=discrete_time, seed=seed
     )
@@ -94,8 +105,12 @@ def simulate(
             threads=threads,
             compiled=compiled,
             progress=progress,
+            **({"record_states": True, "keep_final_states": True, "entropy": True} if maboss else {}),
         )
-    files = _result_files(m, result) if out else {}
+    if maboss:
+        files = _maboss_files(m, model or model_option, result, perts, context, compiled)
+    else:
+        files = _result_files(m, result) if out else {}
     if out:
         from metastasim.io.files import write_folder
 
@@ -143,6 +158,16 @@ def _result_files(model, result) -> dict[str, str]:
     if result.final_state_codes is not None:
         files["final_states.csv"] = result.final_state_distribution().to_csv(index_label="state", float_format="%.6g")
     return files
+
+
+def _maboss_files(model, spec: str, result, perts, context, compiled) -> dict[str, str]:
+    """MaBoSS's result files, named after the model file's stem."""
+    from metastasim.engine.fixed_points import reached_fixed_points
+    from metastasim.io.maboss_results import maboss_result_texts
+
+    prefix = Path(spec).stem if Path(spec).suffix else (model.name or spec)
+    fixed = reached_fixed_points(model, result, perts, context=context, compiled=compiled)
+    return maboss_result_texts(result, prefix, fixed)
 
 
 def _print_result(model, result, written) -> None:

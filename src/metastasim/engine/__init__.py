@@ -2,6 +2,7 @@
 
 from metastasim.engine.compile import CompiledModel, compile_model
 from metastasim.engine.ensemble import EnsembleResult, ensemble_counts, simulate_ensemble
+from metastasim.engine.fixed_points import reached_fixed_points
 from metastasim.engine.result import Result, state_label
 from metastasim.engine.simulator import simulate, warm_up
 
@@ -15,4 +16,5 @@ __all__ = [
     "simulate_ensemble",
     "EnsembleResult",
     "ensemble_counts",
+    "reached_fixed_points",
 ]

@@ -15,11 +15,13 @@ from metastasim.engine.compile import CompiledModel
 from metastasim.engine.kernel import (
     STATES_DIRECT,
     STATES_RECORD,
+    STATES_RECORD_WIDE,
     accumulate_state_intervals,
     map_state_codes,
     simulate_block,
 )
 from metastasim.engine.rng import split_seed
+from metastasim.engine.wide_states import WideRecordedStates
 from metastasim.network.settings import Settings
 
 __all__ = ["FIXED_POINT", "Outputs", "RecordedStates", "SimulationRun", "window_probabilities", "words"]
@@ -141,6 +143,11 @@ class SimulationRun:
             np.zeros((n_threads, self.n_win, n_codes), np.int64),
         )
         self.recorded = RecordedStates(self.n_win) if state_mode == STATES_RECORD else None
+        if state_mode == STATES_RECORD_WIDE:  # the kernel records flipped nodes: it needs to know only which
+            n_out = int((out_bit >= 0).sum())
+            out_nodes = np.argsort(np.where(out_bit >= 0, out_bit, n), kind="stable")[:n_out]
+            self.recorded = WideRecordedStates(self.n_win, out_nodes, n)
+            self.out_bit = np.where(out_bit >= 0, 0, -1).astype(np.int64)
         self.no_init = np.zeros((0, self.n_words), np.uint64)
         self.no_forcing = np.zeros((0, n), np.int64)
         self.no_ids = np.zeros(0, np.uint64)
@@ -291,7 +298,7 @@ class SimulationRun:
 
     def state_probabilities(self, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Output-state codes and their ``[window, state]`` probabilities; ``(None, None)`` when not counted."""
-        if self.state_mode == STATES_RECORD:
+        if self.state_mode in (STATES_RECORD, STATES_RECORD_WIDE):
             return self.recorded.probabilities(self.units, n)
         if self.state_mode == STATES_DIRECT:
             full, part = self.sacc[0].sum(axis=0), self.sacc[1].sum(axis=0)

@@ -33,6 +33,7 @@ __all__ = [
     "STATES_NONE",
     "STATES_DIRECT",
     "STATES_RECORD",
+    "STATES_RECORD_WIDE",
     "TABLE_MAX_INPUTS",
     "MAX_NODES_PER_WORD",
 ]
@@ -52,8 +53,10 @@ _TWO_M53 = 1.0 / 9007199254740992.0
 _TWO_M32 = 1.0 / 4294967296.0
 _EXACT_LIMIT = 1e6  # rates above this are never added to or removed from the running total
 # How output states are counted: not at all, straight into per-code accumulators
-# (few outputs), or as per-trajectory change records hashed afterwards (many outputs).
-STATES_NONE, STATES_DIRECT, STATES_RECORD = 0, 1, 2
+# (few outputs), or as per-trajectory change records hashed afterwards (many outputs);
+# past 64 outputs a record holds the flipped node instead of the state code, and the
+# states are rebuilt backwards from the final state (metastasim.engine.wide_states).
+STATES_NONE, STATES_DIRECT, STATES_RECORD, STATES_RECORD_WIDE = 0, 1, 2, 3
 
 
 @njit(cache=True, inline="always")
@@ -411,7 +414,7 @@ def simulate_block(
                 for i in range(n):
                     if g_bit[i] >= 0 and x[i]:
                         gcode |= 1 << g_bit[i]
-            if state_mode == STATES_RECORD:
+            if state_mode >= STATES_RECORD:
                 rec_code[k, 0] = code
                 rec_time[k, 0] = 0.0
                 nrec = 1
@@ -487,6 +490,11 @@ def simulate_block(
                     if state_mode == STATES_RECORD:
                         if nrec < rec_cap:
                             rec_code[k, nrec] = code
+                            rec_time[k, nrec] = t
+                        nrec += 1
+                    elif state_mode == STATES_RECORD_WIDE:
+                        if nrec < rec_cap:
+                            rec_code[k, nrec] = np.uint64(j)
                             rec_time[k, nrec] = t
                         nrec += 1
                 for e in range(dep_ptr[j], dep_ptr[j + 1]):

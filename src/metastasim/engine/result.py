@@ -24,9 +24,19 @@ def unpack_states(words: np.ndarray, n: int) -> np.ndarray:
     return bits[:, :n].astype(bool)
 
 
-def state_label(code: int, outputs: tuple[str, ...]) -> str:
-    """MaBoSS's name of an output state: the nodes that are on, joined by ``" -- "``."""
-    on = [name for b, name in enumerate(outputs) if (int(code) >> b) & 1]
+def state_label(code: int | np.ndarray, outputs: tuple[str, ...]) -> str:
+    """MaBoSS's name of an output state: the nodes that are on, joined by ``" -- "`` (``"<nil>"``: none).
+
+    ``code`` is an integer (bit ``b`` is ``outputs[b]``) or, past 64 outputs, a row
+    of uint64 words (bit ``b % 64`` of word ``b // 64``).
+    """
+    if isinstance(code, np.ndarray):
+        code = sum(int(w) << (64 * i) for i, w in enumerate(code.tolist()))
+    code, on = int(code), []
+    while code:  # the set bits, lowest first
+        low = code & -code
+        on.append(outputs[low.bit_length() - 1])
+        code ^= low
     return " -- ".join(on) if on else "<nil>"
 
 
@@ -54,9 +64,12 @@ class Result:
     state_codes, state_probs
         Output states seen (bit ``b`` of a code is ``outputs[b]``) and their
         ``[window, state]`` probabilities; ``None`` when states were not recorded
-        (more than 64 outputs, or ``record_states=False``).
+        (``record_states=False``).  Past 64 outputs a state is a row of uint64
+        words (``[state, word]``, bit ``b % 64`` of word ``b // 64``).
     final_state_codes, final_state_counts
-        Output states at ``max_time`` and how many trajectories ended in each.
+        Output states at ``max_time`` (coded as ``state_codes``) and how many
+        trajectories ended in each; ``None`` past 64 outputs unless states were
+        recorded.
     final_states
         Per-trajectory final states of all nodes, packed 64 per uint64 word
         (``[trajectory, word]``), when asked for; see :meth:`trajectory_states`.
@@ -72,6 +85,11 @@ class Result:
         their joint state (code bit ``b`` is ``graph_nodes[b]``) over all
         trajectories, and the mean time spent in ``from`` before each; see
         :meth:`observed_graph`.
+    statdist_codes, statdist_probs, statdist_cluster_threshold
+        With the setting ``statdist_traj_count``: the output states visited by
+        the first trajectories (coded as ``state_codes``) and the
+        ``[trajectory, state]`` fraction of ``[0, max_time]`` each spent in each
+        (MaBoSS's stationary distributions; see :meth:`statdist`).
     """
 
     node_ids: tuple[str, ...]
@@ -104,6 +122,9 @@ class Result:
     graph_nodes: tuple[str, ...] = ()
     graph_counts: np.ndarray | None = None
     graph_durations: np.ndarray | None = None
+    statdist_codes: np.ndarray | None = None
+    statdist_probs: np.ndarray | None = None
+    statdist_cluster_threshold: float = 1.0
 
     # -- tables ------------------------------------------------------------
     def node_probabilities(self) -> pd.DataFrame:
@@ -129,7 +150,7 @@ class Result:
     def final_state_distribution(self) -> pd.Series:
         """Probability of each output state at ``max_time``, most likely first."""
         if self.final_state_codes is None:
-            raise ValueError("final output states were not recorded (more than 64 outputs)")
+            raise ValueError("final output states were not recorded (more than 64 outputs: record_states=True)")
         probs = self.final_state_counts / self.sample_count
         labels = [state_label(c, self.outputs) for c in self.final_state_codes]
         series = pd.Series(probs, index=labels, name="probability")
@@ -152,6 +173,53 @@ class Result:
             raise ValueError("no node was observed in this run: mark nodes in_graph, or simulate with observed=[...]")
         labels = [state_label(c, self.graph_nodes) for c in range(table.shape[0])]
         return pd.DataFrame(table, index=pd.Index(labels, name="from"), columns=pd.Index(labels, name="to"))
+
+    @property
+    def state_entropy(self) -> np.ndarray | None:
+        """``[window]`` entropy in bits of the output-state distribution (MaBoSS's ``H``); None without states."""
+        if self.state_probs is None:
+            return None
+        p = self.state_probs
+        return -np.sum(np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0), axis=1)
+
+    def statdist(self) -> pd.DataFrame:
+        """Stationary distribution of each of the first trajectories: its time fraction in each output state.
+
+        One row per trajectory (numbered from 1, as MaBoSS does), one column per
+        output state; set ``statdist_traj_count`` in the settings to get it.
+        """
+        if self.statdist_probs is None:
+            raise ValueError("no stationary distributions: set statdist_traj_count in the settings")
+        labels = [state_label(c, self.outputs) for c in self.statdist_codes]
+        index = pd.RangeIndex(1, len(self.statdist_probs) + 1, name="trajectory")
+        return pd.DataFrame(self.statdist_probs, index=index, columns=labels)
+
+    def statdist_clusters(self) -> pd.Series:
+        """The cluster (from 1) of each trajectory of :meth:`statdist`, as MaBoSS clusters them."""
+        from metastasim.engine.statdist import cluster_trajectories
+
+        table = self.statdist()
+        labels = cluster_trajectories(table.to_numpy(), self.statdist_cluster_threshold)
+        return pd.Series(labels, index=table.index, name="cluster")
+
+    def statdist_cluster_summary(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Each cluster's stationary distribution (mean of its trajectories') and its standard error.
+
+        Returns
+        -------
+        tuple of pandas.DataFrame
+            Probabilities and errors, one row per cluster (from 1), one column per
+            output state.
+        """
+        from metastasim.engine.statdist import cluster_distributions
+
+        table = self.statdist()
+        mean, error = cluster_distributions(table.to_numpy(), self.statdist_clusters().to_numpy())
+        index = pd.RangeIndex(1, len(mean) + 1, name="cluster")
+        return (
+            pd.DataFrame(mean, index=index, columns=table.columns),
+            pd.DataFrame(error, index=index, columns=table.columns),
+        )
 
     def trajectory_states(self) -> pd.DataFrame:
         """Per-trajectory final states (0/1), when the run kept them."""

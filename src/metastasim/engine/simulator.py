@@ -21,8 +21,16 @@ import numpy as np
 from metastasim._version import __version__
 from metastasim.engine.chunks import Outputs, SimulationRun, words
 from metastasim.engine.compile import CompiledModel, compile_model
-from metastasim.engine.kernel import MAX_NODES_PER_WORD, STATES_DIRECT, STATES_NONE, STATES_RECORD
+from metastasim.engine.kernel import (
+    MAX_NODES_PER_WORD,
+    STATES_DIRECT,
+    STATES_NONE,
+    STATES_RECORD,
+    STATES_RECORD_WIDE,
+)
 from metastasim.engine.result import Result
+from metastasim.engine.statdist import trajectory_distributions
+from metastasim.engine.wide_states import key_words, output_keys
 from metastasim.errors import SimulationError
 from metastasim.network.model import Model
 from metastasim.network.perturbations import Perturbation, describe, resolve_perturbations
@@ -99,7 +107,9 @@ def simulate(
         Nodes whose joint states are counted (default: non-internal nodes).
     record_states
         Record time-course probabilities of output states (default: when there
-        are at most :data:`DEFAULT_STATE_OUTPUTS` outputs; at most 64).
+        are at most :data:`DEFAULT_STATE_OUTPUTS` outputs).  Past 64 outputs the
+        states are rows of 64-bit words (:attr:`Result.state_codes`), and final
+        output states are counted only when this is true.
     keep_final_states
         Keep every trajectory's final state (:meth:`Result.trajectory_states`).
     initial_states
@@ -177,12 +187,22 @@ def simulate(
         th_on,
         g_bit,
     )
-    gathered = _Gathered(track_final=track_final, keep_final_states=keep_final_states, occupancy=bool(occ_ids))
+    gathered = _Gathered(
+        track_final=track_final,
+        keep_final_states=keep_final_states,
+        occupancy=bool(occ_ids),
+        out_nodes=np.array([cm.position[o] for o in out_ids]) if len(out_ids) > MAX_NODES_PER_WORD else None,
+    )
     _run_chunks(run, N, chunk_size, gathered, progress)
     result = _collect(run, gathered, out_ids=out_ids, perts=perts, context=context, occ_ids=occ_ids, started=started)
     result.transition_entropy, result.transition_entropy_se = run.transition_entropy(N)
     result.graph_counts, result.graph_durations = run.observed_graph()
     result.graph_nodes = graph_ids
+    if settings.statdist_traj_count:  # MaBoSS's stationary distributions of the first trajectories, run again
+        bits = _output_bits(model, cm, outputs, True)[1]
+        count = min(settings.statdist_traj_count, N)
+        result.statdist_codes, result.statdist_probs = trajectory_distributions(run, bits, count)
+        result.statdist_cluster_threshold = settings.statdist_cluster_threshold
     return result
 
 
@@ -230,14 +250,11 @@ def _output_bits(
     if record_states is None:
         record_states = len(out_ids) <= DEFAULT_STATE_OUTPUTS
     out_bit = np.full(cm.n_nodes, -1, np.int64)
-    track_final = len(out_ids) <= MAX_NODES_PER_WORD
+    # past 64 outputs, states are multi-word keys, counted only on request
+    track_final = len(out_ids) <= MAX_NODES_PER_WORD or bool(record_states)
     if track_final:
         for b, name in enumerate(out_ids):
             out_bit[cm.position[name]] = b
-    elif record_states:
-        raise SimulationError(
-            f"full states can be counted over at most {MAX_NODES_PER_WORD} outputs, not {len(out_ids)}"
-        )
     return out_ids, out_bit, track_final, record_states
 
 
@@ -280,6 +297,8 @@ def _state_mode(record_states: bool, n_outputs: int, settings: Settings, n_threa
     """How output states are counted: not at all, directly (a row per possible state) or from records."""
     if not record_states:
         return STATES_NONE
+    if n_outputs > MAX_NODES_PER_WORD:
+        return STATES_RECORD_WIDE
     # Direct counting allocates a row per possible output state: worth it only
     # while those rows are few, in bytes and compared with the trajectories.
     codes = 1 << n_outputs
@@ -291,8 +310,9 @@ def _state_mode(record_states: bool, n_outputs: int, settings: Settings, n_threa
 class _Gathered:
     """What the chunks leave besides the run's accumulators: final output states, final states, occupancies."""
 
-    def __init__(self, *, track_final: bool, keep_final_states: bool, occupancy: bool):
+    def __init__(self, *, track_final: bool, keep_final_states: bool, occupancy: bool, out_nodes=None):
         self.track_final, self.keep_final_states, self.occupancy = track_final, keep_final_states, occupancy
+        self.out_nodes = out_nodes  # past 64 outputs: the output nodes, whose final states are multi-word keys
         self.final_counts: dict[int, int] = {}
         self.kept: list[np.ndarray] = []
         self.occ_kept: list[np.ndarray] = []
@@ -301,7 +321,7 @@ class _Gathered:
     def add(self, out: Outputs, count: int) -> None:
         """Take the first ``count`` trajectories of a chunk's ``out``."""
         if self.track_final:
-            codes, counts = np.unique(out.final_code[:count], return_counts=True)
+            codes, counts = _final_codes(out, count, self.out_nodes)
             for c, k in zip(codes.tolist(), counts.tolist()):
                 self.final_counts[c] = self.final_counts.get(c, 0) + k
         if self.keep_final_states:
@@ -314,9 +334,28 @@ class _Gathered:
         """Final output-state codes, in order, and how many trajectories ended in each (None: not counted)."""
         if not self.track_final:
             return None, None
+        if self.out_nodes is not None:
+            return _wide_final_counts(self.final_counts, key_words(len(self.out_nodes)))
         fcodes = np.array(sorted(self.final_counts), dtype=np.uint64)
         fcounts = np.array([self.final_counts[int(c)] for c in fcodes], dtype=np.int64)
         return fcodes, fcounts
+
+
+def _final_codes(out: Outputs, count: int, out_nodes: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct final output states of a chunk's first ``count`` trajectories (codes, or key bytes past 64
+    outputs) and how many trajectories ended in each."""
+    if out_nodes is None:
+        return np.unique(out.final_code[:count], return_counts=True)
+    keys = output_keys(out.final_words[:count], out_nodes)
+    return np.unique(keys.view(np.dtype((np.void, keys.shape[1] * 8))).ravel(), return_counts=True)
+
+
+def _wide_final_counts(counts: dict, n_kw: int) -> tuple[np.ndarray, np.ndarray]:
+    """``[state, word]`` final output states in numeric order and their counts, from counts keyed by state bytes."""
+    keys = list(counts)
+    codes = np.array([np.frombuffer(k, np.uint64) for k in keys], np.uint64).reshape(len(keys), n_kw)
+    order = np.lexsort(codes.T)
+    return codes[order], np.array([counts[keys[i]] for i in order], np.int64)
 
 
 def _run_chunks(
@@ -327,7 +366,7 @@ def _run_chunks(
     With recorded output states, a chunk is bounded by the records' memory and the
     record capacity doubles when more than 1% of a chunk's trajectories overflowed it.
     """
-    cap = 16 if run.state_mode == STATES_RECORD else None
+    cap = 16 if run.state_mode in (STATES_RECORD, STATES_RECORD_WIDE) else None
     out: Outputs | None = None
     done = 0
     while done < N:

@@ -6,6 +6,7 @@
 from metastasim.io.bnet import parse_bnet, read_bnet, to_bnet, write_bnet
 from metastasim.io.formats import FORMATS, format_of, read_model, write_model
 from metastasim.io.maboss import parse_maboss, read_maboss, to_maboss, write_maboss
+from metastasim.io.maboss_results import read_fp, read_probtraj, write_maboss_results
 from metastasim.io.sbmlqual import parse_sbmlqual, read_sbmlqual, to_sbmlqual, write_sbmlqual
 from metastasim.io.yaml import parse_yaml, read_yaml, to_yaml, write_yaml
 
@@ -22,6 +23,9 @@ __all__ = [
     "parse_maboss",
     "write_maboss",
     "to_maboss",
+    "write_maboss_results",
+    "read_probtraj",
+    "read_fp",
     "read_sbmlqual",
     "parse_sbmlqual",
     "write_sbmlqual",

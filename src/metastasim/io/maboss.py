@@ -8,7 +8,8 @@ The reader accepts what MaBoSS 2 accepts in the ``max_rate``-free subset:
 - ``.cfg``: ``$param = …;``, ``X.istate = 0|1|-1;`` (``-1``: random),
   ``[X].istate = p [1], q [0];`` and joint ``[A, B].istate = p [0, 1], …;``,
   ``X.is_internal = 0|1;``, and ``sample_count``, ``max_time``, ``time_tick``,
-  ``discrete_time``, ``thread_count``, ``seed_pseudorandom`` (other MaBoSS run
+  ``discrete_time``, ``thread_count``, ``seed_pseudorandom``,
+  ``statdist_traj_count``, ``statdist_cluster_threshold`` (other MaBoSS run
   settings are read and ignored);
 - mutations as MaBoSS users write them: rates guarded by ``$Low_X`` / ``$High_X``
   parameters, as pyMaBoSS's ``mutate`` produces; a non-zero value in the ``.cfg``
@@ -46,14 +47,14 @@ _SETTINGS = {
     "discrete_time": ("discrete_time", bool),
     "thread_count": ("thread_count", int),
     "seed_pseudorandom": ("seed", int),
+    "statdist_traj_count": ("statdist_traj_count", int),
+    "statdist_cluster_threshold": ("statdist_cluster_threshold", float),
 }
 _IGNORED_SETTINGS = {
     "use_physrandgen",
     "use_glibc_rand",
     "use_mtrandgen",
     "display_traj",
-    "statdist_traj_count",
-    "statdist_cluster_threshold",
     "statdist_similarity_cache_max_size",
     "init_pop",
     "max_pop",
@@ -682,6 +683,9 @@ def to_maboss(model: Model) -> tuple[str, str]:
             f"seed_pseudorandom = {s.seed};",
         ]
     )
+    if s.statdist_traj_count:
+        cfg.append(f"statdist_traj_count = {s.statdist_traj_count};")
+        cfg.append(f"statdist_cluster_threshold = {format_number(s.statdist_cluster_threshold)};")
     return "\n".join(bnd), "\n".join(cfg) + "\n"
 
 

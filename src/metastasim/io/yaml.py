@@ -91,7 +91,16 @@ _TOP_FIELDS = (
 _MODULE_FIELDS = ("module", "title", "description", "nodes")
 _REFERENCE_FIELDS = ("id", "statement", "citation", "regulators")
 _REFERENCE_ID = re.compile(r"(doi:10\.\d+/\S+|pmid:\d+|pmcid:PMC\d+|https?://\S+)\Z", re.IGNORECASE)
-_SETTINGS = ("sample_count", "max_time", "time_tick", "discrete_time", "thread_count", "seed")
+_SETTINGS = (
+    "sample_count",
+    "max_time",
+    "time_tick",
+    "discrete_time",
+    "thread_count",
+    "seed",
+    "statdist_traj_count",
+    "statdist_cluster_threshold",
+)
 
 
 class _Map(dict):

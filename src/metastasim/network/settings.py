@@ -37,6 +37,12 @@ class Settings:
         Threads to use; 0 means all cores.  Results do not depend on it.
     seed
         Seed of the random streams (0 to 2**64 - 1).
+    statdist_traj_count
+        Number of trajectories (the first ones) whose stationary distributions
+        are estimated and clustered, as MaBoSS's ``statdist_traj_count``; 0: none.
+    statdist_cluster_threshold
+        Similarity (0 to 1) from which two of those distributions join one
+        cluster, as MaBoSS's ``statdist_cluster_threshold``.
     """
 
     sample_count: int = 10_000
@@ -45,6 +51,8 @@ class Settings:
     discrete_time: bool = False
     thread_count: int = 0
     seed: int = 0
+    statdist_traj_count: int = 0
+    statdist_cluster_threshold: float = 1.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -54,7 +62,12 @@ class Settings:
 
     def validate(self) -> None:
         """Check every field (normalising numpy scalars); raise :class:`SimulationError` on a bad one."""
-        for name, lo, hi in (("sample_count", 1, MAX_SAMPLES), ("thread_count", 0, None), ("seed", 0, 2**64 - 1)):
+        for name, lo, hi in (
+            ("sample_count", 1, MAX_SAMPLES),
+            ("thread_count", 0, None),
+            ("seed", 0, 2**64 - 1),
+            ("statdist_traj_count", 0, MAX_SAMPLES),
+        ):
             value = getattr(self, name)
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
                 raise SimulationError(f"{name} must be an integer, not {value!r}")
@@ -73,6 +86,14 @@ class Settings:
             ):
                 raise SimulationError(f"{name} must be a positive finite number, not {value!r}")
             self._set(name, float(value))
+        threshold = self.statdist_cluster_threshold
+        if (
+            isinstance(threshold, (bool, np.bool_))
+            or not isinstance(threshold, numbers.Real)
+            or not 0 <= threshold <= 1
+        ):
+            raise SimulationError(f"statdist_cluster_threshold must be from 0 to 1, not {threshold!r}")
+        self._set("statdist_cluster_threshold", float(threshold))
         if not isinstance(self.discrete_time, (bool, np.bool_)):
             raise SimulationError(f"discrete_time must be true or false, not {self.discrete_time!r}")
         self._set("discrete_time", bool(self.discrete_time))
