@@ -1,7 +1,7 @@
 """Side by side with MaBoSS itself (cmaboss, MaBoSS's engine as a Python extension).
 
 These cover what the recorded reference outputs do not: discrete time, rates that act
-while a rule is false, rates that read other nodes' states, joint initial states, mutations written with ``$Low_X`` /
+while a rule is false, rates that read other nodes' states, MaBoSS's built-in functions in rates, joint initial states, mutations written with ``$Low_X`` /
 ``$High_X`` and ``1E308`` rates, and MaBoSS's operator precedence.  Both tools read the
 same ``.bnd``/``.cfg`` text; node probabilities must agree in every time window
 (two-proportion z-test, |z| <= 4.5 as in ``test_maboss_reference.py``).
@@ -57,6 +57,18 @@ CASES = {
         Node D { logic = C; rate_up = @logic ? 2 : 0; rate_down = @logic ? 0 : (B ? 3 : 0.5); }
         """,
         "A.istate = 0; B.istate = 1; C.istate = 0; D.istate = 0; max_time = 10; time_tick = 0.5;",
+    ),
+    "built-in functions, comparisons and unary operators in rates": (
+        """
+        Node A { logic = !C; rate_up = @logic ? log(1 + $k, 2) : 0; rate_down = @logic ? 0 : exp(-1) * 2; }
+        Node B { logic = A; rate_up = @logic ? exp(A + 1, 2) / 2 : log(1.5); rate_down = !@logic * (-log(0.5) + 1e-1); }
+        Node C {
+          logic = A & B;
+          rate_up = @logic ? ($k >= 2 && B != 0 ? exp(0.5) : 0.2) : 0;
+          rate_down = @logic ? 0 : log(10, 10) * (A == 1 || $k <= 1 ? 2 : 0.5);
+        }
+        """,
+        "$k = 3; A.istate = 0; B.istate = 0; C.istate = 0; max_time = 6; time_tick = 0.5;",
     ),
     "precedence and conditional logic": (
         """
