@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_engine.py [--repeat 5] [--no-maboss] [--json FILE]
+    .venv/bin/python benchmarks/bench_engine.py [--repeat 5] [--no-maboss] [--json FILE] [--functions]
 
 For the Cohen 2015 model (32 nodes, 100,000 trajectories) and the Montagud 2022 model
 (133 nodes, 10,000 trajectories), both from ``../shared/reference/maboss`` with their
@@ -17,6 +17,11 @@ MaBoSS is run side by side through ``cmaboss`` (MaBoSS's engine as a Python
 extension, 64-node build: Cohen only) when it is installed, so that the Cohen ratio
 is measured in one run on one machine.  MaBoSS's figures measured on the reference
 machine (``../shared/reference/maboss/README.md``) are printed beside them.
+
+``--functions`` times instead the Cohen model with its rates written with MaBoSS's
+built-in functions (``@logic ? $u_X * exp(log(1, 2)) : 0``…, the same values) against
+the same rates written plainly, in one session: rates are evaluated when the model is
+compiled, so the two must run alike.
 """
 
 from __future__ import annotations
@@ -108,12 +113,58 @@ def time_maboss(name: str, samples: int, repeat: int) -> float | None:
     return best
 
 
+def with_functions(bnd_text: str) -> str:
+    """The Cohen rates rewritten with built-in functions that leave their values exactly as they were."""
+    import re
+
+    text = re.sub(r"@logic \? (\$u_\w+) : 0", r"@logic ? \1 * exp(log(1, 2)) : exp(-1) * A_off", bnd_text)
+    text = re.sub(r"@logic \? 0 : (\$d_\w+)", r"@logic ? log(1) * $d_pad : exp(0, 2) * \1", text)
+    return text.replace("A_off", "log(1, 10)")
+
+
+def bench_functions(repeat: int) -> None:
+    from metastasim.engine import compile_model
+    from metastasim.io import parse_maboss
+    from metastasim.io.files import read_text
+
+    spec = MODELS["cohen2015"]
+    bnd = read_text(REFERENCE / spec["bnd"])
+    cfgs = [read_text(REFERENCE / c) for c in spec["cfg"]] + ["$d_pad = 1;"]
+    n = spec["samples"]
+    plain = parse_maboss(bnd, cfgs)
+    funcs = parse_maboss(with_functions(bnd), cfgs)
+    changed = sum(
+        node.rate_up.to_string() != plain.nodes[k].rate_up.to_string()
+        or node.rate_down.to_string() != plain.nodes[k].rate_down.to_string()
+        for k, node in funcs.nodes.items()
+    )
+    print(f"cohen2015, {n:,} trajectories, 1 thread: rates of {changed} of {len(plain)} nodes use log/exp")
+    compiled = {"plain": compile_model(plain), "functions": compile_model(funcs)}
+    same = all(
+        (getattr(compiled["plain"], k) == getattr(compiled["functions"], k)).all()
+        for k in ("up_t", "up_f", "dn_t", "dn_f")
+    )
+    print(f"  compiled rate arrays identical: {same}")
+    times = {"plain": float("inf"), "functions": float("inf")}
+    for _ in range(3):  # interleaved, so that drifts of a noisy machine hit both alike
+        for label, model in (("plain", plain), ("functions", funcs)):
+            seconds, transitions = time_ours(model, compiled[label], n, 1, repeat)
+            times[label] = min(times[label], seconds)
+    for label, seconds in times.items():
+        print(f"  {label:9s}: {seconds:6.3f} s per run ({transitions:,} transitions)")
+    print(f"  functions / plain: {times['functions'] / times['plain']:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-maboss", action="store_true", help="do not run cmaboss side by side")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--functions", action="store_true", help="time rates written with log/exp against plain rates")
     args = parser.parse_args()
+    if args.functions:
+        bench_functions(args.repeat)
+        return
 
     from metastasim import __version__
     from metastasim.engine import compile_model

@@ -68,6 +68,9 @@ CASES: dict[str, tuple[str, int | None, tuple]] = {
     "bnd_max_rate.bnd": ("bnd_max_rate.bnd", 8, ("max_rate", "not supported")),
     "bnd_negative_rate.bnd": ("bnd_negative_rate.cfg", 2, ("rate_up", "$u_A = -1", NEGATIVE)),
     "bnd_nan_rate.bnd": ("bnd_nan_rate.cfg", 2, ("rate_up", "nan", "finite")),
+    "bnd_unknown_function.bnd": ("bnd_unknown_function.bnd", 4, ("unknown function 'lg'", "log")),
+    "bnd_function_arguments.bnd": ("bnd_function_arguments.bnd", 3, ("log()", "1 or 2 arguments", "not 3")),
+    "bnd_log_negative.bnd": ("bnd_log_negative.bnd", 4, ("rate_up", "nan", "finite")),
     "cfg_istate_out_of_range.bnd": ("cfg_istate_out_of_range.cfg", 3, ("1.5", "[0, 1]")),
     "cfg_unknown_node.bnd": ("cfg_unknown_node.cfg", 3, ("unknown node", "'Z'")),
     "cfg_schedule_decreasing.bnd": ("cfg_schedule_decreasing.cfg", 3, ("schedule", "increase")),
@@ -83,6 +86,7 @@ CASES: dict[str, tuple[str, int | None, tuple]] = {
     "yaml_nan_rate.yaml": ("yaml_nan_rate.yaml", 7, ("rate_up", "nan", "finite")),
     "yaml_unknown_field.yaml": ("yaml_unknown_field.yaml", 6, ("unknown field", "'rul'", "'rule'")),
     "sbml_truncated.sbml": ("sbml_truncated.sbml", 30, ("SBML",)),
+    "sbml_undefined_threshold.sbml": ("sbml_undefined_threshold.sbml", 48, ("'theta_nowhere'", "inputs")),
     "sbml_multivalued.sbml": ("sbml_multivalued.sbml", 9, ("maxLevel", "B")),
     "empty.bnet": ("empty.bnet", None, ("empty",)),
     "empty.bnd": ("empty.bnd", None, (("empty", "no nodes"),)),
@@ -134,6 +138,19 @@ def test_explicit_cfg_is_named(tmp_path):
     model.write_text((BAD / "cfg_unknown_node.bnd").read_text())
     line = error_line(run("simulate", model, "--cfg", BAD / "cfg_unknown_node.cfg", "--samples", "10"))
     assert_located(line, "cfg_unknown_node.cfg", 3)
+
+
+def test_cfg_for_a_bnet_model_is_named(tmp_path):
+    """--cfg with a bnet model: an unknown node names the .cfg and its line; nothing is written."""
+    model = tmp_path / "model.bnet"
+    model.write_text("A, A\nB, A\n")
+    (tmp_path / "a.cfg").write_text("A.istate = 1;\n")
+    (tmp_path / "b.cfg").write_text("max_time = 2;\n\nZ.istate = 1;\n")
+    out = tmp_path / "out"
+    line = error_line(run("simulate", model, "--cfg", tmp_path / "a.cfg", "--cfg", tmp_path / "b.cfg", "--out", out))
+    assert_located(line, "b.cfg", 3)
+    assert_mentions(line, ("unknown node", "'Z'"))
+    assert not out.exists()
 
 
 def test_partial_output_is_not_left_behind(tmp_path):

@@ -3,7 +3,7 @@
 A stage's pass rule is an ordered list of cases.  A case's ``when`` is a Boolean
 expression over the network state at the end of the stage; the first case a cell
 satisfies gives its pass probability ``p``, which is either a number or a *graded*
-expression: arithmetic in MaBoSS's rate language (``+ - * /``, comparisons, ``c ? a : b``)
+expression: arithmetic in MaBoSS's rate language (``+ - * /``, comparisons, ``c ? a : b``, ``log``, ``exp``)
 over
 
 - node names, each standing for the node's **occupancy**: the fraction of the stage's
@@ -35,7 +35,7 @@ import numpy as np
 from metastasim.errors import ModelError, SimulationError
 from metastasim.network.expr import parse_rule, truth_table
 from metastasim.network.model import Model
-from metastasim.network.rates import Rate, parse_rate
+from metastasim.network.rates import FUNCTIONS, Rate, parse_rate
 
 __all__ = ["GradedP", "PassRule", "MAX_GRADED_CORNERS"]
 
@@ -63,6 +63,9 @@ def _evaluate(node: tuple, values: Mapping[str, np.ndarray], constants: Mapping[
             _evaluate(node[2], values, constants, size),
             _evaluate(node[3], values, constants, size),
         )
+    if kind == "call":
+        args = [_evaluate(arg, values, constants, size) for arg in node[2]]
+        return np.asarray(FUNCTIONS[node[1]].apply(*args), np.float64)
     if kind == "un":
         v = _evaluate(node[2], values, constants, size)
         return {"neg": -v, "pos": v, "not": (~_truth(v)).astype(np.float64)}[node[1]]

@@ -146,7 +146,12 @@ def load(model: str | None, model_option: str | None, cfg: tuple[str, ...]):
 
 def model_options(f):
     """MODEL (argument or --model) and --cfg."""
-    f = click.option("--cfg", multiple=True, metavar="CFG", help="MaBoSS .cfg file(s) for a .bnd model.")(f)
+    f = click.option(
+        "--cfg",
+        multiple=True,
+        metavar="CFG",
+        help="MaBoSS .cfg file (any model format); repeat to apply several in order.",
+    )(f)
     f = click.option("--model", "model_option", metavar="MODEL", help="The model, instead of the MODEL argument.")(f)
     return click.argument("model", required=False)(f)
 

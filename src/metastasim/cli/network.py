@@ -209,7 +209,9 @@ def _print_result(model, result, written) -> None:
 @click.command()
 @click.argument("source")
 @click.argument("target", type=click.Path(dir_okay=False))
-@click.option("--cfg", multiple=True, metavar="CFG", help="MaBoSS .cfg file(s) for a .bnd source.")
+@click.option(
+    "--cfg", multiple=True, metavar="CFG", help="MaBoSS .cfg file (any format); repeat to apply several in order."
+)
 def convert(source, target, cfg) -> None:
     """Convert SOURCE to TARGET; formats follow the suffixes (.bnet .bnd .sbml .xml .yaml).
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from metastasim.errors import ModelError
 from metastasim.io.bnet import read_bnet, write_bnet
-from metastasim.io.maboss import read_maboss, write_maboss
+from metastasim.io.files import read_text
+from metastasim.io.maboss import apply_cfg, read_maboss, write_maboss
 from metastasim.io.sbmlqual import read_sbmlqual, write_sbmlqual
 from metastasim.io.yaml import read_yaml, write_yaml
 from metastasim.network.model import Model
@@ -37,20 +38,24 @@ def format_of(path: str | os.PathLike) -> str:
 
 
 def read_model(path: str | os.PathLike, *, cfg: str | os.PathLike | list | None = None) -> Model:
-    """Read a model in any supported format.
+    """Read a model in any supported format, with optional MaBoSS ``.cfg`` file(s).
 
-    For a MaBoSS ``.bnd`` file, ``cfg`` names its ``.cfg`` file(s); by default a
+    ``cfg`` names one ``.cfg`` file or a list of them, applied in order as MaBoSS's
+    ``-c`` options are, whatever the model's format (see
+    :func:`~metastasim.io.apply_cfg`).  For a MaBoSS ``.bnd`` file given no ``cfg``, a
     ``.cfg`` beside it with the same stem is used if there is one.
     """
     fmt = format_of(path)
-    if cfg is not None and fmt != "maboss":
-        raise ModelError("a .cfg file goes with a MaBoSS .bnd model only", path=str(path))
+    cfgs = [] if cfg is None else [cfg] if isinstance(cfg, (str, os.PathLike)) else list(cfg)
     if fmt == "maboss":
         if cfg is None:
             sibling = Path(path).with_suffix(".cfg")
-            cfg = sibling if sibling.is_file() else None
-        return read_maboss(path, cfg)
-    return {"bnet": read_bnet, "sbmlqual": read_sbmlqual, "yaml": read_yaml}[fmt](path)
+            cfgs = [sibling] if sibling.is_file() else []
+        return read_maboss(path, cfgs)
+    model = {"bnet": read_bnet, "sbmlqual": read_sbmlqual, "yaml": read_yaml}[fmt](path)
+    if cfgs:
+        apply_cfg(model, [read_text(c) for c in cfgs], cfg_paths=[str(c) for c in cfgs])
+    return model
 
 
 def write_model(

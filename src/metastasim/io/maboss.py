@@ -36,9 +36,8 @@ from metastasim.network.expr import Var, parse_rule
 from metastasim.network.model import JointInitial, Model, Node, is_identity
 from metastasim.network.perturbations import ForceOn, Knockout, Schedule
 from metastasim.network.rates import Rate, format_number, parse_rate
-from metastasim.network.settings import Settings
 
-__all__ = ["read_maboss", "parse_maboss", "write_maboss", "to_maboss"]
+__all__ = ["read_maboss", "parse_maboss", "write_maboss", "to_maboss", "apply_cfg"]
 
 _SETTINGS = {
     "sample_count": ("sample_count", int),
@@ -233,13 +232,19 @@ def _eval_value(text: str, params: dict[str, float], path, line, col) -> float:
 
 @dataclass
 class _Cfg:
-    params: list[tuple[str, str, int, int]] = field(default_factory=list)
-    settings: dict[str, tuple[str, int, int]] = field(default_factory=dict)
-    # in file order: (node names, attribute, value text, line, column); "[istate]" is the bracket form
-    node_attrs: list[tuple[list[str], str, str, int, int]] = field(default_factory=list)
+    """One .cfg file's statements, in file order: ``(kind, names, value text, line, column)``.
+
+    ``kind`` is ``"$"`` (a parameter; ``names`` holds its name), ``"="`` (a setting) or the
+    node attribute (``"istate"``, ``"is_internal"``…; ``"[istate]"`` for the bracket form),
+    with the node names in ``names``.
+    """
+
+    path: str | None = None
+    statements: list[tuple[str, list[str], str, int, int]] = field(default_factory=list)
 
 
-def _parse_cfg(text: str, path: str | None, cfg: _Cfg) -> None:
+def _parse_cfg(text: str, path: str | None) -> _Cfg:
+    cfg = _Cfg(path)
     clean = _strip_comments(text)
     lines = _Lines(clean)
     param_re = re.compile(rf"\s*\$({_IDENT})\s*=\s*")
@@ -262,16 +267,17 @@ def _parse_cfg(text: str, path: str | None, cfg: _Cfg) -> None:
         if not value.strip():
             raise ParseError("missing value after '='", path=path, line=line)
         if kind == "param":
-            cfg.params.append((m.group(1), value, line, col))
+            cfg.statements.append(("$", [m.group(1)], value, line, col))
         elif kind == "joint":
             names = [s.strip() for s in m.group(1).split(",")]
             if not all(re.fullmatch(_IDENT, s) for s in names):
                 raise ParseError(f"invalid node list [{m.group(1)}]", path=path, line=line)
-            cfg.node_attrs.append((names, "[istate]", value, line, col))
+            cfg.statements.append(("[istate]", names, value, line, col))
         elif kind == "attr":
-            cfg.node_attrs.append(([m.group(1)], m.group(2).lower(), value, line, col))
+            cfg.statements.append((m.group(2).lower(), [m.group(1)], value, line, col))
         else:
-            cfg.settings[m.group(1)] = (value, line, col)
+            cfg.statements.append(("=", [m.group(1)], value, line, col))
+    return cfg
 
 
 def _joint_outcomes(text: str, size: int, params, path, line, col) -> list[tuple[tuple[int, ...], float]]:
@@ -327,28 +333,23 @@ class _Params:
         self.where[name] = (path, line)
 
 
-def _settings(sources, params: _Params) -> Settings:
-    """Run settings from the .cfg files (later files win)."""
-    values: dict[str, object] = {}
-    where: dict[str, tuple[str | None, int]] = {}
-    for one, p in sources:
-        for name, (text, line, col) in one.settings.items():
-            if name not in _SETTINGS:
-                if name not in _IGNORED_SETTINGS:
-                    warnings.warn(f"{p or 'cfg'}:{line}: unknown setting {name!r} ignored", stacklevel=3)
-                continue
-            field_name, cast = _SETTINGS[name]
-            value = _finite(_eval_value(text, params.values, p, line, col), name, p, line)
-            if cast is not float and value != int(value):
-                raise ModelError(f"{name} must be an integer, not {value:g}", path=p, line=line)
-            values[field_name] = cast(value) if cast is not float else value
-            where[field_name] = (p, line)
-    try:
-        return Settings().with_(**values)
-    except MetastasimError as exc:
-        culprit = next((k for k in where if k in str(exc)), None)
-        p, line = where.get(culprit, (None, None))
-        raise ModelError(str(exc), path=p, line=line) from None
+@dataclass
+class _At:
+    """Where a .cfg statement is written, and the parameter values it is evaluated with."""
+
+    path: str | None
+    line: int
+    col: int
+    params: _Params
+
+    def value(self, text: str, what: str) -> float:
+        """``text`` evaluated (a finite number), errors located at the statement."""
+        return _finite(
+            _eval_value(text, self.params.values, self.path, self.line, self.col), what, self.path, self.line
+        )
+
+    def error(self, message: str) -> ModelError:
+        return ModelError(message, path=self.path, line=self.line)
 
 
 def _set_initial(model: Model, names: list[str], outcomes, path, line) -> None:
@@ -371,58 +372,151 @@ def _set_initial(model: Model, names: list[str], outcomes, path, line) -> None:
         model.joint_initial.append(JointInitial(tuple(names), tuple(outcomes), line=line))
 
 
-def _node_attributes(model: Model, sources, params: _Params) -> list[Schedule]:
-    """``X.istate``, ``X.is_internal``, ``X.in_graph`` and joint ``[A, B].istate`` from the .cfg files, in file
-    order; returns the ``X.schedule`` entries (a later one for the same node replaces an earlier one)."""
-    schedules: dict[str, Schedule] = {}
-    for one, p in sources:
-        for names, attr, text, line, col in one.node_attrs:
-            for name in names:
-                if name not in model.nodes:
-                    raise ModelError(f"unknown node {name!r}", path=p, line=line)
-            if attr == "[istate]":  # [A].istate = p [1], q [0];  or joint  [A, B].istate = p [0, 1], …;
-                outcomes = _joint_outcomes(text, len(names), params.values, p, line, col)
-                _set_initial(model, names, outcomes, p, line)
-                continue
-            (name,) = names
-            if attr == "schedule":
-                schedules[name] = _schedule(name, text, params.values, p, line, col)
-                continue
-            value = _finite(_eval_value(text, params.values, p, line, col), f"{name}.{attr}", p, line)
-            if attr == "istate":
-                if value not in (-1, 0, 1):
-                    raise ModelError(
-                        f"{name}.istate must be 0, 1 or -1 (random), not {value:g}; "
-                        f"write [{name}].istate = p [1], 1 - p [0]; for a probability",
-                        path=p,
-                        line=line,
-                    )
-                _set_initial(model, names, [((1,), 0.5), ((0,), 0.5)] if value < 0 else [((int(value),), 1.0)], p, line)
-            elif attr in ("is_internal", "in_graph"):
-                setattr(model.nodes[name], attr, value != 0)
-            elif attr != "refstate":
-                raise ModelError(
-                    f"unknown node attribute {attr!r} (MaBoSS knows istate, is_internal, refstate, in_graph, schedule)",
-                    path=p,
-                    line=line,
-                )
-    return list(schedules.values())
+def _joint_istate(model: Model, names: list[str], text: str, at: _At) -> None:
+    """``[A].istate = p [1], q [0];`` or joint ``[A, B].istate = p [0, 1], …;``."""
+    outcomes = _joint_outcomes(text, len(names), at.params.values, at.path, at.line, at.col)
+    _set_initial(model, names, outcomes, at.path, at.line)
 
 
-def _schedule(name: str, text: str, params, path, line, col) -> Schedule:
-    """``X.schedule = t1:v1, t2:v2, …;`` (times and values may use ``$parameters``)."""
+def _istate(model: Model, names: list[str], text: str, at: _At) -> None:
+    (name,) = names
+    value = at.value(text, f"{name}.istate")
+    if value not in (-1, 0, 1):
+        raise at.error(
+            f"{name}.istate must be 0, 1 or -1 (random), not {value:g}; "
+            f"write [{name}].istate = p [1], 1 - p [0]; for a probability"
+        )
+    _set_initial(model, names, [((1,), 0.5), ((0,), 0.5)] if value < 0 else [((int(value),), 1.0)], at.path, at.line)
+
+
+def _is_internal(model: Model, names: list[str], text: str, at: _At) -> None:
+    model.nodes[names[0]].is_internal = at.value(text, f"{names[0]}.is_internal") != 0
+
+
+def _in_graph(model: Model, names: list[str], text: str, at: _At) -> None:
+    model.nodes[names[0]].in_graph = at.value(text, f"{names[0]}.in_graph") != 0
+
+
+def _schedule(model: Model, names: list[str], text: str, at: _At) -> None:
+    """``X.schedule = t1:v1, t2:v2, …;`` (times and values may use ``$parameters``); a later one replaces it."""
+    (name,) = names
     changes = []
     for item in text.split(","):
         time, sep, value = item.partition(":")
         if not sep or not time.strip() or not value.strip():
             raise ParseError(
-                f"{name}.schedule: expected 'time: value' but found {item.strip()!r}", path=path, line=line
+                f"{name}.schedule: expected 'time: value' but found {item.strip()!r}", path=at.path, line=at.line
             )
-        changes.append((_eval_value(time, params, path, line, col), _eval_value(value, params, path, line, col)))
+        changes.append((at.value(time, f"{name}.schedule"), at.value(value, f"{name}.schedule")))
     try:
-        return Schedule(name, tuple(changes))
+        schedule = Schedule(name, tuple(changes))
     except ModelError as exc:
-        raise exc.located(path, line) from None
+        raise exc.located(at.path, at.line) from None
+    kept = tuple(p for p in model.perturbations if not (isinstance(p, Schedule) and p.node == name))
+    model.perturbations = kept + (schedule,)
+
+
+def _read_and_ignore(model: Model, names: list[str], text: str, at: _At) -> None:
+    at.value(text, f"{names[0]}.attribute")
+
+
+#: Node attributes a .cfg may set: ``X.attr = value;`` -> ``handler(model, [X], value text, _At)``.
+_NODE_ATTRIBUTES = {
+    "[istate]": _joint_istate,
+    "istate": _istate,
+    "is_internal": _is_internal,
+    "in_graph": _in_graph,
+    "schedule": _schedule,
+    "refstate": _read_and_ignore,
+}
+
+
+def _setting(name: str, text: str, at: _At, values: dict, where: dict) -> None:
+    """A run setting (``max_time = 50;``), evaluated now; later statements win."""
+    if name not in _SETTINGS:
+        if name not in _IGNORED_SETTINGS:
+            warnings.warn(f"{at.path or 'cfg'}:{at.line}: unknown setting {name!r} ignored", stacklevel=4)
+        return
+    field_name, cast = _SETTINGS[name]
+    value = at.value(text, name)
+    if cast is not float and value != int(value):
+        raise at.error(f"{name} must be an integer, not {value:g}")
+    values[field_name] = cast(value) if cast is not float else value
+    where[field_name] = (at.path, at.line)
+
+
+def _apply_cfgs(model: Model, sources: Sequence[_Cfg], params: _Params) -> None:
+    """Apply the statements of ``sources`` to ``model`` in order, as MaBoSS does.
+
+    Each statement is evaluated with the parameter values defined before it (earlier
+    files, earlier lines); rates read the final values.
+    """
+    values: dict[str, object] = {}
+    where: dict[str, tuple[str | None, int]] = {}
+    for cfg in sources:
+        for kind, names, text, line, col in cfg.statements:
+            at = _At(cfg.path, line, col, params)
+            if kind == "$":
+                params.define(names[0], text, cfg.path, line, col)
+            elif kind == "=":
+                _setting(names[0], text, at, values, where)
+            elif kind not in _NODE_ATTRIBUTES:
+                known = ", ".join(k for k in _NODE_ATTRIBUTES if not k.startswith("["))
+                raise at.error(f"unknown node attribute {kind!r} (MaBoSS knows {known})")
+            else:
+                unknown = [name for name in names if name not in model.nodes]
+                if unknown:
+                    raise at.error(f"unknown node {unknown[0]!r}")
+                _NODE_ATTRIBUTES[kind](model, names, text, at)
+    try:
+        model.settings = model.settings.with_(**values)
+    except MetastasimError as exc:
+        culprit = next((k for k in where if k in str(exc)), None)
+        p, line = where.get(culprit, (None, None))
+        raise ModelError(str(exc), path=p, line=line) from None
+    model.parameters, found = _extract_mutations(model, params.values)
+    model.perturbations = tuple(model.perturbations) + found
+    _check_rates(model, params)
+
+
+def apply_cfg(model: Model, cfg_texts: Sequence[str] | str, *, cfg_paths: Sequence[str | None] = ()) -> Model:
+    """Apply MaBoSS ``.cfg`` text(s) to a model of any format, in order (later ones win).
+
+    As MaBoSS's ``-c`` does with any network: ``$parameters`` (added to
+    ``model.parameters``; rates that read them use the final values), initial states
+    (``X.istate``, ``[A, B].istate``), ``X.is_internal``, run settings
+    (``max_time``…), and mutations written with ``$Low_X`` / ``$High_X`` when the
+    model's rates read them.  Each statement is evaluated with the parameters defined
+    before it, as in MaBoSS.
+
+    Parameters
+    ----------
+    model
+        The model, changed in place (its settings, parameters, initial states,
+        internal nodes and perturbations).
+    cfg_texts
+        The text of one ``.cfg`` file, or of several applied in order.
+    cfg_paths
+        The files' paths, for error messages.
+
+    Returns
+    -------
+    Model
+        ``model``, checked.
+
+    Raises
+    ------
+    ModelError
+        Naming the ``.cfg`` file and line: syntax errors, unknown nodes or
+        attributes, undefined parameters, values out of range.
+    """
+    if isinstance(cfg_texts, str):
+        cfg_texts = [cfg_texts]
+    cfg_paths = list(cfg_paths) + [None] * (len(cfg_texts) - len(cfg_paths))
+    sources = [_parse_cfg(text, p) for text, p in zip(cfg_texts, cfg_paths)]
+    params = _Params(dict(model.parameters), {name: (model.source, None) for name in model.parameters})
+    _apply_cfgs(model, sources, params)
+    return model.validate()
 
 
 def parse_maboss(
@@ -447,18 +541,11 @@ def parse_maboss(
     blocks, bnd_params = _parse_bnd(bnd_text, bnd_path)
     if not blocks:
         raise ModelError("no nodes: the .bnd file defines no 'Node' block", path=bnd_path)
-    sources: list[tuple[_Cfg, str | None]] = []
-    for text, p in zip(cfg_texts, cfg_paths):
-        one = _Cfg()
-        _parse_cfg(text, p, one)
-        sources.append((one, p))
+    sources = [_parse_cfg(text, p) for text, p in zip(cfg_texts, cfg_paths)]
 
     params = _Params()  # the .bnd first, then each .cfg in order
     for name, text, line, col in bnd_params:
         params.define(name, text, bnd_path, line, col)
-    for one, p in sources:
-        for name, text, line, col in one.params:
-            params.define(name, text, p, line, col)
 
     model = Model(source=bnd_path)
     for block in blocks:
@@ -473,11 +560,7 @@ def parse_maboss(
                 path=bnd_path,
                 line=node.line_of("rule"),
             )
-    model.settings = _settings(sources, params)
-    schedules = _node_attributes(model, sources, params)
-    model.parameters, model.perturbations = _extract_mutations(model, params.values)
-    model.perturbations += tuple(schedules)
-    _check_rates(model, blocks, bnd_path, params)
+    _apply_cfgs(model, sources, params)
     return model.validate()
 
 
@@ -542,14 +625,12 @@ def _extract_mutations(model: Model, params: dict[str, float]) -> tuple[dict[str
     return params, tuple(perturbations)
 
 
-def _check_rates(model: Model, blocks: list[_NodeBlock], path: str | None, params: _Params) -> None:
+def _check_rates(model: Model, params: _Params) -> None:
     """Every rate finite and non-negative, reported where the culprit is written."""
-    by_name = {b.name: b for b in blocks}
     for node in model.nodes.values():
-        block = by_name[node.id]
         for attr in ("rate_up", "rate_down"):
             rate: Rate = getattr(node, attr)
-            where = (path, block.attrs.get(attr, ("", block.line, 0, False))[1])
+            where = (node.source or model.source, node.line_of(attr))
             problem = model.rate_reads_problem(node.id, attr)  # located here: the .bnd line of the rate
             if problem:
                 raise ModelError(problem[1], path=where[0], line=where[1])

@@ -1,8 +1,12 @@
 """SBML Level 3 with the qual package (GINsim, CellCollective, bioLQM), through python-libsbml.
 
 Reading accepts Boolean models only (every ``maxLevel`` at most 1; a multi-valued
-model is an error).  A species with no transition, or with a transition that has neither
-function terms nor a default term, is an input (it keeps its value); a transition
+model is an error).  Function terms may compare a species with a number or, as GINsim
+and CellCollective write them, with the id of one of the transition's inputs, which
+stands for that input's ``thresholdLevel`` (``<ci>theta_t1_nik</ci>``); a transition may
+have several inputs and several outputs (each output gets the transition's function).
+A species with no transition, or with a transition that has neither function terms
+nor a default term, is an input (it keeps its value); a transition
 with only a default term sets a constant.  Function terms are read in
 order (the first that holds gives the level, else the default term).  Files with
 consistency messages that do not affect their content (no ``compartment`` on a
@@ -51,8 +55,9 @@ def _xml_errors(doc, path: str | None) -> None:
 class _MathReader:
     """Turn a qual function term's MathML (a libsbml ASTNode) into a rule, iteratively."""
 
-    def __init__(self, species: set[str], path: str | None, line: int | None):
-        self.species, self.path, self.line = species, path, line
+    def __init__(self, species: set[str], thresholds: dict[str, float | None], path: str | None, line: int | None):
+        # thresholds: the ids of the transition's inputs -> their thresholdLevel (None: not set)
+        self.species, self.thresholds, self.path, self.line = species, thresholds, path, line
         sbml = _libsbml()
         self.t = sbml
         self.relational = {
@@ -78,10 +83,25 @@ class _MathReader:
     def name(self, node) -> str | None:
         if node.getType() == self.t.AST_NAME:
             name = node.getName()
+            if name in self.thresholds:
+                raise self.error(f"the threshold {name!r} stands alone; compare a species with it")
             if name not in self.species:
-                raise self.error(f"function term reads {name!r}, which is not a qualitative species")
+                raise self.error(
+                    f"function term reads {name!r}, which is neither a qualitative species nor "
+                    "the id of one of the transition's inputs (a threshold)"
+                )
             return name
         return None
+
+    def level(self, node) -> float | None:
+        """A number, or the thresholdLevel of the input whose id ``node`` names."""
+        value = self.number(node)
+        if value is not None or node.getType() != self.t.AST_NAME or node.getName() not in self.thresholds:
+            return value
+        level = self.thresholds[node.getName()]
+        if level is None:
+            raise self.error(f"the input {node.getName()!r} used as a threshold has no thresholdLevel")
+        return level
 
     def compare(self, op: str, name: str, c: float) -> Expr:
         x = Var(name)
@@ -100,11 +120,15 @@ class _MathReader:
             raise self.error("comparisons must have two arguments")
         a, b = node.getChild(0), node.getChild(1)
         flipped = {"eq": "eq", "neq": "neq", "geq": "leq", "gt": "lt", "leq": "geq", "lt": "gt"}
-        if self.name(a) is not None and self.number(b) is not None:
-            return self.compare(op, a.getName(), self.number(b))
-        if self.number(a) is not None and self.name(b) is not None:
-            return self.compare(flipped[op], b.getName(), self.number(a))
-        raise self.error("comparisons must set a species against a number")
+        level_a, level_b = self.level(a), self.level(b)
+        if level_a is None and level_b is not None and self.name(a) is not None:
+            return self.compare(op, a.getName(), level_b)
+        if level_a is not None and level_b is None and self.name(b) is not None:
+            return self.compare(flipped[op], b.getName(), level_a)
+        for side, level in ((a, level_a), (b, level_b)):
+            if level is None:
+                self.name(side)  # an unknown name: say which
+        raise self.error("comparisons must set a species against a number or a threshold")
 
     def read(self, root) -> Expr:
         t = self.t
@@ -219,10 +243,15 @@ def parse_sbmlqual(text: str, *, path: str | None = None) -> Model:
         for sid in outputs:
             if constant[sid]:
                 raise ModelError(f"species {sid} is declared constant but a transition sets it", path=path, line=line)
-        reader = _MathReader(known, path, line)
+        thresholds = {
+            inp.getId(): float(inp.getThresholdLevel()) if inp.isSetThresholdLevel() else None
+            for inp in tr.getListOfInputs()
+            if inp.isSetId()
+        }
         pieces = []
         for i in range(terms.size()):
             ft = terms.get(i)
+            reader = _MathReader(known, thresholds, path, ft.getLine() or line)
             if not ft.isSetMath():
                 raise ModelError(
                     f"transition {tr.getId()}: a function term has no math", path=path, line=ft.getLine() or line

@@ -35,7 +35,7 @@ _TOKEN_RE = re.compile(
   | (?P<var>\$[A-Za-z_]\w*)
   | (?P<alias>@[A-Za-z_]\w*)
   | (?P<ident>[A-Za-z_]\w*)
-  | (?P<op>&&|\|\||==|!=|<=|>=|[!~&|^()?:+\-*/<>])
+  | (?P<op>&&|\|\||==|!=|<=|>=|[!~&|^()?:+\-*/<>,])
     """,
     re.VERBOSE,
 )
@@ -103,6 +103,7 @@ class Dialect:
     unary: dict[str, str]
     operands: frozenset[str]  # token kinds accepted as operands
     ternary: bool = False
+    calls: bool = False  # ``name(arg, …)`` function calls
 
     TERNARY_PREC = 0
 
@@ -148,6 +149,7 @@ RATE = Dialect(
     unary={"!": "not", "~": "not", "-": "neg", "+": "pos"},
     operands=frozenset({"num", "ident", "var", "alias"}),
     ternary=True,
+    calls=True,
 )
 
 
@@ -156,14 +158,28 @@ class Builder(Protocol):
     def unary(self, op: str, arg: Any, token: Token) -> Any: ...
     def binary(self, op: str, left: Any, right: Any, token: Token) -> Any: ...
     def ternary(self, cond: Any, yes: Any, no: Any, token: Token) -> Any: ...
+    def call(self, name: str, args: list[Any], token: Token) -> Any: ...  # only for dialects with calls
 
 
 def _describe(tok: Token | None) -> str:
     return "the end of the expression" if tok is None else repr(tok.text)
 
 
+def _build_call(text: str, builder: Builder, tok: Token, args: list[Any]) -> Any:
+    """``builder.call``, with an error it raises placed at the function's name."""
+    try:
+        return builder.call(tok.text, args, tok)
+    except ParseError as exc:
+        if exc.line is not None:
+            raise
+        raise _error(text, tok.pos, exc.message) from None
+
+
 def parse(text: str, dialect: Dialect, builder: Builder) -> Any:
     """Parse ``text`` with ``dialect``, building the result through ``builder``.
+
+    In a dialect with calls, ``name(a, b, …)`` hands the name and the parsed
+    arguments to ``builder.call``.
 
     Raises
     ------
@@ -175,8 +191,9 @@ def parse(text: str, dialect: Dialect, builder: Builder) -> Any:
         raise ParseError("empty expression", line=1)
     out: list[Any] = []
     # operator stack entries: (kind, name, precedence, token); kind in
-    # "unary", "binary", "(", "?", ":"
+    # "unary", "binary", "(", "?", ":", "call" (a function's name and its open parenthesis)
     ops: list[tuple[str, str, int, Token]] = []
+    argc: list[int] = []  # for each open call, the arguments completed so far
     expect_operand = True
     tern = Dialect.TERNARY_PREC
 
@@ -195,16 +212,44 @@ def parse(text: str, dialect: Dialect, builder: Builder) -> Any:
             out.append(builder.ternary(cond, yes, no, tok))
         elif kind == "?":
             raise _error(text, tok.pos, "'?' without its ':'")
+        elif kind == "call":
+            raise _error(text, tok.pos, f"unclosed '(' after {tok.text}")
         else:  # "("
             raise _error(text, tok.pos, "unclosed '('")
 
-    for tok in tokens:
+    def reduce_group(closer: Token) -> str:
+        """Reduce back to the innermost '(' or call; return its kind."""
+        while ops and ops[-1][0] not in ("(", "call"):
+            if ops[-1][0] == "?":
+                raise _error(text, ops[-1][3].pos, "'?' without its ':'")
+            reduce_top()
+        if not ops:
+            what = "')' without a matching '('" if closer.text == ")" else "',' outside a function's arguments"
+            raise _error(text, closer.pos, what)
+        return ops[-1][0]
+
+    def close_call(count: int) -> None:
+        _, _, _, name_tok = ops.pop()
+        argc.pop()
+        args = out[len(out) - count :]
+        del out[len(out) - count :]
+        out.append(_build_call(text, builder, name_tok, args))
+
+    for i, tok in enumerate(tokens):
         if expect_operand:
-            if tok.kind in dialect.operands:
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            if dialect.calls and tok.kind == "ident" and nxt is not None and nxt.text == "(":
+                ops.append(("call", tok.text, -1, tok))
+                argc.append(0)
+            elif ops and ops[-1][0] == "call" and tok.text == ")" and tokens[i - 1].text == "(":
+                close_call(0)  # name()
+                expect_operand = False
+            elif tok.kind in dialect.operands:
                 out.append(builder.operand(tok))
                 expect_operand = False
             elif tok.kind == "op" and tok.text == "(":
-                ops.append(("(", "(", -1, tok))
+                if not (i and ops and ops[-1][0] == "call" and ops[-1][3] is tokens[i - 1]):
+                    ops.append(("(", "(", -1, tok))
             elif tok.kind == "op" and tok.text in dialect.unary:
                 ops.append(("unary", dialect.unary[tok.text], 99, tok))
             else:
@@ -217,13 +262,15 @@ def parse(text: str, dialect: Dialect, builder: Builder) -> Any:
             ops.append(("binary", name, prec, tok))
             expect_operand = True
         elif tok.kind == "op" and tok.text == ")":
-            while ops and ops[-1][0] != "(":
-                if ops[-1][0] == "?":
-                    raise _error(text, ops[-1][3].pos, "'?' without its ':'")
-                reduce_top()
-            if not ops:
-                raise _error(text, tok.pos, "')' without a matching '('")
-            ops.pop()
+            if reduce_group(tok) == "call":
+                close_call(argc[-1] + 1)
+            else:
+                ops.pop()
+        elif dialect.calls and tok.kind == "op" and tok.text == ",":
+            if reduce_group(tok) != "call":
+                raise _error(text, tok.pos, "',' outside a function's arguments")
+            argc[-1] += 1
+            expect_operand = True
         elif dialect.ternary and tok.kind == "op" and tok.text == "?":
             while ops and ops[-1][0] in ("unary", "binary") and ops[-1][2] > tern:
                 reduce_top()

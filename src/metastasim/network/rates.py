@@ -1,8 +1,9 @@
 """Transition rates in MaBoSS's language.
 
 A rate is an arithmetic expression over numbers, named parameters (``$u_X``), the
-node's own rule (``@logic``), the states of other nodes (0 or 1, as in MaBoSS) and
-MaBoSS's conditional ``c ? a : b``.  MaBoSS reads ``rate_up`` as the rate at which an
+node's own rule (``@logic``), the states of other nodes (0 or 1, as in MaBoSS),
+MaBoSS's conditional ``c ? a : b`` and its built-in functions (:data:`FUNCTIONS`:
+``log(x)``, ``log(x, base)``, ``exp(x)``, ``exp(x, base)``).  MaBoSS reads ``rate_up`` as the rate at which an
 *off* node turns on, whatever its rule says; the usual ``rate_up = @logic ? $u : 0``
 makes it turn on only while the rule holds.  metastasim keeps the expression as
 written and reduces it, for simulation, to the four numbers the engine needs (the up
@@ -19,22 +20,71 @@ Examples
 1.0
 >>> up_rate(3).to_string()
 '@logic ? 3 : 0'
+>>> parse_rate("@logic ? $fast : log(1.0, 2)").evaluate({"fast": 4.0}, logic=False)
+0.0
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
+
+import numpy as np
 
 from metastasim.errors import ModelError, ParseError
 from metastasim.network import parser as _p
 from metastasim.network.parser import is_valid_name
 
-__all__ = ["Rate", "parse_rate", "up_rate", "down_rate", "format_number"]
+__all__ = ["Rate", "parse_rate", "up_rate", "down_rate", "format_number", "RateFunction", "FUNCTIONS"]
 
 Ast = tuple
+
+
+@dataclass(frozen=True)
+class RateFunction:
+    """A built-in function of MaBoSS's rate language.
+
+    ``apply`` takes the evaluated arguments (floats or NumPy arrays) and returns the
+    value with C's rules: ``log(0)`` is ``-inf``, ``log`` of a negative number is NaN,
+    an overflowing ``exp`` is ``inf`` (a rate that ends up so is refused when the
+    model is checked).
+    """
+
+    name: str
+    min_args: int
+    max_args: int
+    signature: str
+    apply: Callable[..., float | np.ndarray]
+
+    def arity_problem(self, count: int) -> str | None:
+        """Why ``count`` arguments do not fit, or ``None``."""
+        if self.min_args <= count <= self.max_args:
+            return None
+        want = str(self.min_args) if self.min_args == self.max_args else f"{self.min_args} or {self.max_args}"
+        return f"{self.name}() takes {want} argument{'s' if want != '1' else ''}, not {count} ({self.signature})"
+
+
+def _log(value, base=None):
+    with np.errstate(all="ignore"):
+        out = np.log(value)
+        return out if base is None else out / np.log(base)
+
+
+def _exp(value, base=None):
+    with np.errstate(all="ignore"):
+        return np.exp(value) if base is None else np.exp(value * np.log(base))
+
+
+#: MaBoSS's built-in functions (its ``BuiltinFunctions.cc``), by name.
+FUNCTIONS: dict[str, RateFunction] = {
+    f.name: f
+    for f in (
+        RateFunction("log", 1, 2, "log(VALUE[, BASE=e])", _log),
+        RateFunction("exp", 1, 2, "exp(VALUE[, BASE=e])", _exp),
+    )
+}
 
 
 class _RateBuilder:
@@ -58,6 +108,16 @@ class _RateBuilder:
 
     def ternary(self, cond: Ast, yes: Ast, no: Ast, tok: _p.Token) -> Ast:
         return ("cond", cond, yes, no)
+
+    def call(self, name: str, args: list[Ast], tok: _p.Token) -> Ast:
+        function = FUNCTIONS.get(name)
+        if function is None:
+            known = ", ".join(sorted(FUNCTIONS))
+            raise ParseError(f"unknown function {name!r} (MaBoSS's functions: {known})")
+        problem = function.arity_problem(len(args))
+        if problem:
+            raise ParseError(problem)
+        return ("call", name, tuple(args))
 
 
 _SYMBOL = {
@@ -104,6 +164,8 @@ class Rate:
                 stack.extend((node[2], node[3]))
             elif kind == "cond":
                 stack.extend(node[1:])
+            elif kind == "call":
+                stack.extend(node[2])
 
     def parameters(self) -> frozenset[str]:
         """Names of the ``$parameters`` it reads (without the ``$``)."""
@@ -130,6 +192,8 @@ class Rate:
                 return ("bin", node[1], walk(node[2]), walk(node[3]))
             if kind == "cond":
                 return ("cond", walk(node[1]), walk(node[2]), walk(node[3]))
+            if kind == "call":
+                return ("call", node[1], tuple(walk(arg) for arg in node[2]))
             return node
 
         return Rate(walk(self.ast))
@@ -208,6 +272,8 @@ def _eval(node: Ast, params: Mapping[str, float], logic: bool, nodes: Mapping[st
     if kind == "cond":
         branch = node[2] if _truth(_eval(node[1], params, logic, nodes)) else node[3]
         return _eval(branch, params, logic, nodes)
+    if kind == "call":
+        return float(FUNCTIONS[node[1]].apply(*(_eval(arg, params, logic, nodes) for arg in node[2])))
     if kind == "un":
         v = _eval(node[2], params, logic, nodes)
         return {"neg": -v, "pos": v, "not": float(not _truth(v))}[node[1]]
@@ -244,6 +310,8 @@ def _to_string(node: Ast, parent_prec: int) -> str:
         return "@" + node[1]
     if kind == "node":
         return node[1]
+    if kind == "call":
+        return f"{node[1]}({', '.join(_to_string(arg, 0) for arg in node[2])})"
     if kind == "un":
         sym = {"neg": "-", "pos": "+", "not": "!"}[node[1]]
         return sym + _to_string(node[2], 99)
@@ -256,7 +324,14 @@ def _to_string(node: Ast, parent_prec: int) -> str:
 
 
 def parse_rate(text: str) -> Rate:
-    """Parse a MaBoSS rate expression (``@logic ? $u : 0``, ``2.5``, ``$k * 2``…)."""
+    """Parse a MaBoSS rate expression (``@logic ? $u : 0``, ``2.5``, ``$k * 2``, ``log($k, 2)``…).
+
+    Raises
+    ------
+    ParseError
+        With the line and column (relative to ``text``): bad syntax, an unknown
+        function, a function given the wrong number of arguments.
+    """
     return Rate(_p.parse(text, _p.RATE, _RateBuilder()))
 
 
