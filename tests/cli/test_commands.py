@@ -217,3 +217,42 @@ def test_version():
 @pytest.mark.parametrize("command", ((), ("simulate",), ("convert",), ("attractors",)))
 def test_help(command):
     assert "Usage:" in run(*command, "--help").stdout
+
+
+def test_states_counts_the_joint_states_of_many_outputs(tmp_path):
+    # 67 nodes held on by their initial state and 3 independent ones that flip at rate 1
+    # each way from off: at time T each of those is on with probability (1 - exp(-2T)) / 2,
+    # so the 8 final states have exact product-form probabilities
+    held = [f"H{i}" for i in range(67)]
+    free = ["X0", "X1", "X2"]
+    (tmp_path / "m.bnet").write_text(
+        "targets, factors\n" + "".join(f"{h}, {h}\n" for h in held) + "".join(f"{x}, !{x}\n" for x in free)
+    )
+    (tmp_path / "m.cfg").write_text(
+        "".join(f"{h}.istate = 1;\n" for h in held) + "".join(f"{x}.istate = 0;\n" for x in free)
+    )
+    n, t = 4000, 0.6
+    run(
+        "simulate",
+        tmp_path / "m.bnet",
+        "--cfg",
+        tmp_path / "m.cfg",
+        "--samples",
+        n,
+        "--max-time",
+        t,
+        "--seed",
+        3,
+        "--states",
+        "--out",
+        tmp_path / "out",
+    )
+    final = pd.read_csv(tmp_path / "out" / "final_states.csv", index_col=0).iloc[:, 0]
+    p_on = (1 - math.exp(-2 * t)) / 2
+    assert math.isclose(final.sum(), 1.0, abs_tol=1e-9) and len(final) <= 8
+    for k in range(8):
+        on = [x for b, x in enumerate(free) if k >> b & 1]
+        label = " -- ".join(held + on)
+        p = p_on ** len(on) * (1 - p_on) ** (3 - len(on))
+        assert abs(final.get(label, 0.0) - p) <= 4.5 * math.sqrt(p * (1 - p) / n), (label, final.get(label))
+    assert pd.read_csv(tmp_path / "out" / "state_probabilities.csv", index_col=0).sum(axis=1).round(4).eq(1).all()

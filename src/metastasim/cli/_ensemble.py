@@ -97,6 +97,7 @@ def simulate_ensemble(params: dict) -> None:
             discrete_time=p["discrete_time"],
             seed=p["seed"],
             threads=p["threads"],
+            record_states=True if p["states"] else None,
             random_sampling=p["random_sampling"],
             labels=specs,
             progress=progress,

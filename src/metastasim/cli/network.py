@@ -41,6 +41,12 @@ __all__ = ["simulate", "contexts", "attractors", "convert"]
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--out", type=click.Path(file_okay=False), help="Write time courses and final states as CSV/JSON here.")
 @click.option(
+    "--states",
+    is_flag=True,
+    help="Count the joint states of the output nodes whatever their number (by default only up to 16 outputs; "
+    "--format maboss always counts them), for --out's state_probabilities.csv and final_states.csv.",
+)
+@click.option(
     "--format",
     "out_format",
     type=click.Choice(["metastasim", "maboss"]),
@@ -69,6 +75,7 @@ def simulate(
     threads,
     as_json,
     out,
+    states,
     out_format,
     ensemble,
     individual,
@@ -105,7 +112,8 @@ def simulate(
             threads=threads,
             compiled=compiled,
             progress=progress,
-            **({"record_states": True, "keep_final_states": True, "entropy": True} if maboss else {}),
+            record_states=True if states or maboss else None,
+            **({"keep_final_states": True, "entropy": True} if maboss else {}),
         )
     if maboss:
         files = _maboss_files(m, model or model_option, result, perts, context, compiled)
