@@ -223,6 +223,38 @@ def test_cli_writes_maboss_files_named_after_the_model(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["m_fp.csv", "m_probtraj.csv", "m_statdist.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "m_fp.csv",
+        "m_observed_durations.csv",
+        "m_observed_graph.csv",
+        "m_probtraj.csv",
+        "m_statdist.csv",
+    ]
+    # no node in_graph: the observed graph's files are empty, as MaBoSS leaves them
+    assert (out / "m_observed_graph.csv").read_text() == (out / "m_observed_durations.csv").read_text() == ""
     assert read_fp(out / "m_fp.csv")["Proba"].sum() == pytest.approx(1.0)
     assert (out / "m_statdist.csv").read_text() == ""  # no statdist_traj_count: empty, as MaBoSS
+
+
+# two observed nodes of a small cycle (as in tests/engine/test_entropy_graph.py)
+GRAPH_BND = """
+Node A { logic = !C; rate_up = @logic ? 2 : 0; rate_down = @logic ? 0 : 1; }
+Node B { logic = A; rate_up = @logic ? 1.5 : 0; rate_down = @logic ? 0 : 0.7; }
+Node C { logic = A & B; rate_up = @logic ? 1 : 0; rate_down = @logic ? 0 : 0.5; }
+"""
+GRAPH_CFG = "A.istate = -1; B.istate = 0; C.istate = 0; A.in_graph = TRUE; B.in_graph = 1; max_time = 5;"
+
+
+def test_observed_graph_files_read_back_with_maboss_state_names(tmp_path):
+    model = parse_maboss(GRAPH_BND, GRAPH_CFG)
+    result = simulate(model, sample_count=2000, seed=2)
+    write_maboss_results(result, tmp_path, "m")
+    counts = pd.read_csv(tmp_path / "m_observed_graph.csv", sep="\t", index_col=0)
+    durations = pd.read_csv(tmp_path / "m_observed_durations.csv", sep="\t", index_col=0)
+    pd.testing.assert_frame_equal(counts, result.observed_graph(), check_names=False, check_dtype=False)
+    np.testing.assert_allclose(durations.to_numpy(), result.observed_durations().to_numpy(), rtol=1e-5)
+    assert counts.to_numpy().sum() > 0 and np.all(np.diag(counts.to_numpy()) == 0)
+    cmaboss = pytest.importorskip("cmaboss")
+    bnd, cfg = _files(tmp_path, GRAPH_BND, GRAPH_CFG + " sample_count = 200;")
+    _, labels = cmaboss.MaBoSSSim(network=str(bnd), configs=[str(cfg)]).run().get_observed_graph()
+    assert list(counts.columns) == list(counts.index) == list(labels)

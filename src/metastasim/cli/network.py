@@ -52,8 +52,9 @@ __all__ = ["simulate", "contexts", "attractors", "convert"]
     type=click.Choice(["metastasim", "maboss"]),
     default="metastasim",
     show_default=True,
-    help="Files --out writes: metastasim's CSV/JSON, or MaBoSS's PREFIX_probtraj.csv, PREFIX_fp.csv and "
-    "PREFIX_statdist.csv, PREFIX being the model file's stem (the model's name for a bundled model).",
+    help="Files --out writes: metastasim's CSV/JSON, or MaBoSS's PREFIX_probtraj.csv, _fp.csv, _statdist.csv, "
+    "_observed_graph.csv and _observed_durations.csv, PREFIX being the model file's stem (the model's name for a "
+    "bundled model).",
 )
 @ensemble_options
 def simulate(

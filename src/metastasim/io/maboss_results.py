@@ -43,6 +43,7 @@ __all__ = [
     "probtraj_text",
     "fp_text",
     "statdist_text",
+    "observed_graph_texts",
     "read_probtraj",
     "read_fp",
 ]
@@ -120,9 +121,35 @@ def statdist_text(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
+def observed_graph_texts(result: Result) -> tuple[str, str]:
+    """MaBoSS's ``_observed_graph.csv`` and ``_observed_durations.csv``: empty when no node was observed.
+
+    A square table over every state of the observed (``in_graph``) nodes, named as
+    MaBoSS names them, in MaBoSS's order: the number of changes from the row's state
+    to the column's, summed over trajectories, and the mean time spent in the row's
+    state before each (0 where none happened).
+    """
+    if result.graph_counts is None:
+        return "", ""
+    counts, durations = result.observed_graph(), result.observed_durations()
+    header = "\t".join(["State", *counts.columns]) + "\n"
+
+    def table(frame: pd.DataFrame, cell) -> str:
+        rows = ("\t".join([label, *(cell(v) for v in row)]) for label, row in zip(frame.index, frame.to_numpy()))
+        return header + "".join(r + "\n" for r in rows)
+
+    return table(counts, lambda v: str(int(v))), table(durations, lambda v: f"{v:.6g}")
+
+
 def maboss_result_texts(result: Result, prefix: str, fixed_points: pd.DataFrame | None = None) -> dict[str, str]:
     """File name -> text of the MaBoSS output files of ``result`` (``_fp.csv`` only with ``fixed_points``)."""
-    files = {f"{prefix}_probtraj.csv": probtraj_text(result), f"{prefix}_statdist.csv": statdist_text(result)}
+    graph, durations = observed_graph_texts(result)
+    files = {
+        f"{prefix}_probtraj.csv": probtraj_text(result),
+        f"{prefix}_statdist.csv": statdist_text(result),
+        f"{prefix}_observed_graph.csv": graph,
+        f"{prefix}_observed_durations.csv": durations,
+    }
     if fixed_points is not None:
         files[f"{prefix}_fp.csv"] = fp_text(fixed_points)
     return files
@@ -131,7 +158,11 @@ def maboss_result_texts(result: Result, prefix: str, fixed_points: pd.DataFrame 
 def write_maboss_results(
     result: Result, folder: str | os.PathLike, prefix: str, *, fixed_points: pd.DataFrame | None = None
 ) -> list[str]:
-    """Write ``result`` as MaBoSS's ``<prefix>_probtraj.csv``, ``_statdist.csv`` and ``_fp.csv`` into ``folder``.
+    """Write ``result`` into ``folder`` as the files MaBoSS writes.
+
+    ``<prefix>_probtraj.csv``, ``_statdist.csv``, ``_fp.csv``, ``_observed_graph.csv``
+    and ``_observed_durations.csv`` (the last two empty when no node is ``in_graph``,
+    as MaBoSS leaves them).
 
     Parameters
     ----------
