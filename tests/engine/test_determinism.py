@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import MABOSS_REFERENCE, PEER_MODELS
+from metastasim.engine import _checks as simulate_checks
 from metastasim.engine import compile_model, kernel, simulate
-from metastasim.engine import simulator as simulate_module
 from metastasim.engine.rng import philox4x32, uniform_block
 from metastasim.io import read_bnet, read_maboss
 from metastasim.models import load_example
@@ -96,7 +96,7 @@ def test_different_seeds_give_different_trajectories(cohen):
 def test_counting_states_directly_or_from_records_agrees(cohen, monkeypatch):
     kw = dict(sample_count=4000, seed=5, max_time=30)
     direct = simulate(cohen, **kw)
-    monkeypatch.setattr(simulate_module, "_DIRECT_BUDGET", 0)
+    monkeypatch.setattr(simulate_checks, "_DIRECT_BUDGET", 0)
     recorded = simulate(cohen, **kw)
     assert_identical(direct, recorded)
 
@@ -108,7 +108,7 @@ def test_overflowing_records_are_recovered(monkeypatch):
     model = parse_bnet("A, !B\nB, A")
     kw = dict(sample_count=300, seed=9, max_time=60, time_tick=1.0)
     direct = simulate(model, **kw)
-    monkeypatch.setattr(simulate_module, "_DIRECT_BUDGET", 0)
+    monkeypatch.setattr(simulate_checks, "_DIRECT_BUDGET", 0)
     recorded = simulate(model, **kw)
     assert_identical(direct, recorded)
 

@@ -24,6 +24,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from metastasim.engine.kernel_states import (
+    STATES_DIRECT,
+    STATES_NONE,
+    STATES_RECORD,
+    STATES_RECORD_WIDE,
+    _add_interval,
+    accumulate_state_intervals,
+    map_state_codes,
+)
 from metastasim.engine.rng import _MASK, _S32, philox4x32
 
 __all__ = [
@@ -52,11 +61,6 @@ _ONE = np.uint64(1)
 _TWO_M53 = 1.0 / 9007199254740992.0
 _TWO_M32 = 1.0 / 4294967296.0
 _EXACT_LIMIT = 1e6  # rates above this are never added to or removed from the running total
-# How output states are counted: not at all, straight into per-code accumulators
-# (few outputs), or as per-trajectory change records hashed afterwards (many outputs);
-# past 64 outputs a record holds the flipped node instead of the state code, and the
-# states are rebuilt backwards from the final state (metastasim.engine.wide_states).
-STATES_NONE, STATES_DIRECT, STATES_RECORD, STATES_RECORD_WIDE = 0, 1, 2, 3
 
 
 @njit(cache=True, inline="always")
@@ -121,26 +125,6 @@ def _set_active(i, rate, r, act, pos, na, total):
         pos[i] = -1
         na -= 1
     return na, total
-
-
-@njit(cache=True, inline="always")
-def _add_interval(acc_full, acc_part, s, i, a, b, tick, inv_tick, fx, n_win):
-    if b <= a:
-        return
-    ka = int(a * inv_tick)
-    if ka >= n_win:
-        ka = n_win - 1
-    kb = int(b * inv_tick)
-    if kb > n_win:
-        kb = n_win
-    if kb <= ka:
-        acc_part[s, ka, i] += np.int64((b - a) * fx + 0.5)
-        return
-    acc_part[s, ka, i] += np.int64(((ka + 1) * tick - a) * fx + 0.5)
-    acc_full[s, ka + 1, i] += 1
-    acc_full[s, kb, i] -= 1
-    if kb < n_win:
-        acc_part[s, kb, i] += np.int64((b - kb * tick) * fx + 0.5)
 
 
 @njit(cache=True, inline="always")
@@ -547,62 +531,3 @@ def simulate_block(
             rec_n[k] = nrec
             n_trans[k] = transitions
     return 0
-
-
-@njit(cache=True)
-def map_state_codes(rec_code, rec_n, count, cap, keys, rows_of, used, n_rows, rows):
-    """Give every output-state code in the records a dense row number.
-
-    ``keys``/``rows_of``/``used`` form an open-addressing hash table (capacity a
-    power of two) that persists across blocks; it is grown here when half full.
-    Fills ``rows[k, j]`` with the row of record ``j`` of trajectory ``k`` and returns
-    ``(keys, rows_of, used, n_rows)``.
-    """
-    for k in range(count):
-        m = min(rec_n[k], cap)
-        for j in range(m):
-            code = rec_code[k, j]
-            if 2 * (n_rows + 1) > keys.shape[0]:
-                size = keys.shape[0] * 2
-                new_keys = np.zeros(size, np.uint64)
-                new_rows = np.zeros(size, np.int64)
-                new_used = np.zeros(size, np.bool_)
-                for h in range(keys.shape[0]):
-                    if used[h]:
-                        slot = np.int64((keys[h] * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) & (size - 1)
-                        while new_used[slot]:
-                            slot = (slot + 1) & (size - 1)
-                        new_used[slot] = True
-                        new_keys[slot] = keys[h]
-                        new_rows[slot] = rows_of[h]
-                keys, rows_of, used = new_keys, new_rows, new_used
-            mask = keys.shape[0] - 1
-            slot = np.int64((code * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) & mask
-            while used[slot] and keys[slot] != code:
-                slot = (slot + 1) & mask
-            if not used[slot]:
-                used[slot] = True
-                keys[slot] = code
-                rows_of[slot] = n_rows
-                n_rows += 1
-            rows[k, j] = rows_of[slot]
-    return keys, rows_of, used, n_rows
-
-
-@njit(cache=True)
-def accumulate_state_intervals(rows, rec_time, rec_n, count, cap, max_time, tick, n_win, fx, full, part):
-    """Add the output-state intervals of a block to dense per-state accumulators.
-
-    ``rows[k, j]`` is the accumulator row of the ``j``-th record of trajectory ``k``;
-    record ``j`` holds from ``rec_time[k, j]`` until the next record (or ``max_time``).
-    Trajectories with more than ``cap`` records are skipped (the caller handles them).
-    """
-    inv_tick = 1.0 / tick
-    for k in range(count):
-        m = rec_n[k]
-        if m > cap:
-            continue
-        for j in range(m):
-            a = rec_time[k, j]
-            b = rec_time[k, j + 1] if j + 1 < m else max_time
-            _add_interval(full, part, 0, rows[k, j], a, b, tick, inv_tick, fx, n_win)

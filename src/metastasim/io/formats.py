@@ -8,7 +8,8 @@ from pathlib import Path
 from metastasim.errors import ModelError
 from metastasim.io.bnet import read_bnet, write_bnet
 from metastasim.io.files import read_text
-from metastasim.io.maboss import apply_cfg, read_maboss, write_maboss
+from metastasim.io.maboss import read_maboss, write_maboss
+from metastasim.io.maboss_cfg import apply_cfg
 from metastasim.io.sbmlqual import read_sbmlqual, write_sbmlqual
 from metastasim.io.yaml import read_yaml, write_yaml
 from metastasim.network.model import Model
