@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from metastasim.cascade.rules import GradedP
-from metastasim.errors import ModelError
+from metastasim.errors import ModelError, UnknownNameError
 from metastasim.network.expr import parse_rule
 from metastasim.network.model import Model, Reference
+from metastasim.network.ranges import Range, default_range
 
 __all__ = ["MODES", "Case", "Stage", "Prepare", "Mode", "Alteration", "Anchor", "CascadeSpec"]
 
@@ -51,6 +52,14 @@ class Stage:
     case_lines: tuple[int | None, ...] = ()
     inputs_line: int | None = None
     constants: tuple[tuple[str, float], ...] = ()
+    constant_ranges: tuple[tuple[str, Range], ...] = ()
+
+    def constant_range(self, name: str) -> Range:
+        """The plausible range of constant ``name``: declared, or its value divided or multiplied by 2 within [0, 1]."""
+        values = dict(self.constants)
+        if name not in values:
+            raise UnknownNameError(f"stage {self.name!r} has no constant {name!r}")
+        return dict(self.constant_ranges).get(name) or default_range(values[name], probability=True)
 
     @property
     def graded(self) -> bool:

@@ -26,10 +26,13 @@ from metastasim.network.perturbations import (
     parse_perturbation,
     resolve_perturbations,
 )
+from metastasim.network.ranges import Range, default_range
 from metastasim.network.rates import Rate, down_rate, parse_rate, up_rate
 from metastasim.network.settings import Settings
 
 __all__ = [
+    "Range",
+    "default_range",
     "Expr",
     "Const",
     "Var",

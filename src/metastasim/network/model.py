@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, fields, replace
 from metastasim.errors import ModelError, UnknownNameError
 from metastasim.network.expr import Expr, Var
 from metastasim.network.parser import RESERVED, is_valid_name
+from metastasim.network.ranges import Range, default_range
 from metastasim.network.rates import Rate, down_rate, up_rate
 from metastasim.network.settings import Settings
 
@@ -197,6 +198,9 @@ class Model:
         References for the model as a whole.
     contexts
         Named settings of the input nodes (microenvironments).
+    parameter_ranges
+        Declared plausible ranges of parameters (:class:`~metastasim.network.ranges.Range`);
+        :meth:`parameter_range` gives the default for the others.
     """
 
     def __init__(
@@ -212,6 +216,7 @@ class Model:
         source: str | None = None,
         references: Iterable[Reference] = (),
         contexts: Iterable[Context] = (),
+        parameter_ranges: Mapping[str, Range] | None = None,
     ) -> None:
         self.nodes: dict[str, Node] = {}
         self.name = name
@@ -223,6 +228,7 @@ class Model:
         self.source = source
         self.references: tuple[Reference, ...] = tuple(references)
         self.contexts: dict[str, Context] = {c.name: c for c in contexts}
+        self.parameter_ranges: dict[str, Range] = dict(parameter_ranges or {})
         self._snapshots: list[tuple] = []
         for node in nodes:
             self.add_node(node)
@@ -254,6 +260,12 @@ class Model:
 
     def __contains__(self, name: object) -> bool:
         return name in self.nodes
+
+    def parameter_range(self, name: str) -> Range:
+        """The plausible range of parameter ``name``: declared, or its value divided or multiplied by 2."""
+        if name not in self.parameters:
+            raise UnknownNameError(f"unknown parameter {name!r}", path=self.source)
+        return self.parameter_ranges.get(name) or default_range(self.parameters[name])
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
@@ -483,6 +495,7 @@ class Model:
         new.parameters = dict(self.parameters)
         new.joint_initial = list(self.joint_initial)
         new.contexts = dict(self.contexts)
+        new.parameter_ranges = dict(self.parameter_ranges)
         new._snapshots = []
         return new
 
