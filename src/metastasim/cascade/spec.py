@@ -399,7 +399,8 @@ def _check_corners(r: YamlReader, stage: str, text: str, constants: dict[str, fl
     expression reading more than :data:`MAX_RANGE_CORNERS_LOG2` ranged constants is left
     to the check on every cell).
     """
-    drawn = [k for k in GradedP.parse(text, constants).rate.parameters() if k in ranges and ranges[k].declared]
+    reads = GradedP.parse(text, constants).rate.parameters()
+    drawn = [k for k in constants if k in reads and k in ranges and ranges[k].declared]
     if not drawn or len(drawn) > MAX_RANGE_CORNERS_LOG2:
         return
     for corner in itertools.product(*((ranges[k].low, ranges[k].high) for k in drawn)):

@@ -26,7 +26,7 @@ expression), ``initial`` (probability of being on at time 0, default 0.5), ``inp
 ``internal``, ``name``, ``symbol``, ``description``, ``references`` (each ``id``:
 ``doi:…`` or ``pmid:…``, and ``statement``).  Top level: ``format``, ``name``,
 ``description``, ``references``, ``parameters`` (each a number, or ``{value, range,
-why}``: its plausible range and the reasoning, see :mod:`metastasim.io.yaml_ranges`),
+why}``: its plausible range and the reasoning, see ``metastasim.io.yaml_ranges``),
 ``settings`` (as MaBoSS's run settings) and ``initial_states`` (joint distributions).
 Errors name the line.
 """
