@@ -9,9 +9,9 @@ pages always show what the package ships; nothing is copied by hand.  In a MyST 
     ```
 
 Tables: ``nodes`` (id, name, HGNC symbol, module, rule, references), ``rules`` (rule and
-rates), ``evidence`` (every reference behind every rule), ``parameters``, ``contexts``,
-``drugs``, ``facts`` (``:level: cell|cascade|invivo``), and the cascade's ``stages`` and
-``alterations``.
+rates), ``evidence`` (every reference behind every rule), ``parameters`` (with their
+plausible ranges), ``contexts``, ``drugs``, ``facts`` (``:level: cell|cascade|invivo``),
+and the cascade's ``stages``, ``constants`` (with their ranges) and ``alterations``.
 The YAML files are recorded as dependencies, so an edit to the model rebuilds the pages.
 """
 
@@ -188,15 +188,24 @@ def _evidence_table(module: str | None):
     )
 
 
+def _range_text(rng) -> str:
+    """``[low, high]``, marked as the default when the file declares none."""
+    text = f"[{rng.low:g}, {rng.high:g}]"
+    return text if rng.declared else f"{text} (default)"
+
+
 def _parameters_table():
-    params = _model().parameters
-    rows = [[_code("$" + k), f"{v:g}"] for k, v in params.items()]
+    model = _model()
+    rows = []
+    for k, v in model.parameters.items():
+        rng = model.parameter_range(k)
+        rows.append([_code("$" + k), f"{v:g}", _range_text(rng), rng.why])
     return _table(
-        ["parameter", "value (per hour)"],
+        ["parameter", "value (per hour)", "plausible range (log-uniform)", "why"],
         rows,
         caption=f"{len(rows)} rate parameters (model.yaml)",
         name="parameters",
-        widths=[20, 20],
+        widths=[14, 10, 14, 62],
     )
 
 
@@ -291,7 +300,12 @@ def _stages_table():
         ]
         rule = _joined(cases, "; ")
         if stage.constants:
-            rule.append(nodes.Text("; with " + ", ".join(f"${k} = {v:g}" for k, v in stage.constants)))
+            rule.append(
+                nodes.Text(
+                    "; with "
+                    + ", ".join(f"${k} = {v:g} in {_range_text(stage.constant_range(k))}" for k, v in stage.constants)
+                )
+            )
         rows.append([name, stage.description, where, rule, _joined([_link(r) for r in stage.references])])
     return _table(
         ["stage", "what happens", "context, duration", "pass probability (the first case that holds)", "references"],
@@ -299,6 +313,22 @@ def _stages_table():
         caption=f"{len(rows)} stages of the cascade (cascade.yaml)",
         name="stages",
         widths=[13, 22, 15, 32, 18],
+    )
+
+
+def _constants_table():
+    spec = _cascade()
+    rows = []
+    for stage in spec.stages.values():
+        for k, v in stage.constants:
+            rng = stage.constant_range(k)
+            rows.append([_code(stage.name), _code("$" + k), f"{v:g}", _range_text(rng), rng.why])
+    return _table(
+        ["stage", "constant", "value", "plausible range (uniform)", "why"],
+        rows,
+        caption=f"{len(rows)} constants of the pass rules (cascade.yaml)",
+        name="constants",
+        widths=[12, 14, 8, 14, 52],
     )
 
 
@@ -333,6 +363,7 @@ _TABLES = {
     "drugs": _drugs_table,
     "facts": _facts_table,
     "stages": _stages_table,
+    "constants": _constants_table,
     "alterations": _alterations_table,
 }
 

@@ -85,6 +85,8 @@ CASES: dict[str, tuple[str, int | None, tuple]] = {
     "yaml_initial_out_of_range.yaml": ("yaml_initial_out_of_range.yaml", 5, ("initial", "[0, 1]", "1.5")),
     "yaml_nan_rate.yaml": ("yaml_nan_rate.yaml", 7, ("rate_up", "nan", "finite")),
     "yaml_unknown_field.yaml": ("yaml_unknown_field.yaml", 6, ("unknown field", "'rul'", "'rule'")),
+    "yaml_range_low_above_high.yaml": ("yaml_range_low_above_high.yaml", 5, ("range", "fast", "low 8", "above")),
+    "yaml_range_negative.yaml": ("yaml_range_negative.yaml", 5, ("range", "fast", "positive", "[-1, 8]")),
     "sbml_truncated.sbml": ("sbml_truncated.sbml", 30, ("SBML",)),
     "sbml_undefined_threshold.sbml": ("sbml_undefined_threshold.sbml", 48, ("'theta_nowhere'", "inputs")),
     "sbml_multivalued.sbml": ("sbml_multivalued.sbml", 9, ("maxLevel", "B")),
@@ -160,6 +162,29 @@ def test_partial_output_is_not_left_behind(tmp_path):
     line = error_line(run("simulate", "cohen2015", "--samples", "10", "--out", out))
     assert "result.json" in line
     assert sorted(p.name for p in out.iterdir()) == ["result.json"]
+
+
+# broken cascade files (tests/data/bad/cascade): file -> (line, key words); the reader's other checks of
+# ranges are in tests/io/test_yaml_ranges.py (in process: each run of the console script costs a second or two)
+CASCADE_CASES: dict[str, tuple[int, tuple]] = {
+    "range_above_one.yaml": (9, ("range", "constant top", "[0, 1]", "1.2")),
+}
+
+
+def test_every_bad_cascade_file_has_a_case():
+    assert {p.name for p in (BAD / "cascade").iterdir()} == set(CASCADE_CASES)
+    readme = (BAD / "README.md").read_text()
+    assert all(f"cascade/{name}" in readme for name in CASCADE_CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASCADE_CASES))
+def test_cascade_rejects(name, tmp_path):
+    lineno, keywords = CASCADE_CASES[name]
+    out = tmp_path / "out"
+    line = error_line(run("cascade", "--cascade", BAD / "cascade" / name, "--cells", "10", "--out", out))
+    assert_located(line, name, lineno)
+    assert_mentions(line, keywords)
+    assert not out.exists()
 
 
 # ---------------------------------------------------------------------------

@@ -39,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import os
 
 from metastasim.cascade.definition import (
@@ -55,8 +56,10 @@ from metastasim.cascade.rules import GradedP
 from metastasim.errors import ModelError
 from metastasim.io.files import read_text
 from metastasim.io.yaml import YamlReader, load_yaml_document
+from metastasim.io.yaml_ranges import read_uncertain
 from metastasim.network.expr import parse_rule
 from metastasim.network.parser import is_valid_name
+from metastasim.network.ranges import Range
 
 __all__ = [
     "CASCADE_FORMAT",
@@ -82,6 +85,8 @@ _ALTERATION = ("node", "change", "frequency", "description", "references")
 _ANCHOR = ("mode", "stage", "fraction", "description", "reference")
 #: A pass-rule case may read at most this many nodes (it is evaluated as a truth table).
 MAX_CASE_INPUTS = 20
+#: Graded expressions are checked at the corners of the ranges of up to this many constants.
+MAX_RANGE_CORNERS_LOG2 = 8
 #: A mode may have at most this many stages (random streams are numbered per stage, see ``run``).
 MAX_STAGES = 999
 
@@ -312,10 +317,12 @@ def _stage(r: YamlReader, name: str, value, line: int) -> Stage:
     rules = spec["pass"]
     if not isinstance(rules, list) or not rules:
         raise r.error(f"pass of stage {name} must be a non-empty list of cases", spec.lines["pass"])
-    constants = _constants(r, spec["constants"], name, spec.lines["constants"]) if "constants" in spec else {}
+    constants, ranges = (
+        _constants(r, spec["constants"], name, spec.lines["constants"]) if "constants" in spec else ({}, {})
+    )
     cases, case_lines = [], []
     for i, (item, item_line) in enumerate(zip(rules, rules.lines)):
-        case, case_line = _case(r, name, item, item_line, constants, last=i == len(rules) - 1)
+        case, case_line = _case(r, name, item, item_line, constants, ranges, last=i == len(rules) - 1)
         cases.append(case)
         case_lines.append(case_line)
     refs = r.references(spec["references"], f"stage {name}", spec.lines["references"]) if "references" in spec else ()
@@ -332,11 +339,12 @@ def _stage(r: YamlReader, name: str, value, line: int) -> Stage:
         case_lines=tuple(case_lines),
         inputs_line=spec.lines.get("inputs"),
         constants=tuple(constants.items()),
+        constant_ranges=tuple(ranges.items()),
     )
 
 
 def _case(
-    r: YamlReader, name: str, item, item_line: int, constants: dict[str, float], *, last: bool
+    r: YamlReader, name: str, item, item_line: int, constants: dict[str, float], ranges, *, last: bool
 ) -> tuple[Case, int]:
     """One case of stage ``name``'s pass rule (``last``: the one that must cover every other cell), and its line."""
     case = r.mapping(item, f"a case of stage {name}", item_line)
@@ -344,6 +352,8 @@ def _case(
     if "p" not in case:
         raise r.error(f"a case of stage {name} needs p", case.line)
     p = _probability(r, case["p"], constants, name, case.lines["p"])
+    if isinstance(p, str):
+        _check_corners(r, name, p, constants, ranges, case.lines["p"])
     when = case.get("when")
     if when is None and not last:
         raise r.error(f"only the last case of stage {name} may omit 'when'", case.line)
@@ -364,15 +374,44 @@ def _case(
     return Case(when, p), case.line
 
 
-def _constants(r: YamlReader, value, stage: str, line: int | None) -> dict[str, float]:
-    """A stage's named constants (``$name`` in its graded pass probabilities)."""
+def _constants(r: YamlReader, value, stage: str, line: int | None) -> tuple[dict[str, float], dict[str, Range]]:
+    """A stage's named constants (``$name`` in its graded pass probabilities), and their declared ranges.
+
+    A constant is a number or ``{value, range, why}`` (:mod:`metastasim.io.yaml_ranges`);
+    a declared range is uniform and lies within [0, 1].
+    """
     spec = r.mapping(value, f"constants of stage {stage}", line)
-    out = {}
+    out, ranges = {}, {}
     for key, v in spec.items():
         if not isinstance(key, str) or not is_valid_name(key):
             raise r.error(f"constant {key!r} of stage {stage} is not a valid name", spec.lines[key])
-        out[key] = r.number(v, f"constant {key} of stage {stage}", spec.lines[key])
-    return out
+        out[key], rng = read_uncertain(r, v, f"constant {key} of stage {stage}", spec.lines[key], probability=True)
+        if rng is not None:
+            ranges[key] = rng
+    return out, ranges
+
+
+def _check_corners(r: YamlReader, stage: str, text: str, constants: dict[str, float], ranges, line: int | None):
+    """A graded ``p`` stays within [0, 1] at every corner of its constants' declared ranges.
+
+    Robustness ensembles draw the constants from their ranges; an expression that leaves
+    [0, 1] there would fail mid-ensemble, so it is refused when the file is read (an
+    expression reading more than :data:`MAX_RANGE_CORNERS_LOG2` ranged constants is left
+    to the check on every cell).
+    """
+    reads = GradedP.parse(text, constants).rate.parameters()
+    drawn = [k for k in constants if k in reads and k in ranges and ranges[k].declared]
+    if not drawn or len(drawn) > MAX_RANGE_CORNERS_LOG2:
+        return
+    for corner in itertools.product(*((ranges[k].low, ranges[k].high) for k in drawn)):
+        at = dict(constants, **dict(zip(drawn, corner)))
+        try:
+            GradedP.parse(text, at).range_check()
+        except ModelError as exc:
+            where = ", ".join(f"${k} = {v:g}" for k, v in zip(drawn, corner))
+            raise r.error(
+                f"p of a case of stage {stage}, with {where} (corner of the ranges): {exc.message}", line
+            ) from None
 
 
 def _probability(r: YamlReader, value, constants: dict[str, float], stage: str, line: int | None) -> float | str:

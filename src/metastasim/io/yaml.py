@@ -25,8 +25,10 @@ applies while the rule holds / fails; a string with ``@logic`` is a MaBoSS rate
 expression), ``initial`` (probability of being on at time 0, default 0.5), ``input``,
 ``internal``, ``name``, ``symbol``, ``description``, ``references`` (each ``id``:
 ``doi:…`` or ``pmid:…``, and ``statement``).  Top level: ``format``, ``name``,
-``description``, ``references``, ``parameters``, ``settings`` (as MaBoSS's run
-settings) and ``initial_states`` (joint distributions).  Errors name the line.
+``description``, ``references``, ``parameters`` (each a number, or ``{value, range,
+why}``: its plausible range and the reasoning, see ``metastasim.io.yaml_ranges``),
+``settings`` (as MaBoSS's run settings) and ``initial_states`` (joint distributions).
+Errors name the line.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import yaml as pyyaml
 
 from metastasim.errors import MetastasimError, ModelError
 from metastasim.io.files import atomic_write_text, read_text
+from metastasim.io.yaml_ranges import read_uncertain, uncertain_to_yaml
 from metastasim.network.drugs import Drug, DrugTarget
 from metastasim.network.expr import Var, parse_rule
 from metastasim.network.model import Context, JointInitial, Model, Node, Reference, is_identity
@@ -438,7 +441,10 @@ def parse_yaml(text: str, *, path: str | None = None) -> Model:
         key = str(name)[1:] if str(name).startswith("$") else name
         if not is_valid_name(key):
             raise r.error(f"invalid parameter name {name!r}", params.lines[name])
-        model.parameters[key] = r.number(value, f"parameter {name}", params.lines[name])
+        value, rng = read_uncertain(r, value, f"parameter {name}", params.lines[name], probability=False)
+        model.parameters[key] = value
+        if rng is not None:
+            model.parameter_ranges[key] = rng
     if "settings" in doc:
         settings = r.mapping(doc["settings"], "settings", doc.lines["settings"])
         r.check_fields(settings, _SETTINGS, "settings")
@@ -510,7 +516,9 @@ def to_yaml(model: Model) -> str:
     if model.references:
         doc["references"] = _refs(model.references)
     if model.parameters:
-        doc["parameters"] = {k: (int(v) if float(v).is_integer() else v) for k, v in model.parameters.items()}
+        doc["parameters"] = {
+            k: uncertain_to_yaml(v, model.parameter_ranges.get(k)) for k, v in model.parameters.items()
+        }
     if model.settings != Settings():
         doc["settings"] = {k: v for k, v in model.settings.to_dict().items() if getattr(Settings(), k) != v}
     if model.perturbations:
