@@ -30,10 +30,17 @@ def _run(draws, facts=(), **kw):
     )
 
 
-def test_the_top_fraction_is_the_probability_mass_on_each_side_of_the_flip():
+FLIP_DRAWS = 40
+
+
+@pytest.fixture(scope="module")
+def flip():
+    return _run(FLIP_DRAWS)
+
+
+def test_the_top_fraction_is_the_probability_mass_on_each_side_of_the_flip(flip):
     """KO(A) ranks first exactly when k < k* (closed form); k is log-uniform on [0.2, 20]."""
-    n = 40
-    result = _run(n)
+    n, result = FLIP_DRAWS, flip
     k_star = toy.k_star()
     mass = toy.mass_below(k_star)  # 0.4957; a uniform (not log-uniform) draw would give 0.089
     t = result.targets()
@@ -190,3 +197,20 @@ def test_a_bad_rate_in_the_model_file_is_one_line_naming_its_line(tmp_path, caps
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "model.yaml:7:" in err
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_sensitivity_and_plots_of_an_ensemble(flip):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    result = flip
+    s = result.sensitivity(["KO(A)"])
+    # the effect is a smooth monotone function of k, the only uncertain number: it explains nearly all of it
+    assert list(s["number"]) == ["rate:k"] and s["S1"].iloc[0] > 0.8
+    ax = result.plot_rank_stability()
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(result.targets().index)
+    ax = result.plot_sensitivity(targets=["KO(A)"])
+    assert ax.get_yticklabels()[0].get_text() == "rate:k"
+    plt.close("all")

@@ -53,7 +53,9 @@ __all__ = ["robustness"]
 )
 @click.option("--replicates", type=int, default=10, show_default=True, help="Replicates of the splitting estimator.")
 @click.option("--contexts", metavar="LIST", help="Contexts for the phenotype readout [all; normoxia always].")
-@click.option("--samples", type=click.IntRange(min=1), default=2000, show_default=True, help="Trajectories per context.")
+@click.option(
+    "--samples", type=click.IntRange(min=1), default=2000, show_default=True, help="Trajectories per context."
+)
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=1, show_default=True, help="Random seed.")
 @click.option(
     "--method", type=click.Choice(["lhs", "sobol"]), default="lhs", show_default=True, help="Design of the draws."
@@ -196,9 +198,7 @@ def robustness(
             {
                 "robustness.json": json.dumps(payload, indent=1) + "\n",
                 "targets.csv": result.targets().to_csv(float_format="%.6g"),
-                "draws.csv": result.table.join(result.validation)
-                .join(result.agreement())
-                .to_csv(float_format="%.6g"),
+                "draws.csv": result.table.join(result.validation).join(result.agreement()).to_csv(float_format="%.6g"),
                 "ranks.csv": result.ranks().to_csv(),
             },
         )

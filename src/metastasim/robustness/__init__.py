@@ -12,6 +12,7 @@ effect most.
 from metastasim.robustness.draws import METHODS, apply_draw, draw_parameters, nominal_draw, uncertain_numbers
 from metastasim.robustness.result import RobustnessResult
 from metastasim.robustness.run import DEFAULT_TOLERANCE, FILTER_LEVELS, VALIDATION_SAMPLES, run_robustness
+from metastasim.robustness.sensitivity import MIN_DRAWS, sensitivity
 
 __all__ = [
     "uncertain_numbers",
@@ -24,4 +25,6 @@ __all__ = [
     "DEFAULT_TOLERANCE",
     "VALIDATION_SAMPLES",
     "FILTER_LEVELS",
+    "sensitivity",
+    "MIN_DRAWS",
 ]

@@ -60,7 +60,7 @@ def uncertain_numbers(model: Model, spec: CascadeSpec | None = None) -> dict[str
     out: dict[str, tuple[float, Range]] = {}
     for name in _read_parameters(model):
         out[f"rate:{name}"] = (float(model.parameters[name]), model.parameter_range(name))
-    for stage in (spec.stages.values() if spec is not None else ()):
+    for stage in spec.stages.values() if spec is not None else ():
         for name, value in stage.constants:
             out[f"stage:{stage.name}:{name}"] = (float(value), stage.constant_range(name))
     return {k: v for k, v in out.items() if v[1].high > v[1].low}

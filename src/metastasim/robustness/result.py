@@ -210,13 +210,13 @@ class RobustnessResult:
 
     def plot_rank_stability(self, ax: Axes | None = None, *, rows: int = 20) -> Axes:
         """Each of the best ``rows`` targets' rank across the kept draws, with its nominal rank."""
-        from metastasim.plots import plot_rank_stability
+        from metastasim.plots import rank_stability
 
         order = list(self.targets().index[:rows])
-        return plot_rank_stability(self.ranks().loc[order], self.nominal()["rank"].loc[order], top=self.top, ax=ax)
+        return rank_stability(self.ranks().loc[order], self.nominal()["rank"], top=self.top, ax=ax)
 
     def plot_sensitivity(self, ax: Axes | None = None, *, targets=None, top: int = 3) -> Axes:
         """Bar chart of :meth:`sensitivity`."""
-        from metastasim.plots import plot_sensitivity
+        from metastasim.plots import sensitivity_bars
 
-        return plot_sensitivity(self.sensitivity(targets, top=top), ax=ax)
+        return sensitivity_bars(self.sensitivity(targets, top=top), ax=ax)
