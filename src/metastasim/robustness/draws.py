@@ -18,7 +18,7 @@ Examples
 >>> len(table), "rate:fast" in table.columns, "stage:invasion:leave" in table.columns
 (4, True, True)
 >>> m, s = apply_draw(model, spec, table.iloc[0])
->>> m.parameters["fast"] == table.iloc[0]["rate:fast"]
+>>> bool(m.parameters["fast"] == table.iloc[0]["rate:fast"])
 True
 """
 
