@@ -67,6 +67,7 @@ api_modules = [
     "metastasim.cascade",
     "metastasim.screen",
     "metastasim.validation",
+    "metastasim.robustness",
     "metastasim.report",
     "metastasim.plots",
     "metastasim.errors",

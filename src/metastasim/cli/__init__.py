@@ -3,7 +3,7 @@
 Every error a user can cause ends in one line on standard error and exit status 2.
 One module per command family: :mod:`~metastasim.cli.network` (simulate, contexts,
 attractors, convert), :mod:`~metastasim.cli.cascade`, :mod:`~metastasim.cli.screen`
-(screen, results), :mod:`~metastasim.cli.validate` and :mod:`~metastasim.cli.report`;
+(screen, results), :mod:`~metastasim.cli.validate`, :mod:`~metastasim.cli.robustness` and :mod:`~metastasim.cli.report`;
 what they share is in :mod:`~metastasim.cli._common`.
 """
 
@@ -16,7 +16,7 @@ import warnings
 import click
 
 import metastasim
-from metastasim.cli import cascade, network, report, screen, validate
+from metastasim.cli import cascade, network, report, robustness, screen, validate
 from metastasim.cli._common import err
 from metastasim.errors import MetastasimError
 
@@ -38,6 +38,7 @@ for _command in (
     screen.screen,
     screen.results,
     validate.validate,
+    robustness.robustness,
     report.report,
 ):
     cli.add_command(_command)

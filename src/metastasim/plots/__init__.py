@@ -19,6 +19,7 @@ Examples
 """
 
 from metastasim.plots.cascade import FUNNEL_SIZE, enrichment, enrichment_size, funnel
+from metastasim.plots.robustness import rank_stability, rank_stability_size, sensitivity_bars, sensitivity_bars_size
 from metastasim.plots.screen import (
     DOSE_RESPONSE_SIZE,
     dose_response,
@@ -52,6 +53,10 @@ __all__ = [
     "synergy_heatmap",
     "dose_response",
     "stage_heatmap",
+    "rank_stability",
+    "sensitivity_bars",
+    "rank_stability_size",
+    "sensitivity_bars_size",
     "TRAJECTORY_SIZE",
     "piechart_size",
     "phenotype_heatmap_size",
