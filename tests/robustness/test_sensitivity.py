@@ -9,7 +9,7 @@ from scipy.stats import qmc
 
 from metastasim.robustness import sensitivity
 
-D = 31  # the curated model's uncertain numbers
+D = 31  # about as many inputs as the curated model has uncertain numbers (35)
 A = np.zeros(D)
 A[:3] = [4.0, 2.0, 1.0]
 EXACT = A**2 / (A**2).sum()  # y = sum a_i u_i, u_i uniform: S1_i = a_i^2 / sum a^2 (0.762, 0.190, 0.048, 0, ...)
