@@ -89,7 +89,6 @@ def test_the_same_ensemble_gives_the_same_tables_whatever_the_threads_and_resume
         assert other.validation.equals(one.validation)
 
 
-@pytest.mark.slow
 def test_a_two_worker_local_cluster_gives_the_in_process_tables():
     from dask.distributed import Client, LocalCluster
 
