@@ -95,7 +95,11 @@ def test_figures_are_reproducible():
     assert figures.phenotype_heatmap(table) == figures.phenotype_heatmap(table)
 
 
-@pytest.mark.parametrize("closed", ["grow: 0.056", "leave: 0.5"])  # no metastasis in either mode; in spontaneous only
+# no metastasis in either mode; in spontaneous only (the constant set to 0, its declared range widened down to 0)
+@pytest.mark.parametrize(
+    "closed",
+    ["grow:\n        value: 0.056\n        range: [0.037,", "leave:\n        value: 0.5\n        range: [0.25,"],
+)
 def test_a_report_where_nothing_metastasises_still_renders(closed):
     """A cascade whose last stage (or, in the spontaneous mode only, its first) lets no cell through: no metastatic
     mass in the ranked (spontaneous) control, no pair or dose series to draw, undefined changes.  The report must
@@ -109,7 +113,8 @@ def test_a_report_where_nothing_metastasises_still_renders(closed):
     model = load_model()
     text = data_path("metastasim", "cascade.yaml").read_text()
     assert closed in text
-    spec = parse_cascade(text.replace(closed, closed.split(":")[0] + ": 0"))
+    name = closed.split(":")[0]
+    spec = parse_cascade(text.replace(closed, f"{name}:\n        value: 0\n        range: [0,"))
     facts = [f for f in load_facts() if f.level == "cell"][:3]
     settings = ReportSettings(
         cells=40,

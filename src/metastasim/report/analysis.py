@@ -73,10 +73,10 @@ class ReportSettings:
     top_pairs: int = 8
     top_drugs: int = 4
     doses: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 1.0)
-    robustness_draws: int = 24
-    robustness_targets: int = 10
-    robustness_cells: int = 2000
-    robustness_filter_samples: int = 500
+    robustness_draws: int = 26
+    robustness_targets: int = 8
+    robustness_cells: int = 1500
+    robustness_filter_samples: int = 400
     quick: bool = False
 
     @classmethod
@@ -91,10 +91,10 @@ class ReportSettings:
                 top_pairs=5,
                 top_drugs=3,
                 doses=(0.25, 0.5, 1.0),
-                robustness_draws=8,
+                robustness_draws=6,
                 robustness_targets=4,
                 robustness_cells=1000,
-                robustness_filter_samples=300,
+                robustness_filter_samples=200,
                 quick=True,
             )
             if quick
