@@ -324,9 +324,18 @@ def collect(
 
 
 def robustness_targets(model: Model, drugs: dict, screen: ScreenResult, n: int) -> list[str]:
-    """The names (genes, drugs) of the ``n`` best single targets of ``screen``'s ranking."""
-    by_key = {a.key: a.target for a in singles(model, drugs, "all")}
-    return [by_key[k] for k in screen.ranking().index if k in by_key][:n]
+    """The names (genes, drugs) of the ``n`` best single targets of ``screen``'s ranking.
+
+    An arm with the same perturbations as a better one (drugs of one target at the same
+    efficacy) is left out: it would only repeat that arm's numbers as a tie.
+    """
+    arms = {a.key: a for a in singles(model, drugs, "all")}
+    chosen, seen = [], set()
+    for key in screen.ranking().index:
+        if key in arms and arms[key].perturbations not in seen:
+            seen.add(arms[key].perturbations)
+            chosen.append(arms[key].target)
+    return chosen[:n]
 
 
 def robustness_command(s: ReportSettings, targets: list[str], store) -> str:
