@@ -24,6 +24,7 @@ from click.testing import CliRunner
 import metastasim.report
 from metastasim.cli import cli
 from metastasim.models import PHENOTYPES, load_drugs, load_model
+from metastasim.report.analysis import ReportSettings
 from metastasim.screen import gene_nodes
 from metastasim.validation import load_facts
 
@@ -31,7 +32,16 @@ METASTASIM = Path(sys.executable).parent / "metastasim"
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("METASTASIM_ARTIFACTS", ROOT / "test-artifacts"))
 SECTIONS = ("model", "phenotypes", "cascade", "targets", "validation", "provenance")
-FIGURES = ("fig-phenotypes", "fig-courses", "fig-funnel", "fig-enrichment", "fig-ranking", "fig-synergy", "fig-doses")
+FIGURES = (
+    "fig-phenotypes",
+    "fig-courses",
+    "fig-funnel",
+    "fig-enrichment",
+    "fig-ranking",
+    "fig-synergy",
+    "fig-doses",
+    "fig-rank-stability",
+)
 VIEWPORTS = {"laptop": (1366, 768), "projector": (1920, 1080)}
 
 
@@ -173,6 +183,53 @@ def test_tables_hold_every_node_target_and_fact(page_log):
     assert page.locator("#ic50-table tbody tr").count() >= 1
     assert page.locator("#stages-experimental tbody tr").count() >= 4
     assert page.locator("#stages-spontaneous tbody tr").count() >= 4
+
+
+def test_the_ranking_carries_each_ensembled_targets_robustness(page_log, rendered):
+    page, _ = page_log
+    quick = ReportSettings.preset(quick=True)
+    block = json.loads((rendered[0] / "summary.json").read_text(encoding="utf-8"))["summary"]["robustness"]
+    assert block["draws"] == quick.robustness_draws and 0 < block["kept"] <= block["draws"]
+    assert block["top"] == quick.robustness_top and -1 <= block["tau_median"] <= 1
+    assert len(block["targets"]) == quick.robustness_targets
+    for t in block["targets"]:
+        assert t["top_fraction"] * block["kept"] == pytest.approx(round(t["top_fraction"] * block["kept"]))
+        lo, hi = t["top_fraction_ci95"]
+        assert lo <= t["top_fraction"] <= hi
+        if t["log2_low"] is not None and t["log2_high"] is not None:
+            assert t["log2_low"] <= t["log2_high"]
+    # the table: two more columns, filled for the ensembled targets (the best of the nominal screen), "—" elsewhere
+    headers = page.evaluate(
+        "Array.from(document.querySelectorAll('#ranking-table th')).map(t => t.textContent.replace(/\\s+/g, ' '))"
+    )
+    assert any(h.startswith(f"in top {quick.robustness_top} over draws") for h in headers)
+    assert any("over draws (5–95%)" in h for h in headers)
+    rows = page.evaluate(
+        "Array.from(document.querySelectorAll('#ranking-table tbody tr')).map(r => "
+        "[r.cells[1].textContent, r.querySelector('.robust-top') ? r.querySelector('.robust-top').textContent : null, "
+        "r.getAttribute('title')])"
+    )
+    filled = {arm: top for arm, top, _ in rows if top is not None}
+    assert set(filled) == {t["arm"] for t in block["targets"]}
+    # the best targets of the ranking, an arm with the perturbations of a better one left out (it would tie)
+    best, seen = [], set()
+    for arm, _, perturbations in rows:
+        if perturbations not in seen:
+            seen.add(perturbations)
+            best.append(arm)
+    assert best[: len(filled)] == list(filled)
+    for t in block["targets"]:
+        assert filled[t["arm"]].startswith(f"{round(t['top_fraction'] * block['kept'])}/{block['kept']} (")
+    assert page.locator("#ranking-table td.robust-none").count() == 2 * (len(rows) - len(filled))
+    assert len(filled) < len(best)  # some rows are left out of the ensemble, and say so
+    # the section: counts, agreement, the rank-stability plot, and why there is no sensitivity chart
+    text = page.inner_text("#robustness-filter")
+    assert f"{block['kept']} of {block['draws']} draws kept" in page.inner_text("#robustness-kept")
+    assert f"{block['tau_median']:.2f}" in page.inner_text("#robustness-tau") and "Kendall" in text
+    assert page.locator("#fig-sensitivity").count() == 0
+    reason = page.inner_text("#robustness-no-sensitivity")
+    assert "quick report's ensemble" in reason and "--draws 32" in reason
+    assert page.inner_text("#robustness-command").startswith(f"metastasim robustness --draws {quick.robustness_draws}")
 
 
 def test_search_boxes_filter_the_tables(page_log):

@@ -213,3 +213,16 @@ def test_sensitivity_and_plots_of_an_ensemble(flip):
     ax = result.plot_sensitivity(targets=["KO(A)"])
     assert ax.get_yticklabels()[0].get_text() == "rate:k"
     plt.close("all")
+
+
+def test_the_5_95_range_keeps_minus_infinity_where_a_draw_leaves_no_metastasis():
+    # numpy interpolates between -inf and a number as nan; any weight on -inf is -inf (none left)
+    import numpy as np
+    import pandas as pd
+
+    from metastasim.robustness.result import _quantile
+
+    effects = pd.DataFrame([[-np.inf, -np.inf, -1.0], [-3.0, -1.0, np.nan], [-2.0, -1.0, 0.0]])
+    assert _quantile(effects, 0.05).tolist()[0] == -np.inf and _quantile(effects, 0.95).tolist()[0] == -np.inf
+    assert _quantile(effects, 0.05).tolist()[1:] == pytest.approx([-2.9, -1.9])  # finite rows: as pandas
+    assert _quantile(effects, 0.95).tolist()[1:] == pytest.approx(effects.iloc[1:].quantile(0.95, axis=1).tolist())

@@ -43,7 +43,15 @@ def stage_heatmap_size(table: pd.DataFrame, arms: Sequence[str]) -> tuple[float,
     return 2.6 + 0.95 * table["stage"].nunique(), 1.0 + 0.32 * sum(a in shown for a in arms)
 
 
-def ranking(table: pd.DataFrame, mode: str, other: str | None = None, *, top: int = 20, ax: Axes | None = None) -> Axes:
+def ranking(
+    table: pd.DataFrame,
+    mode: str,
+    other: str | None = None,
+    *,
+    top: int = 20,
+    spread: pd.DataFrame | None = None,
+    ax: Axes | None = None,
+) -> Axes:
     """Best targets first: log2 change of metastatic efficiency (95% CI), coloured by normal cells spared.
 
     Parameters
@@ -58,6 +66,11 @@ def ranking(table: pd.DataFrame, mode: str, other: str | None = None, *, top: in
         A second mode, drawn as ticks beside each arm (default: none).
     top
         Arms drawn, from the first row.
+    spread
+        Optional ``low`` and ``high`` log2 changes per arm (index), e.g. the 5-95% range
+        of the effect across a robustness ensemble's parameter draws
+        (:meth:`metastasim.robustness.RobustnessResult.targets`): drawn as a wide pale
+        band behind the arm's CI.  Arms not in it have no band.
     ax
         Axes to draw on (default: a new figure of :func:`ranking_size`).
 
@@ -70,6 +83,11 @@ def ranking(table: pd.DataFrame, mode: str, other: str | None = None, *, top: in
     """
     t = table.head(top).copy()
     columns = [f"{m}_lfc{s}" for m in (mode, other) if m for s in ("", "_low", "_high")]
+    band = None
+    if spread is not None:
+        band = spread.reindex(t.index)[["low", "high"]].astype(float)
+        t["_band_low"], t["_band_high"] = band["low"], band["high"]
+        columns += ["_band_low", "_band_high"]
     values = t[columns].to_numpy(dtype=float)
     finite = values[np.isfinite(values)]
     edge = (float(finite.min()) if finite.size else 0.0) - 1.0
@@ -79,6 +97,16 @@ def ranking(table: pd.DataFrame, mode: str, other: str | None = None, *, top: in
         cmap = colormaps["cividis"].with_extremes(bad="#FFFFFF")  # selectivity undefined: an open marker
         y = np.arange(len(t))
         for yi, (_, r) in zip(y, t.iterrows()):
+            if band is not None and np.isfinite(r["_band_low"]) and np.isfinite(r["_band_high"]):
+                ax.plot(
+                    [r["_band_low"], r["_band_high"]],
+                    [yi, yi],
+                    color=OKABE_ITO[4],
+                    alpha=0.5,
+                    linewidth=7,
+                    solid_capstyle="butt",
+                    zorder=1,
+                )
             ax.plot([r[f"{mode}_lfc_low"], r[f"{mode}_lfc_high"]], [yi, yi], color="#444444", linewidth=1.2)
             if other is not None:
                 ax.plot([r[f"{other}_lfc"]], [yi + 0.22], "|", color=OKABE_ITO[5], markersize=7, markeredgewidth=1.6)
@@ -115,8 +143,12 @@ def ranking(table: pd.DataFrame, mode: str, other: str | None = None, *, top: in
                 ax.annotate("none left", (edge, yi), textcoords="offset points", xytext=(8, -3), fontsize=7.5)
         if other is not None:
             ax.plot([], [], "|", color=OKABE_ITO[5], markersize=7, markeredgewidth=1.6, label=f"{other} cascade")
+        if other is not None or band is not None:
             ax.plot([], [], "o", color="#888888", markeredgecolor="black", label=f"{mode} cascade (95% CI)")
-            ax.legend(frameon=False, fontsize=8.5, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
+        if band is not None:
+            ax.plot([], [], color=OKABE_ITO[4], alpha=0.5, linewidth=7, label="5–95% over parameter draws")
+        if other is not None or band is not None:
+            ax.legend(frameon=False, fontsize=8.5, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3)
         ax.axvline(0, color="#555555", linewidth=0.8, linestyle="--")
         ax.set_yticks(y, [f"{r['rank']}. {arm}" for arm, r in t.iterrows()])
         ax.invert_yaxis()

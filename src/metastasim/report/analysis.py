@@ -24,6 +24,7 @@ from metastasim.cascade.splitting import DEFAULT_REPLICATES
 from metastasim.engine import compile_model, simulate
 from metastasim.errors import ModelError
 from metastasim.network.model import Model
+from metastasim.robustness import RobustnessResult, run_robustness
 from metastasim.screen import ScreenParams, ScreenResult, dose_series, pairs, run_screen, singles
 from metastasim.screen.store import ResultStore
 from metastasim.validation import ValidationReport, validate
@@ -53,6 +54,11 @@ class ReportSettings:
     as many through the experimental one, shown beside it.  ``samples`` trajectories per context
     for the heat map and time courses; ``validation_samples`` per arm of each fact
     (the default is ``metastasim validate``'s, so the score is the one it prints).
+    The robustness ensemble (:func:`~metastasim.robustness.run_robustness`) screens the
+    ``robustness_targets`` best single targets of the screen on ``robustness_draws``
+    parameter sets and the nominal one, in the ranked (spontaneous) mode only, with
+    ``robustness_cells`` clones per stage; its behavioural filter runs the cell facts at
+    ``robustness_filter_samples`` trajectories per arm.  Its top K is half its targets.
     The screen pairs the ``top_pairs`` best single targets that lower metastasis
     without abolishing it alone, with one another, and gives the ``top_drugs`` best
     drugs at each of ``doses``.
@@ -67,6 +73,10 @@ class ReportSettings:
     top_pairs: int = 8
     top_drugs: int = 4
     doses: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 1.0)
+    robustness_draws: int = 26
+    robustness_targets: int = 8
+    robustness_cells: int = 1500
+    robustness_filter_samples: int = 400
     quick: bool = False
 
     @classmethod
@@ -81,6 +91,10 @@ class ReportSettings:
                 top_pairs=5,
                 top_drugs=3,
                 doses=(0.25, 0.5, 1.0),
+                robustness_draws=6,
+                robustness_targets=4,
+                robustness_cells=1000,
+                robustness_filter_samples=200,
                 quick=True,
             )
             if quick
@@ -98,11 +112,17 @@ class ReportSettings:
             "validation_samples",
             "top_pairs",
             "top_drugs",
+            "robustness_draws",
+            "robustness_filter_samples",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ModelError(f"{name} must be a positive whole number, not {value!r}")
-        for name in ("cells", "screen_cells"):
+        if isinstance(self.robustness_targets, bool) or not isinstance(self.robustness_targets, (int, np.integer)):
+            raise ModelError(f"robustness_targets must be a whole number >= 2, not {self.robustness_targets!r}")
+        if self.robustness_targets < 2:
+            raise ModelError(f"robustness_targets must be a whole number >= 2, not {self.robustness_targets!r}")
+        for name in ("cells", "screen_cells", "robustness_cells"):
             if getattr(self, name) < 4 * REPLICATES:
                 raise ModelError(
                     f"{name} must be at least {4 * REPLICATES} (splitting in {REPLICATES} replicates of "
@@ -122,6 +142,20 @@ class ReportSettings:
             seed=self.seed,
             contexts=("normoxia",),
             samples=self.screen_samples,
+        )
+
+    @property
+    def robustness_top(self) -> int:
+        """K of the ensemble's top-K fraction: half its targets."""
+        return max(1, self.robustness_targets // 2)
+
+    def robustness_params(self) -> ScreenParams:
+        """The screen of each draw: :meth:`screen_params` in the ranked (spontaneous) mode only, with fewer clones."""
+        return replace(
+            self.screen_params(),
+            modes=("spontaneous",),
+            splitting=("spontaneous",),
+            spontaneous_cells=self.robustness_cells,
         )
 
     def command(self) -> str:
@@ -150,6 +184,7 @@ class ReportData:
     spec: CascadeSpec
     screen: ScreenResult
     validation: ValidationReport
+    robustness: RobustnessResult | None = None  # the ensemble over the best targets' ranks
     timings: dict[str, float] = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
 
@@ -231,6 +266,26 @@ def collect(
     timings["screen"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    chosen = robustness_targets(model, drugs, screen, s.robustness_targets)
+    robustness = run_robustness(
+        model,
+        spec,
+        facts,
+        drugs,
+        draws=s.robustness_draws,
+        targets=chosen,
+        top=s.robustness_top,
+        params=s.robustness_params(),
+        validation_samples=s.robustness_filter_samples,
+        seed=s.seed,
+        store=store,
+        threads=threads,
+        progress=tick("robustness"),
+        command=command,
+    )
+    timings["robustness"] = time.perf_counter() - t
+
+    t = time.perf_counter()
     validation = validate(
         model,
         facts,
@@ -255,6 +310,7 @@ def collect(
         + (f" --seed {s.seed}" if s.seed != 1 else ""),
         "screen_store": str(screen.store),
         "screen_run": screen.run_key[:8],
+        "robustness_command": robustness_command(s, chosen, screen.store),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "pandas": pd.__version__,
@@ -262,7 +318,47 @@ def collect(
         "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "elapsed": time.perf_counter() - started,
     }
-    return ReportData(model, settings, phenotypes, courses, cascades, spec, screen, validation, timings, provenance)
+    return ReportData(
+        model, settings, phenotypes, courses, cascades, spec, screen, validation, robustness, timings, provenance
+    )
+
+
+def robustness_targets(model: Model, drugs: dict, screen: ScreenResult, n: int) -> list[str]:
+    """The names (genes, drugs) of the ``n`` best single targets of ``screen``'s ranking.
+
+    An arm with the same perturbations as a better one (drugs of one target at the same
+    efficacy) is left out: it would only repeat that arm's numbers as a tie.
+    """
+    arms = {a.key: a for a in singles(model, drugs, "all")}
+    chosen, seen = [], set()
+    for key in screen.ranking().index:
+        if key in arms and arms[key].perturbations not in seen:
+            seen.add(arms[key].perturbations)
+            chosen.append(arms[key].target)
+    return chosen[:n]
+
+
+def robustness_command(s: ReportSettings, targets: list[str], store) -> str:
+    """The ``metastasim robustness`` command that reproduces the report's ensemble (more draws: a larger one)."""
+    import shlex
+
+    p = s.robustness_params()
+    parts = [
+        "metastasim robustness",
+        f"--draws {s.robustness_draws}",
+        f"--targets {shlex.quote(','.join(targets))}",
+        f"--top {s.robustness_top}",
+        "--mode spontaneous",
+        f"--spontaneous-cells {p.spontaneous_cells}",
+        f"--replicates {p.replicates}",
+        f"--contexts {','.join(p.contexts)}",
+        f"--samples {p.samples}",
+        f"--filter-samples {s.robustness_filter_samples}",
+        f"--seed {s.seed}",
+    ]
+    if store and str(store) != ":memory:":
+        parts.append(f"--store {shlex.quote(str(store))}")
+    return " ".join(parts)
 
 
 def _phenotypes(model: Model) -> list[str]:

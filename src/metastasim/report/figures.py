@@ -31,6 +31,8 @@ __all__ = [
     "dose_response",
     "ic50_fits",
     "stage_heatmap",
+    "rank_stability",
+    "sensitivity_bars",
 ]
 
 
@@ -100,9 +102,16 @@ def enrichment(tables: dict[str, pd.DataFrame]) -> str:
     return _drawn(plots.enrichment_size(tables), lambda ax: plots.enrichment(tables, ax=ax))
 
 
-def ranking(table: pd.DataFrame, mode: str, other: str | None = None, top: int = 20) -> str:
-    """Best single targets: log2 change of metastatic efficiency (95% CI), coloured by normal cells spared."""
-    return _drawn(plots.ranking_size(table, top), lambda ax: plots.ranking(table, mode, other, top=top, ax=ax))
+def ranking(
+    table: pd.DataFrame, mode: str, other: str | None = None, top: int = 20, spread: pd.DataFrame | None = None
+) -> str:
+    """Best single targets: log2 change of metastatic efficiency (95% CI), coloured by normal cells spared.
+
+    ``spread`` (``low``, ``high`` per arm): the 5-95% range across parameter draws, drawn as a band.
+    """
+    return _drawn(
+        plots.ranking_size(table, top), lambda ax: plots.ranking(table, mode, other, top=top, spread=spread, ax=ax)
+    )
 
 
 def synergy_heatmap(table: pd.DataFrame, order: list[str]) -> str:
@@ -129,3 +138,15 @@ def dose_response(table: pd.DataFrame) -> str:
 def stage_heatmap(table: pd.DataFrame, arms: list[str]) -> str:
     """Where each target acts: log2 change of each stage's pass fraction (columns) for each arm of ``arms`` (rows)."""
     return _drawn(plots.stage_heatmap_size(table, arms), lambda ax: plots.stage_heatmap(table, arms, ax=ax))
+
+
+def rank_stability(ranks: pd.DataFrame, nominal: pd.Series, top: int) -> str:
+    """Each target's rank in every kept draw of a robustness ensemble, its median and its nominal rank."""
+    return _drawn(plots.rank_stability_size(ranks), lambda ax: plots.rank_stability(ranks, nominal, top=top, ax=ax))
+
+
+def sensitivity_bars(table: pd.DataFrame, numbers: int = 6) -> str:
+    """First-order sensitivity indices (RBD-FAST, 95% CI) of each output's ``numbers`` most influential inputs."""
+    return _drawn(
+        plots.sensitivity_bars_size(table, numbers), lambda ax: plots.sensitivity_bars(table, numbers=numbers, ax=ax)
+    )

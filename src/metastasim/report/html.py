@@ -11,7 +11,7 @@ import jinja2
 
 from metastasim.cascade import compare_anchors
 from metastasim.network.model import Reference
-from metastasim.report import figures
+from metastasim.report import figures, robust
 from metastasim.report.analysis import GLUTAMINE_NODES, ReportData
 from metastasim.report.network import MODULE_COLOURS, network_svg
 
@@ -172,6 +172,7 @@ def _targets(data: ReportData) -> dict:
         )
         for m in p.modes
     }
+    ensembled = robust.columns(data.robustness)
     rows = []
     for arm, r in ranking.iterrows():
         rows.append(
@@ -190,6 +191,7 @@ def _targets(data: ReportData) -> dict:
                 "spared": _pct(r["spared"]),
                 "score": _num(r["score"], "{:.3f}"),
                 "perturbations": r["perturbations"],
+                "robust": ensembled.get(arm),
             }
         )
     synergy_rows = [
@@ -215,7 +217,11 @@ def _targets(data: ReportData) -> dict:
         for k, r in ic50.iterrows()
     ]
     figs = {
-        "ranking": _img(figures.ranking(ranking, mode, other, TOP_RANKED), "Ranked single targets", "fig-ranking"),
+        "ranking": _img(
+            figures.ranking(ranking, mode, other, TOP_RANKED, spread=robust.spread(data.robustness)),
+            "Ranked single targets",
+            "fig-ranking",
+        ),
         "synergy": None,
         "doses": None,
         "stages": None,
@@ -249,6 +255,8 @@ def _targets(data: ReportData) -> dict:
         "pairs_of": order,
         "n_arms": len(screen.arms),
         "drugs_dosed": list(ic50.index),
+        "ensembled": len(ensembled),
+        "robust_top": data.robustness.top if data.robustness is not None else 0,
     }
 
 
@@ -331,6 +339,7 @@ def render(data: ReportData) -> str:
         contexts={c.name: c.description for c in data.model.contexts.values()},
         cascade=cascade,
         targets=targets,
+        robustness=robust.section(data.robustness, settings, data.provenance.get("robustness_command", "")),
         validation=validation,
         settings=settings,
         provenance=data.provenance,
@@ -365,5 +374,6 @@ def summary(data: ReportData) -> dict:
         "efficiency": eff,
         "top": top,
         "arms": len(data.screen.arms),
+        "robustness": robust.summary_block(data.robustness),
         "elapsed": data.provenance.get("total_elapsed", data.provenance["elapsed"]),
     }

@@ -32,6 +32,16 @@ def _num(x):
     return x
 
 
+def _quantile(effects: pd.DataFrame, q: float) -> pd.Series:
+    """Row quantiles (linear interpolation) where a log2 change of minus infinity (none left) stays minus infinity.
+
+    numpy interpolates between -inf and a number as nan; any positive weight on -inf is -inf.
+    """
+    floor = -1e300
+    out = effects.replace(-np.inf, floor).quantile(q, axis=1)
+    return out.mask(out < -1e290, -np.inf)
+
+
 @dataclass
 class RobustnessResult:
     """A finished ensemble.
@@ -117,8 +127,8 @@ class RobustnessResult:
                     "median_rank": ranks.median(axis=1) if n else math.nan,
                     "top_fraction": (ranks <= self.top).mean(axis=1) if n else math.nan,
                     "log2_median": effects.median(axis=1) if n else math.nan,
-                    "log2_low": effects.quantile(0.05, axis=1) if n else math.nan,
-                    "log2_high": effects.quantile(0.95, axis=1) if n else math.nan,
+                    "log2_low": _quantile(effects, 0.05) if n else math.nan,
+                    "log2_high": _quantile(effects, 0.95) if n else math.nan,
                 },
                 index=nominal.index,
             )
