@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from metastasim.cli import main
+from metastasim.cli import cli, main
 from metastasim.robustness import run_robustness
 from metastasim.screen import ScreenParams
 
@@ -87,6 +88,10 @@ def test_the_same_ensemble_gives_the_same_tables_whatever_the_threads_and_resume
     for other in (two, fresh):
         assert other.targets().equals(one.targets()) and other.agreement().equals(one.agreement())
         assert other.validation.equals(one.validation)
+    # the store lists the draws' screens and their validations (metastasim results)
+    listed = CliRunner().invoke(cli, ["results", "--store", str(store)])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.count("validation of draw") == 6 and "experimental" in listed.output
 
 
 def test_a_two_worker_local_cluster_gives_the_in_process_tables():

@@ -193,18 +193,11 @@ def results(run, store, top, as_json, csv_file, out) -> None:
             rows = [["run", "key", "created", "model", "arms", "cells", "seed", "modes"]]
             for r in runs:
                 p = r["params"]
-                rows.append(
-                    [
-                        str(r["id"]),
-                        r["key"][:8],
-                        r["created"],
-                        r["model"],
-                        str(r["arms"]),
-                        f"{p['cells']:,}",
-                        str(p["seed"]),
-                        ",".join(p["modes"]),
-                    ]
-                )
+                if p.get("robustness") == "validation":  # a robustness ensemble's behavioural filter of one draw
+                    what = [f"{p['samples']:,} samples", str(p["seed"]), f"validation of draw {p['draw']}"]
+                else:
+                    what = [f"{p['cells']:,}", str(p["seed"]), ",".join(p["modes"])]
+                rows.append([str(r["id"]), r["key"][:8], r["created"], r["model"], str(r["arms"]), *what])
             echo_rows(rows, right=(0, 4, 5, 6))
             if not runs:
                 click.echo(f"(no runs in {store})")
