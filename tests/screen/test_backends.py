@@ -61,6 +61,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # 13 s; the two-process LocalCluster test above checks the same numbers in the default suite
 def test_separate_scheduler_and_worker_processes_on_loopback(tmp_path, capsys):
     dask = Path(sys.executable).with_name("dask")
     if not dask.exists():
